@@ -1,0 +1,1 @@
+"""The runtime: one supervisor actor per thread, run execution, and run event logs."""

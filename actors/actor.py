@@ -1,0 +1,101 @@
+"""A minimal actor: a mailbox drained by one task, `tell` and `ask`, lifecycle hooks.
+
+Messages are handled one at a time, so an actor's own state needs no lock. A handler that
+raises fails only that message: an `ask` gets the exception, a `tell` is logged, and the
+actor goes on with the next message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class ActorStopped(RuntimeError):
+    pass
+
+
+class Actor:
+    def __init__(self) -> None:
+        self._mailbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=type(self).__name__)
+
+    async def stop(self) -> None:
+        """Handle what is already in the mailbox, then stop."""
+        if self._task is None or self._stopping:
+            return
+        self._stopping = True
+        self._mailbox.put_nowait((_STOP, None))
+        await asyncio.shield(self._task)
+
+    async def on_start(self) -> None:
+        """Runs before the first message."""
+
+    async def on_stop(self) -> None:
+        """Runs after the last message."""
+
+    async def receive(self, message: Any) -> Any:
+        raise NotImplementedError
+
+    def after_message(self) -> None:
+        """Runs after each message, whatever its outcome."""
+
+    # messaging ---------------------------------------------------------------------------
+
+    def tell(self, message: Any) -> None:
+        if self._stopping:
+            raise ActorStopped(f"{type(self).__name__} is stopping")
+        self._mailbox.put_nowait((message, None))
+
+    async def ask(self, message: Any) -> Any:
+        if self._stopping:
+            raise ActorStopped(f"{type(self).__name__} is stopping")
+        reply = asyncio.get_running_loop().create_future()
+        self._mailbox.put_nowait((message, reply))
+        return await reply
+
+    @property
+    def idle(self) -> bool:
+        return self._mailbox.empty()
+
+    # the loop ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self.on_start()
+        except Exception:
+            log.exception("%s failed to start", type(self).__name__)
+        while True:
+            message, reply = await self._mailbox.get()
+            if message is _STOP:
+                break
+            try:
+                result = await self.receive(message)
+            except Exception as exc:
+                if reply is None:
+                    log.exception("%s failed on %r", type(self).__name__, type(message).__name__)
+                elif not reply.done():
+                    reply.set_exception(exc)
+            else:
+                if reply is not None and not reply.done():
+                    reply.set_result(result)
+            self.after_message()
+        try:
+            await self.on_stop()
+        except Exception:
+            log.exception("%s failed to stop", type(self).__name__)
+        while not self._mailbox.empty():
+            _, reply = self._mailbox.get_nowait()
+            if reply is not None and not reply.done():
+                reply.set_exception(ActorStopped(f"{type(self).__name__} stopped"))

@@ -1,0 +1,200 @@
+"""One run's execution: wait for a global slot, stream the graph into the run's event
+log, settle the thread's state, report the outcome to the supervisor, close the log.
+
+Cancellation is cooperative: `cancel()` cancels the task that streams the graph, so it
+lands at the graph's next await; the outcome then depends on the requested action.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+from langgraph.types import Command, Send
+
+from protocol.resources import Run
+from protocol.serde import dumps, error_payload, to_builtins
+
+from .actor import ActorStopped
+from .eventlog import RunStream
+from .modes import Translator, graph_stream_modes
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+    from .supervisor import ThreadSupervisor
+
+log = logging.getLogger(__name__)
+
+Action = Literal["interrupt", "rollback", "requeue"]
+
+
+class FinalState(msgspec.Struct):
+    values: Any
+    next: list[str]
+    interrupts: dict[str, list[dict[str, Any]]]
+
+
+class Outcome(msgspec.Struct):
+    """How a run ended. `status` is a run status, or `rollback` (the run is deleted) or
+    `requeue` (the run goes back to pending, e.g. at shutdown)."""
+
+    run_id: str
+    status: str
+    error: dict[str, Any] | None = None
+    state: FinalState | None = None
+
+
+class Started(msgspec.Struct):
+    run_id: str
+
+
+class Finished(msgspec.Struct):
+    outcome: Outcome
+
+
+def _command(spec: dict[str, Any]) -> Command:
+    goto = spec.get("goto")
+    if isinstance(goto, list):
+        goto = [_send(g) for g in goto]
+    elif goto is not None:
+        goto = _send(goto)
+    update = spec.get("update")
+    if isinstance(update, list):
+        update = [tuple(pair) for pair in update]
+    return Command(update=update, resume=spec.get("resume"), goto=goto if goto is not None else ())
+
+
+def _send(goto: Any) -> Any:
+    return Send(goto["node"], goto.get("input")) if isinstance(goto, dict) else goto
+
+
+def _interrupts(snapshot: Any) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for task in snapshot.tasks:
+        if task.interrupts:
+            found[task.id] = [{"value": to_builtins(i.value), "id": i.id} for i in task.interrupts]
+    return found
+
+
+class RunExecution:
+    def __init__(
+        self, run: Run, attempt: int, stream: RunStream, runtime: Runtime, supervisor: ThreadSupervisor
+    ) -> None:
+        self.run = run
+        self.attempt = attempt
+        self.stream = stream
+        self.runtime = runtime
+        self.supervisor = supervisor
+        self.cancel_request: tuple[Action, str] | None = None
+        self._graph_task: asyncio.Task[None] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._main(), name=f"run {self.run.run_id}")
+
+    def cancel(self, action: Action, reason: str) -> None:
+        if self.cancel_request is None:
+            self.cancel_request = (action, reason)
+        if self._graph_task is not None:
+            self._graph_task.cancel()
+
+    # ---------------------------------------------------------------------------------
+
+    @property
+    def _config(self) -> dict[str, Any]:
+        run, kwargs = self.run, self.run.kwargs
+        configurable = dict(kwargs.config.get("configurable", {}))
+        return {
+            **{k: v for k, v in kwargs.config.items() if k != "configurable"},
+            "configurable": configurable,
+            "metadata": {
+                **run.metadata,
+                "run_id": run.run_id,
+                "thread_id": run.thread_id,
+                "graph_id": configurable.get("graph_id"),
+                "assistant_id": run.assistant_id,
+                "run_attempt": self.attempt,
+            },
+            "run_id": uuid.UUID(run.run_id),
+        }
+
+    async def _main(self) -> None:
+        self._graph_task = asyncio.get_running_loop().create_task(self._stream_graph())
+        if self.cancel_request is not None:
+            self._graph_task.cancel()
+        await asyncio.wait([self._graph_task])
+        status, error = self._result(self._graph_task)
+        if status == "error" and error is not None:
+            self.stream.publish("error", dumps(error))
+        outcome = Outcome(self.run.run_id, status, error, await self._settle(status))
+        try:
+            await self.supervisor.ask(Finished(outcome))
+        except ActorStopped:
+            pass  # shutting down: the supervisor hands the run back as pending
+        except Exception:
+            log.exception("could not record the outcome of run %s", self.run.run_id)
+        finally:
+            self.stream.close()
+
+    def _result(self, task: asyncio.Task[None]) -> tuple[str, dict[str, Any] | None]:
+        if task.cancelled() or self.cancel_request is not None:
+            action, reason = self.cancel_request or ("interrupt", "run cancelled")
+            status = "interrupted" if action == "interrupt" else action
+            return status, {"error": "UserInterrupt", "message": reason}
+        exc = task.exception()
+        if exc is None:
+            return "success", None
+        if not isinstance(exc, Exception):
+            raise exc
+        log.info("run %s failed: %r", self.run.run_id, exc)
+        return "error", error_payload(exc)
+
+    async def _stream_graph(self) -> None:
+        async with self.runtime.slots:
+            await self.supervisor.ask(Started(self.run.run_id))
+            self.stream.publish("metadata", dumps({"run_id": self.run.run_id, "attempt": self.attempt}))
+            kwargs = self.run.kwargs
+            config = self._config
+            graph_id = config["configurable"]["graph_id"]
+            translator = Translator(kwargs.stream_mode, self.stream.publish)
+            graph_input = _command(kwargs.command) if kwargs.command else kwargs.input
+            options: dict[str, Any] = {
+                "stream_mode": graph_stream_modes(kwargs.stream_mode),
+                "subgraphs": kwargs.subgraphs,
+                "interrupt_before": kwargs.interrupt_before,
+                "interrupt_after": kwargs.interrupt_after,
+            }
+            if not kwargs.temporary:
+                options["durability"] = kwargs.durability
+            if kwargs.context:
+                options["context"] = kwargs.context
+            async with self.runtime.graphs.open(graph_id, config, checkpointer=not kwargs.temporary) as graph:
+                if "events" in kwargs.stream_mode:
+                    async for event in graph.astream_events(graph_input, config, version="v2", **options):
+                        translator.event(event)
+                elif kwargs.subgraphs:
+                    async for ns, mode, data in graph.astream(graph_input, config, **options):
+                        translator.chunk(ns, mode, data)
+                else:
+                    async for mode, data in graph.astream(graph_input, config, **options):
+                        translator.chunk((), mode, data)
+
+    async def _settle(self, status: str) -> FinalState | None:
+        """The thread's state once the run is over (rolled back first if asked)."""
+        run = self.run
+        if run.kwargs.temporary or status == "requeue":
+            return None
+        try:
+            if status == "rollback":
+                await self.runtime.storage.checkpoints.delete_run(run.thread_id, run.run_id)
+            config = self._config
+            async with self.runtime.graphs.open(config["configurable"]["graph_id"], config) as graph:
+                snapshot = await graph.aget_state({"configurable": {"thread_id": run.thread_id}})
+        except Exception:
+            log.exception("could not read the final state of thread %s", run.thread_id)
+            return None
+        values = to_builtins(snapshot.values) if snapshot.created_at else None
+        return FinalState(values, list(snapshot.next), _interrupts(snapshot))

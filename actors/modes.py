@@ -1,0 +1,97 @@
+"""Translating what LangGraph streams into the API's SSE events.
+
+`messages-tuple` is LangGraph's own `messages` mode; the legacy `messages` mode
+accumulates token chunks per message id into `messages/metadata|partial|complete`;
+`debug` checkpoint payloads gain `checkpoint`/`parent_checkpoint`; subgraph events get
+`|ns` suffixes. `events` comes from `astream_events`, whose root `on_chain_stream`
+chunks are translated like a plain `astream`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import BaseMessageChunk, message_chunk_to_message
+
+from protocol.serde import dumps
+
+Publish = Callable[[str, bytes], None]
+
+_NATIVE = ("values", "updates", "custom", "debug", "tasks", "checkpoints")
+
+
+def graph_stream_modes(requested: list[str]) -> list[str]:
+    """The LangGraph stream modes to ask for, to serve the requested API modes."""
+    modes = [m for m in requested if m in _NATIVE]
+    if "messages" in requested or "messages-tuple" in requested:
+        modes.append("messages")
+    return modes or ["values"]
+
+
+def _checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not config:
+        return None
+    conf = config.get("configurable", {})
+    return {
+        "thread_id": conf.get("thread_id"),
+        "checkpoint_ns": conf.get("checkpoint_ns", ""),
+        "checkpoint_id": conf.get("checkpoint_id"),
+        "checkpoint_map": conf.get("checkpoint_map"),
+    }
+
+
+class Translator:
+    def __init__(self, requested: list[str], publish: Publish) -> None:
+        self.requested = frozenset(requested)
+        self.publish = publish
+        self._tuples = "messages-tuple" in self.requested
+        self._legacy = "messages" in self.requested
+        self._accumulated: dict[str, BaseMessageChunk] = {}
+        self._seen: set[str] = set()
+
+    def chunk(self, ns: tuple[str, ...], mode: str, data: Any) -> None:
+        suffix = "".join("|" + part for part in ns)
+        if mode == "messages":
+            if self._tuples:
+                self.publish("messages" + suffix, dumps(data))
+            if self._legacy:
+                self._legacy_message(*data)
+            return
+        if mode not in self.requested:
+            return
+        if mode == "debug" and data.get("type") == "checkpoint":
+            payload = data["payload"]
+            data = {
+                **data,
+                "payload": {
+                    **payload,
+                    "checkpoint": _checkpoint_ref(payload.get("config")),
+                    "parent_checkpoint": _checkpoint_ref(payload.get("parent_config")),
+                },
+            }
+        self.publish(mode + suffix, dumps(data))
+
+    def event(self, event: dict[str, Any]) -> None:
+        """One `astream_events` v2 event."""
+        if event["event"] == "on_chain_stream" and not event.get("parent_ids"):
+            chunk = event["data"]["chunk"]
+            ns, mode, data = chunk if len(chunk) == 3 else ((), *chunk)
+            self.chunk(tuple(ns), mode, data)
+        if "langsmith:hidden" not in (event.get("tags") or ()):
+            self.publish("events", dumps(event))
+
+    def _legacy_message(self, message: Any, metadata: dict[str, Any]) -> None:
+        msg_id = getattr(message, "id", None)
+        if msg_id is None:
+            return
+        if msg_id not in self._seen:
+            self._seen.add(msg_id)
+            self.publish("messages/metadata", dumps({msg_id: {"metadata": metadata}}))
+        if isinstance(message, BaseMessageChunk):
+            previous = self._accumulated.get(msg_id)
+            merged = message if previous is None else previous + message
+            self._accumulated[msg_id] = merged
+            self.publish("messages/partial", dumps([message_chunk_to_message(merged)]))
+        else:
+            self.publish("messages/complete", dumps([message]))

@@ -1,0 +1,140 @@
+"""Turning a run request into a Run record: config, context and metadata precedence
+(assistant < thread < run), reserved keys, checkpoints. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from protocol import clock
+from protocol.errors import BadRequest
+from protocol.ids import parse_uuid
+from protocol.requests import RunCreate
+from protocol.resources import Assistant, MultitaskStrategy, Run, RunKwargs, Thread
+
+RESERVED_CONFIGURABLE = frozenset(
+    {
+        "langgraph_auth_user", "langgraph_auth_user_id", "langgraph_auth_permissions",
+        "langgraph_request_id", "__langsmith_project__", "__langsmith_example_id__",
+        "__request_start_time_ms__", "__after_seconds__", "__otel_traceparent__",
+        "__otel_tracestate__", "__dd_trace_headers__", "__pregel_node_finished",
+        "__context_provided__",
+    }
+)
+RESERVED_METADATA = frozenset({"thread_id", "assistant_id", "run_id", "cron_id", "counters_since_delta_snapshot"})
+BOTH_CONTEXT_AND_CONFIGURABLE = (
+    "Cannot specify both configurable and context. Prefer setting context alone. "
+    "Context was introduced in LangGraph 0.6.0 and is the long term planned replacement for configurable."
+)
+RESUME_WITHOUT_THREAD = "You must provide a thread_id when resuming."
+
+
+def _without(mapping: dict[str, Any] | None, keys: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in (mapping or {}).items() if k not in keys}
+
+
+def check_request(req: RunCreate, *, stateless: bool) -> None:
+    """Problems that need no stored record: a 4xx before anything is looked up."""
+    if stateless and req.command is not None and req.command.resume is not None:
+        raise BadRequest(RESUME_WITHOUT_THREAD)
+    if req.checkpoint_id is not None:
+        try:
+            parse_uuid(req.checkpoint_id, "checkpoint")
+        except Exception:
+            raise BadRequest("Invalid checkpoint ID") from None
+    req.stream_modes()
+    _configurable_and_context(req)
+
+
+def _configurable_and_context(req: RunCreate) -> tuple[dict[str, Any], dict[str, Any]]:
+    configurable = _without((req.config or {}).get("configurable"), RESERVED_CONFIGURABLE)
+    context = _without(req.context, RESERVED_CONFIGURABLE)
+    if configurable and context:
+        raise BadRequest(BOTH_CONTEXT_AND_CONFIGURABLE)
+    return (dict(context), context) if context else (configurable, dict(configurable))
+
+
+def thread_for_run(req: RunCreate, assistant: Assistant, thread: Thread | None, thread_id: str) -> Thread:
+    """The thread as it will be once this run is on it: created if missing, marked busy."""
+    config_metadata = _without((req.config or {}).get("metadata"), RESERVED_METADATA)
+    ids = {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
+    if thread is None:
+        now = clock.now_iso()
+        run_config = {k: v for k, v in (req.config or {}).items() if k not in ("configurable", "metadata")}
+        return Thread(
+            thread_id=thread_id,
+            created_at=now,
+            updated_at=now,
+            state_updated_at=now,
+            metadata={**ids, **config_metadata, **_without(req.metadata, RESERVED_METADATA)},
+            status="busy",
+            config={**assistant.config, **run_config, "configurable": dict(assistant.config.get("configurable", {}))},
+        )
+    return msgspec.structs.replace(
+        thread, status="busy", updated_at=clock.now_iso(), metadata={**thread.metadata, **ids}
+    )
+
+
+def new_run(
+    req: RunCreate,
+    *,
+    run_id: str,
+    assistant: Assistant,
+    thread: Thread,
+    temporary: bool,
+    strategy: MultitaskStrategy,
+) -> Run:
+    configurable, context = _configurable_and_context(req)
+    config = {k: v for k, v in (req.config or {}).items() if k != "metadata"}
+    merged = {
+        **assistant.config.get("configurable", {}),
+        **thread.config.get("configurable", {}),
+        **configurable,
+    }
+    if req.checkpoint:
+        merged.update({k: v for k, v in req.checkpoint.items() if k != "thread_id"})
+    if req.checkpoint_id:
+        merged["checkpoint_id"] = req.checkpoint_id
+    merged.update(
+        run_id=run_id,
+        thread_id=thread.thread_id,
+        graph_id=assistant.graph_id,
+        assistant_id=assistant.assistant_id,
+        user_id="",
+    )
+    metadata = {
+        **assistant.metadata,
+        **thread.metadata,
+        **_without((req.config or {}).get("metadata"), RESERVED_METADATA),
+        **_without(req.metadata, RESERVED_METADATA),
+        "assistant_id": assistant.assistant_id,
+    }
+    durability = req.durability or ("exit" if req.checkpoint_during is False else "async")
+    created_at = clock.now_iso(req.after_seconds or 0)
+    return Run(
+        run_id=run_id,
+        thread_id=thread.thread_id,
+        assistant_id=assistant.assistant_id,
+        metadata=metadata,
+        status="pending",
+        kwargs=RunKwargs(
+            input=req.input,
+            command=msgspec.structs.asdict(req.command) if req.command else None,
+            config={**config, "configurable": merged},
+            context={**assistant.context, **context},
+            stream_mode=req.stream_modes(),
+            interrupt_before=req.interrupt_before,
+            interrupt_after=req.interrupt_after,
+            webhook=req.webhook,
+            feedback_keys=req.feedback_keys,
+            temporary=temporary,
+            subgraphs=bool(req.stream_subgraphs),
+            resumable=bool(req.stream_resumable),
+            checkpoint_during=req.checkpoint_during,
+            durability=durability,
+        ),
+        multitask_strategy=strategy,
+        created_at=created_at,
+        updated_at=created_at,
+    )

@@ -1,0 +1,46 @@
+"""The supervisors of all threads: spawned on first use, reaped when idle for a while."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from .supervisor import ThreadSupervisor
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+
+class SupervisorRegistry:
+    def __init__(self, runtime: Runtime, *, idle_seconds: float = 30.0) -> None:
+        self._runtime = runtime
+        self._idle_seconds = idle_seconds
+        self._actors: dict[str, ThreadSupervisor] = {}
+        self._reaping: set[asyncio.Task[None]] = set()
+
+    def get(self, thread_id: str) -> ThreadSupervisor:
+        """The thread's supervisor. Looking it up and sending to it happen in one step of
+        the event loop, so a message never reaches a supervisor that is being reaped."""
+        actor = self._actors.get(thread_id)
+        if actor is None:
+            actor = self._actors[thread_id] = ThreadSupervisor(thread_id, self._runtime)
+            actor.start()
+        return actor
+
+    def __len__(self) -> int:
+        return len(self._actors)
+
+    def idle(self, actor: ThreadSupervisor) -> None:
+        asyncio.get_running_loop().call_later(self._idle_seconds, self._reap, actor)
+
+    def _reap(self, actor: ThreadSupervisor) -> None:
+        if actor.busy or not actor.idle or self._actors.get(actor.thread_id) is not actor:
+            return
+        del self._actors[actor.thread_id]
+        task = asyncio.get_running_loop().create_task(actor.stop())
+        self._reaping.add(task)
+        task.add_done_callback(self._reaping.discard)
+
+    async def stop(self) -> None:
+        actors, self._actors = list(self._actors.values()), {}
+        await asyncio.gather(*(a.stop() for a in actors), *self._reaping, return_exceptions=True)

@@ -1,0 +1,74 @@
+"""The runtime the HTTP layer talks to: storage, graphs, the global run slots, the event
+logs and the thread supervisors, wired together."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from protocol.ids import uuid7
+from protocol.ports import GraphSource, Storage
+from protocol.requests import RunCreate
+from protocol.resources import Assistant, Run, Thread
+
+from .eventlog import RunStream
+from .execution import Action
+from .registry import SupervisorRegistry
+from .streams import StreamRegistry
+from .supervisor import Cancel, DeleteRun, DeleteThread, PatchThread, Submit
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    jobs: int = 10  # runs executing at once, across all threads
+    stream_buffer: int = 10_000  # events a live subscriber may fall behind
+    resumable_events: int = 100_000  # events kept per resumable run
+    keep_finished_streams: int = 1_000  # finished resumable runs kept for replay
+    supervisor_idle_seconds: float = 30.0
+
+
+class Runtime:
+    def __init__(self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings) -> None:
+        self.storage = storage
+        self.graphs = graphs
+        self.settings = settings
+        self.slots = asyncio.Semaphore(settings.jobs)
+        self.streams = StreamRegistry(
+            buffer=settings.stream_buffer,
+            resumable_capacity=settings.resumable_events,
+            keep_finished=settings.keep_finished_streams,
+        )
+        self.supervisors = SupervisorRegistry(self, idle_seconds=settings.supervisor_idle_seconds)
+
+    async def start(self) -> None:
+        """Wake the supervisors of threads that have unfinished runs: they pick them up."""
+        for thread_id in await self.storage.threads.with_active_runs():
+            self.supervisors.get(thread_id)
+
+    async def stop(self) -> None:
+        await self.supervisors.stop()
+
+    async def submit(
+        self, thread_id: str | None, request: RunCreate, assistant: Assistant
+    ) -> tuple[Run, RunStream]:
+        """Create a run (on a new temporary thread when `thread_id` is None)."""
+        stateless = thread_id is None
+        supervisor = self.supervisors.get(uuid7() if thread_id is None else thread_id)
+        return await supervisor.ask(Submit(request, assistant, stateless))
+
+    async def cancel(self, thread_id: str, run_ids: list[str] | None, action: Action, reason: str) -> list[str]:
+        return await self.supervisors.get(thread_id).ask(Cancel(run_ids, action, reason))
+
+    async def delete_thread(self, thread_id: str) -> bool:
+        return await self.supervisors.get(thread_id).ask(DeleteThread())
+
+    def cancel_soon(self, thread_id: str, run_id: str, reason: str) -> None:
+        """Interrupt a run without waiting, e.g. when its client went away."""
+        self.supervisors.get(thread_id).tell(Cancel([run_id], "interrupt", reason, missing_ok=True))
+
+    async def delete_run(self, thread_id: str, run_id: str) -> None:
+        await self.supervisors.get(thread_id).ask(DeleteRun(run_id))
+
+    async def patch_thread(self, thread_id: str, metadata: dict[str, Any]) -> Thread:
+        return await self.supervisors.get(thread_id).ask(PatchThread(metadata))

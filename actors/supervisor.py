@@ -1,0 +1,277 @@
+"""The supervisor of one thread: the only writer of its run queue and statuses.
+
+Every decision about the thread's runs is a message handled in its mailbox, one at a
+time, so multitask strategies (reject, interrupt, rollback, enqueue) need no lock and
+cannot race. It starts one run at a time in FIFO order (by start time, then arrival),
+cancels runs, and persists each outcome before the run's stream is allowed to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from protocol import clock
+from protocol.errors import THREAD_BUSY, Conflict, NotFound
+from protocol.ids import uuid7
+from protocol.requests import RunCreate
+from protocol.resources import Assistant, Run, Thread, ThreadStatus
+
+from .actor import Actor
+from .eventlog import RunStream
+from .execution import Action, Finished, Outcome, RunExecution, Started
+from .newrun import new_run, thread_for_run
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Submit(msgspec.Struct):
+    request: RunCreate
+    assistant: Assistant
+    stateless: bool = False
+
+
+class Cancel(msgspec.Struct):
+    run_ids: list[str] | None  # None: every pending and running run
+    action: Action
+    reason: str
+    missing_ok: bool = False
+
+
+class DeleteRun(msgspec.Struct):
+    run_id: str
+
+
+class PatchThread(msgspec.Struct):
+    metadata: dict[str, Any]
+
+
+class DeleteThread(msgspec.Struct):
+    pass
+
+
+class _Wake(msgspec.Struct):
+    pass
+
+
+class _Queued(msgspec.Struct):
+    run: Run
+    attempt: int
+    stream: RunStream
+    start_at: datetime
+
+
+class ThreadSupervisor(Actor):
+    def __init__(self, thread_id: str, runtime: Runtime) -> None:
+        super().__init__()
+        self.thread_id = thread_id
+        self.runtime = runtime
+        self.queue: list[_Queued] = []
+        self.current: RunExecution | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._resting: ThreadStatus = "idle"  # the status the thread returns to when no run is left
+
+    @property
+    def busy(self) -> bool:
+        return self.current is not None or bool(self.queue)
+
+    async def on_start(self) -> None:
+        """Pick up the runs a previous process left pending or running, in order."""
+        thread = await self.runtime.storage.threads.get(self.thread_id)
+        if thread is not None and thread.status != "busy":
+            self._resting = thread.status
+        for run, attempt in await self.runtime.storage.runs.active(self.thread_id):
+            self._enqueue(run, attempt + (run.status == "running"))
+        self._advance()
+
+    async def on_stop(self) -> None:
+        """At shutdown the running run goes back to pending, to be resumed on restart."""
+        if self._timer is not None:
+            self._timer.cancel()
+        execution = self.current
+        if execution is not None and execution.task is not None:
+            execution.cancel("requeue", "server shutting down")
+            await asyncio.wait([execution.task])
+            await self.runtime.storage.runs.set_status(execution.run.run_id, "pending")
+        for queued in self.queue:
+            queued.stream.close()
+
+    async def receive(self, message: Any) -> Any:
+        match message:
+            case Submit():
+                return await self._submit(message)
+            case Started(run_id=run_id):
+                await self.runtime.storage.runs.set_status(run_id, "running", attempt=self._attempt(run_id))
+            case Finished(outcome=outcome):
+                await self._finished(outcome)
+            case Cancel():
+                return await self._cancel(message, missing_ok=message.missing_ok)
+            case DeleteRun(run_id=run_id):
+                return await self._delete_run(run_id)
+            case PatchThread(metadata=metadata):
+                return await self._patch_thread(metadata)
+            case DeleteThread():
+                return await self._delete_thread()
+            case _Wake():
+                self._timer = None
+                self._advance()
+            case _:
+                raise TypeError(f"unexpected message {message!r}")
+        return None
+
+    def after_message(self) -> None:
+        if not self.busy:
+            self.runtime.supervisors.idle(self)
+
+    # submit --------------------------------------------------------------------------------
+
+    async def _submit(self, message: Submit) -> tuple[Run, RunStream]:
+        req = message.request
+        strategy = "enqueue" if message.stateless else req.multitask_strategy or "enqueue"
+        storage = self.runtime.storage
+        existing = await storage.threads.get(self.thread_id)
+        if existing is None and not message.stateless and req.if_not_exists != "create":
+            raise NotFound(f"Thread {self.thread_id} not found.")
+        if strategy == "reject" and self.busy:
+            raise Conflict(THREAD_BUSY)
+        thread = thread_for_run(req, message.assistant, existing, self.thread_id)
+        run = new_run(
+            req,
+            run_id=uuid7(),
+            assistant=message.assistant,
+            thread=thread,
+            temporary=message.stateless and req.on_completion != "keep",
+            strategy=strategy,
+        )
+        await storage.runs.begin(thread, run, create_thread=existing is None)
+        if strategy in ("interrupt", "rollback"):
+            reason = f"superseded by run {run.run_id} (multitask_strategy={strategy})"
+            await self._cancel(Cancel(None, strategy, reason), missing_ok=True)
+        stream = self._enqueue(run, 1)
+        self._advance()
+        return run, stream
+
+    def _enqueue(self, run: Run, attempt: int) -> RunStream:
+        stream = self.runtime.streams.open(run.run_id, resumable=run.kwargs.resumable)
+        self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at)))
+        self.queue.sort(key=lambda q: q.start_at)  # stable: arrival order among equals
+        return stream
+
+    def _advance(self) -> None:
+        """Start the next run if none is running and the head of the queue is due."""
+        if self.current is not None or not self.queue:
+            return
+        head = self.queue[0]
+        delay = (head.start_at - clock.now()).total_seconds()
+        if delay > 0:
+            if self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(delay, self._wake)
+            return
+        self.queue.pop(0)
+        self.current = RunExecution(head.run, head.attempt, head.stream, self.runtime, self)
+        self.current.start()
+
+    def _wake(self) -> None:
+        try:
+            self.tell(_Wake())
+        except Exception:
+            pass
+
+    def _attempt(self, run_id: str) -> int | None:
+        return self.current.attempt if self.current and self.current.run.run_id == run_id else None
+
+    # outcomes --------------------------------------------------------------------------------
+
+    async def _finished(self, outcome: Outcome) -> None:
+        execution, self.current = self.current, None
+        assert execution is not None and execution.run.run_id == outcome.run_id
+        storage = self.runtime.storage
+        run_status = {"rollback": None, "requeue": "pending"}.get(outcome.status, outcome.status)
+        thread = await storage.threads.get(self.thread_id)
+        if thread is not None and outcome.status != "requeue":
+            thread = self._settled(thread, outcome)
+        await storage.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
+        if thread is None:  # deleted while the run was writing: drop what it wrote since
+            await storage.checkpoints.delete_thread(self.thread_id)
+        elif execution.run.kwargs.temporary and not self.busy:
+            await self._delete_thread()
+        self.runtime.streams.finished(outcome.run_id)
+        self._advance()
+
+    def _settled(self, thread: Thread, outcome: Outcome) -> Thread:
+        state = outcome.state
+        now = clock.now_iso()
+        changes: dict[str, Any] = {"updated_at": now, "error": outcome.error}
+        if state is not None:
+            changes.update(values=state.values, interrupts=state.interrupts, state_updated_at=now)
+        if outcome.status == "error":
+            self._resting = "error"
+        elif state is not None:
+            self._resting = "interrupted" if state.next else "idle"
+        status = "busy" if self.busy else self._resting
+        return msgspec.structs.replace(thread, status=status, **changes)
+
+    # cancellation ------------------------------------------------------------------------------
+
+    async def _cancel(self, message: Cancel, *, missing_ok: bool = False) -> list[str]:
+        wanted = None if message.run_ids is None else set(message.run_ids)
+        cancelled: list[str] = []
+        storage = self.runtime.storage
+        for queued in [q for q in self.queue if wanted is None or q.run.run_id in wanted]:
+            self.queue.remove(queued)
+            run_id = queued.run.run_id
+            if message.action == "rollback":
+                await storage.runs.delete(run_id)
+            else:
+                await storage.runs.set_status(run_id, "interrupted")
+            queued.stream.close()
+            self.runtime.streams.finished(run_id)
+            cancelled.append(run_id)
+        current = self.current
+        if current is not None and (wanted is None or current.run.run_id in wanted):
+            current.cancel(message.action, message.reason)
+            cancelled.append(current.run.run_id)
+        if not cancelled and not missing_ok:
+            raise NotFound("No matching runs to cancel. The run may have already finished.")
+        if cancelled and not self.busy:
+            await self._rest_after_pending_cancel()
+        return cancelled
+
+    async def _rest_after_pending_cancel(self) -> None:
+        """Only pending runs were cancelled and nothing is left: the thread is no longer busy."""
+        storage = self.runtime.storage
+        thread = await storage.threads.get(self.thread_id)
+        if thread is None or thread.status != "busy":
+            return
+        await storage.threads.update(msgspec.structs.replace(thread, status=self._resting, updated_at=clock.now_iso()))
+
+    async def _delete_run(self, run_id: str) -> None:
+        """An active run is rolled back; a finished one is deleted with its checkpoints."""
+        if self.current is not None and self.current.run.run_id == run_id or any(q.run.run_id == run_id for q in self.queue):
+            await self._cancel(Cancel([run_id], "rollback", f"run {run_id} deleted"))
+            return
+        await self.runtime.storage.runs.delete(run_id)
+        await self.runtime.storage.checkpoints.delete_run(self.thread_id, run_id)
+
+    async def _patch_thread(self, metadata: dict[str, Any]) -> Thread:
+        storage = self.runtime.storage
+        thread = await storage.threads.get(self.thread_id)
+        if thread is None:
+            raise NotFound(f"Thread with ID {self.thread_id} not found")
+        thread = msgspec.structs.replace(thread, metadata={**thread.metadata, **metadata}, updated_at=clock.now_iso())
+        await storage.threads.update(thread)
+        return thread
+
+    async def _delete_thread(self) -> bool:
+        if self.busy:
+            await self._cancel(Cancel(None, "interrupt", "thread deleted"), missing_ok=True)
+        deleted = await self.runtime.storage.threads.delete(self.thread_id)
+        await self.runtime.storage.checkpoints.delete_thread(self.thread_id)
+        return deleted

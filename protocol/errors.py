@@ -1,0 +1,37 @@
+"""API errors: each carries the HTTP status and the `detail` the client sees."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    status = 500
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
+class Unprocessable(ApiError):
+    status = 422
+
+
+THREAD_BUSY = (
+    "Thread is already running a task. Wait for it to finish or choose a different "
+    "multitask strategy."
+)

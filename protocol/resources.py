@@ -1,0 +1,103 @@
+"""The resources the API returns, field for field in the order the official server sends."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
+MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
+CancelAction = Literal["interrupt", "rollback"]
+
+ACTIVE_RUN_STATUSES = ("pending", "running")
+
+
+class Thread(msgspec.Struct, kw_only=True):
+    thread_id: str
+    created_at: str
+    updated_at: str
+    state_updated_at: str
+    metadata: dict[str, Any] = {}
+    status: ThreadStatus = "idle"
+    config: dict[str, Any] = {}
+    values: Any = None
+    interrupts: dict[str, Any] = {}
+    error: Any = None
+
+
+class RunKwargs(msgspec.Struct, kw_only=True):
+    input: Any = None
+    command: Any = None
+    config: dict[str, Any] = {}
+    context: dict[str, Any] = {}
+    stream_mode: list[str] = msgspec.field(default_factory=lambda: ["values"])
+    interrupt_before: Any = None
+    interrupt_after: Any = None
+    webhook: str | None = None
+    feedback_keys: list[str] | None = None
+    temporary: bool = False
+    subgraphs: bool = False
+    resumable: bool = False
+    checkpoint_during: bool | None = None
+    durability: str = "async"
+
+
+class Run(msgspec.Struct, kw_only=True):
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    metadata: dict[str, Any]
+    status: RunStatus
+    kwargs: RunKwargs
+    multitask_strategy: MultitaskStrategy
+    created_at: str
+    updated_at: str
+    langsmith_session_name: str | None = None
+
+
+class Assistant(msgspec.Struct, kw_only=True):
+    assistant_id: str
+    graph_id: str
+    config: dict[str, Any]
+    context: dict[str, Any]
+    metadata: dict[str, Any]
+    name: str
+    created_at: str
+    updated_at: str
+    version: int = 1
+    description: str | None = None
+
+
+class CheckpointRef(msgspec.Struct, kw_only=True):
+    checkpoint_id: str
+    thread_id: str
+    checkpoint_ns: str = ""
+
+
+class ThreadState(msgspec.Struct, kw_only=True):
+    values: Any
+    next: list[str]
+    tasks: list[dict[str, Any]]
+    metadata: dict[str, Any] | None
+    created_at: str | None
+    checkpoint: CheckpointRef | None
+    parent_checkpoint: CheckpointRef | None
+    interrupts: list[dict[str, Any]]
+    checkpoint_id: str | None
+    parent_checkpoint_id: str | None
+
+
+EMPTY_STATE = ThreadState(
+    values={},
+    next=[],
+    tasks=[],
+    metadata=None,
+    created_at=None,
+    checkpoint=None,
+    parent_checkpoint=None,
+    interrupts=[],
+    checkpoint_id=None,
+    parent_checkpoint_id=None,
+)

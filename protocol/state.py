@@ -1,0 +1,52 @@
+"""LangGraph `StateSnapshot` -> the API's ThreadState."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .resources import CheckpointRef, ThreadState
+from .serde import to_builtins
+
+
+def _ref(config: dict[str, Any] | None) -> CheckpointRef | None:
+    conf = (config or {}).get("configurable") or {}
+    if "checkpoint_id" not in conf:
+        return None
+    return CheckpointRef(checkpoint_id=conf["checkpoint_id"], thread_id=conf.get("thread_id", ""), checkpoint_ns=conf.get("checkpoint_ns", ""))
+
+
+def _interrupt(interrupt: Any) -> dict[str, Any]:
+    return {"value": to_builtins(interrupt.value), "id": interrupt.id}
+
+
+def _task(task: Any) -> dict[str, Any]:
+    state = task.state
+    nested = thread_state(state) if state is not None and hasattr(state, "values") else None
+    checkpoint = state.get("configurable") if isinstance(state, dict) else None
+    return {
+        "id": task.id,
+        "name": task.name,
+        "path": to_builtins(task.path),
+        "error": repr(task.error) if task.error is not None else None,
+        "interrupts": [_interrupt(i) for i in task.interrupts],
+        "checkpoint": checkpoint,
+        "state": nested,
+        "result": to_builtins(task.result),
+    }
+
+
+def thread_state(snapshot: Any) -> ThreadState:
+    checkpoint = _ref(snapshot.config)
+    parent = _ref(snapshot.parent_config)
+    return ThreadState(
+        values=to_builtins(snapshot.values),
+        next=list(snapshot.next),
+        tasks=[_task(t) for t in snapshot.tasks],
+        metadata=to_builtins(snapshot.metadata),
+        created_at=snapshot.created_at,
+        checkpoint=checkpoint,
+        parent_checkpoint=parent,
+        interrupts=[_interrupt(i) for i in snapshot.interrupts],
+        checkpoint_id=checkpoint.checkpoint_id if checkpoint else None,
+        parent_checkpoint_id=parent.checkpoint_id if parent else None,
+    )

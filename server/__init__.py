@@ -1,0 +1,1 @@
+"""The aiohttp server of threadloom: configuration, graph loading, storage, routes."""

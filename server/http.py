@@ -1,0 +1,70 @@
+"""Small helpers shared by the route handlers: bodies in, JSON out, path and query values."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from protocol.errors import PayloadTooLarge, Unprocessable
+from protocol.ids import parse_uuid
+from protocol.requests import decode
+from protocol.serde import dumps, loads
+
+T = TypeVar("T")
+
+
+async def body(request: web.Request, kind: type[T]) -> T:
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge("Request body too large") from None
+    return decode(raw, kind)
+
+
+def json(value: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=dumps(value), status=status, content_type="application/json", headers=headers)
+
+
+def no_content(status: int = 204) -> web.Response:
+    return web.Response(status=status)
+
+
+def path_uuid(request: web.Request, name: str, thing: str) -> str:
+    return parse_uuid(request.match_info[name], thing)
+
+
+def query_bool(request: web.Request, name: str, default: bool = False) -> bool:
+    value = request.query.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def query_int(request: web.Request, name: str, default: int, *, minimum: int = 0, maximum: int = 10_000) -> int:
+    value = request.query.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise Unprocessable(f"Invalid {name}: must be an integer") from None
+    if not minimum <= number <= maximum:
+        raise Unprocessable(f"Invalid {name}: must be between {minimum} and {maximum}")
+    return number
+
+
+def query_list(request: web.Request, name: str) -> list[str]:
+    """A list given as repeated keys (Python SDK), a JSON array (JS SDK) or commas."""
+    values: list[str] = []
+    for raw in request.query.getall(name, []):
+        raw = raw.strip()
+        if raw.startswith("["):
+            try:
+                parsed = loads(raw)
+            except Exception:
+                raise Unprocessable(f"Invalid {name}: not a JSON array") from None
+            values.extend(str(v) for v in parsed)
+        else:
+            values.extend(v.strip() for v in raw.split(",") if v.strip())
+    return values

@@ -1,0 +1,33 @@
+"""Every error becomes `{"detail": …}` with the right status; nothing escapes as a bare 500."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from protocol.errors import ApiError
+from protocol.serde import dumps
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, detail: str) -> web.Response:
+    return web.Response(body=dumps({"detail": detail}), status=status, content_type="application/json")
+
+
+@web.middleware
+async def errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return _error(exc.status, exc.detail)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error(exc.status, exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason)
+    except ConnectionResetError:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error(500, "Internal Server Error")

@@ -1,0 +1,238 @@
+"""Runs: create (background, stream, wait), list, get, delete, cancel, join."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from actors.eventlog import RunStream
+from actors.newrun import check_request
+from actors.results import collect, from_thread
+from protocol.errors import NotFound
+from protocol.requests import RunCreate, cancel_action
+from protocol.resources import Run
+from protocol.serde import dumps
+
+from ..context import get_run, get_thread, resolve_assistant, runtime
+from ..http import body, json, no_content, path_uuid, query_bool, query_int, query_list
+from ..sse import write_stream
+
+routes = web.RouteTableDef()
+
+WAIT_HEARTBEAT_SECONDS = 5.0
+DISCONNECTED = "client disconnected from the run stream (on_disconnect=cancel)"
+
+
+async def _create(request: web.Request, thread_id: str | None) -> tuple[Run, RunStream, RunCreate]:
+    req = await body(request, RunCreate)
+    check_request(req, stateless=thread_id is None)
+    assistant = await resolve_assistant(request, req.assistant_id)
+    run, stream = await runtime(request).submit(thread_id, req, assistant)
+    return run, stream, req
+
+
+def _locations(run: Run, *, stateless: bool, location: str | None) -> dict[str, str]:
+    run_path = f"/threads/{run.thread_id}/runs/{run.run_id}"
+    headers = {"Content-Location": f"/runs/{run.run_id}" if stateless else run_path}
+    if location is not None:
+        headers["Location"] = f"{run_path}/{location}"
+    return headers
+
+
+async def _stream(request: web.Request, thread_id: str | None) -> web.StreamResponse:
+    run, stream, req = await _create(request, thread_id)
+    headers = _locations(run, stateless=thread_id is None, location="stream")
+    try:
+        return await write_stream(request, stream, after=0, headers=headers)
+    except (asyncio.CancelledError, ConnectionResetError):
+        if req.on_disconnect == "cancel":
+            runtime(request).cancel_soon(run.thread_id, run.run_id, DISCONNECTED)
+        raise
+
+
+async def _wait(request: web.Request, thread_id: str | None) -> web.StreamResponse:
+    run, stream, req = await _create(request, thread_id)
+    headers = _locations(run, stateless=thread_id is None, location="join")
+    fallback = thread_id is not None
+    return await _result_response(request, run, stream, headers, cancel_on_disconnect=req.on_disconnect == "cancel", fallback=fallback)
+
+
+async def _result_response(
+    request: web.Request,
+    run: Run,
+    stream: RunStream | None,
+    headers: dict[str, str],
+    *,
+    cancel_on_disconnect: bool,
+    fallback: bool,
+    after: int | None = 0,
+) -> web.StreamResponse:
+    """The run's result as JSON once it ends. While waiting, a newline every few seconds
+    keeps proxies and clients from timing out (JSON parsers skip leading whitespace)."""
+    result = asyncio.ensure_future(collect(stream, after))
+    response: web.StreamResponse | None = None
+    try:
+        while not (await asyncio.wait([result], timeout=WAIT_HEARTBEAT_SECONDS))[0]:
+            if response is None:
+                response = web.StreamResponse(headers={**headers, "Content-Type": "application/json"})
+                await response.prepare(request)
+            await response.write(b"\n")
+    except (asyncio.CancelledError, ConnectionResetError):
+        result.cancel()
+        if cancel_on_disconnect:
+            runtime(request).cancel_soon(run.thread_id, run.run_id, DISCONNECTED)
+        raise
+    value: Any = result.result()
+    if value is None:
+        value = from_thread(await runtime(request).storage.threads.get(run.thread_id)) if fallback else {}
+    if response is None:
+        return json(value, headers=headers)
+    await response.write(dumps(value))
+    await response.write_eof()
+    return response
+
+
+# stateful ------------------------------------------------------------------------------------
+
+
+@routes.post("/threads/{thread_id}/runs")
+async def create_run(request: web.Request) -> web.Response:
+    run, _, _ = await _create(request, path_uuid(request, "thread_id", "thread"))
+    return json(run, headers=_locations(run, stateless=False, location=None))
+
+
+@routes.post("/threads/{thread_id}/runs/stream")
+async def stream_run(request: web.Request) -> web.StreamResponse:
+    return await _stream(request, path_uuid(request, "thread_id", "thread"))
+
+
+@routes.post("/threads/{thread_id}/runs/wait")
+async def wait_run(request: web.Request) -> web.StreamResponse:
+    return await _wait(request, path_uuid(request, "thread_id", "thread"))
+
+
+@routes.get("/threads/{thread_id}/runs")
+async def list_runs(request: web.Request) -> web.Response:
+    thread_id = path_uuid(request, "thread_id", "thread")
+    await get_thread(request, thread_id)
+    runs = await runtime(request).storage.runs.list(
+        thread_id,
+        limit=query_int(request, "limit", 10, minimum=1, maximum=1000),
+        offset=query_int(request, "offset", 0, maximum=1_000_000),
+        status=request.query.get("status"),
+    )
+    select = query_list(request, "select")
+    if select:
+        return json([{k: v for k, v in _fields(run).items() if k in select} for run in runs])
+    return json(runs)
+
+
+def _fields(run: Run) -> dict[str, Any]:
+    return msgspec.structs.asdict(run)
+
+
+@routes.get("/threads/{thread_id}/runs/{run_id}")
+async def get_run_route(request: web.Request) -> web.Response:
+    thread_id = path_uuid(request, "thread_id", "thread")
+    return json(await get_run(request, thread_id, path_uuid(request, "run_id", "run")))
+
+
+@routes.delete("/threads/{thread_id}/runs/{run_id}")
+async def delete_run(request: web.Request) -> web.Response:
+    thread_id = path_uuid(request, "thread_id", "thread")
+    run = await get_run(request, thread_id, path_uuid(request, "run_id", "run"))
+    await runtime(request).delete_run(thread_id, run.run_id)
+    return no_content()
+
+
+@routes.post("/threads/{thread_id}/runs/{run_id}/cancel")
+async def cancel_run(request: web.Request) -> web.StreamResponse:
+    thread_id = path_uuid(request, "thread_id", "thread")
+    run_id = path_uuid(request, "run_id", "run")
+    rt = runtime(request)
+    run = await rt.storage.runs.get(run_id)
+    if run is None or run.thread_id != thread_id:
+        raise NotFound("No matching runs to cancel. The run may have already finished.")
+    action = cancel_action(request.query.get("action"))
+    stream = rt.streams.get(run_id)
+    after = stream.head if stream is not None else None
+    reason = f"{action} requested via POST /threads/{thread_id}/runs/{run_id}/cancel"
+    await rt.cancel(thread_id, [run_id], action, reason)
+    if not query_bool(request, "wait"):
+        return no_content(202)
+    headers = _locations(run, stateless=False, location="join")
+    return await _result_response(request, run, stream, headers, cancel_on_disconnect=False, fallback=False, after=after)
+
+
+@routes.get("/threads/{thread_id}/runs/{run_id}/join")
+async def join_run(request: web.Request) -> web.StreamResponse:
+    thread_id = path_uuid(request, "thread_id", "thread")
+    run = await get_run(request, thread_id, path_uuid(request, "run_id", "run"))
+    stream = runtime(request).streams.get(run.run_id)
+    headers = _locations(run, stateless=False, location="join")
+    cancel = query_bool(request, "cancel_on_disconnect")
+    return await _result_response(request, run, stream, headers, cancel_on_disconnect=cancel, fallback=True)
+
+
+def _mode_filter(modes: list[str]):  # type: ignore[no-untyped-def]
+    """Join's `stream_mode` filter: the base name before `|` must match; asking for
+    either messages mode matches every `messages*` event."""
+    if not modes:
+        return None
+    wanted = set(modes)
+    messages = bool(wanted & {"messages", "messages-tuple"})
+
+    def match(name: str) -> bool:
+        base = name.split("|", 1)[0]
+        return base in wanted or base in ("metadata", "error") or (messages and base.startswith("messages"))
+
+    return match
+
+
+def _last_event_id(request: web.Request) -> int | None:
+    raw = request.headers.get("Last-Event-ID")
+    if raw is None:
+        return None
+    try:
+        return max(int(raw.split("-", 1)[0] or 0), 0) if not raw.startswith("-") else 0
+    except ValueError:
+        return 0
+
+
+@routes.get("/threads/{thread_id}/runs/{run_id}/stream")
+async def join_run_stream(request: web.Request) -> web.StreamResponse:
+    thread_id = path_uuid(request, "thread_id", "thread")
+    run = await get_run(request, thread_id, path_uuid(request, "run_id", "run"))
+    rt = runtime(request)
+    stream = rt.streams.get(run.run_id)
+    last_id = _last_event_id(request)
+    after = last_id if stream is not None and stream.resumable and last_id is not None else None
+    headers = _locations(run, stateless=False, location="stream")
+    try:
+        return await write_stream(request, stream, after=after, headers=headers, wanted=_mode_filter(query_list(request, "stream_mode")))
+    except (asyncio.CancelledError, ConnectionResetError):
+        if query_bool(request, "cancel_on_disconnect"):
+            rt.cancel_soon(thread_id, run.run_id, DISCONNECTED)
+        raise
+
+
+# stateless -----------------------------------------------------------------------------------
+
+
+@routes.post("/runs")
+async def create_stateless_run(request: web.Request) -> web.Response:
+    run, _, _ = await _create(request, None)
+    return json(run, headers=_locations(run, stateless=True, location=None))
+
+
+@routes.post("/runs/stream")
+async def stream_stateless_run(request: web.Request) -> web.StreamResponse:
+    return await _stream(request, None)
+
+
+@routes.post("/runs/wait")
+async def wait_stateless_run(request: web.Request) -> web.StreamResponse:
+    return await _wait(request, None)

@@ -1,0 +1,69 @@
+"""Writing a run's event log to an HTTP client as server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from aiohttp import web
+from aiohttp_sse import EventSourceResponse
+
+from actors.eventlog import Overflow, RunStream
+from protocol import sse
+from protocol.serde import dumps
+
+HEARTBEAT_SECONDS = 5.0
+
+
+class SseResponse(EventSourceResponse):
+    """aiohttp-sse's response with the official server's headers and heartbeat comment."""
+
+    def __init__(self, *, headers: dict[str, str] | None = None, heartbeat: float = HEARTBEAT_SECONDS) -> None:
+        super().__init__(headers=headers, allow_all_methods=True, ping_interval=heartbeat, send_timeout=None)
+        self.headers.update(sse.HEADERS)
+
+    async def _ping(self) -> None:
+        while True:
+            await asyncio.sleep(self._ping_interval)
+            try:
+                await self.write(sse.HEARTBEAT)
+            except (ConnectionResetError, RuntimeError):
+                break
+
+
+def overflow_frame(missed: int) -> bytes:
+    message = f"this stream fell {missed} events behind the run and was closed; rejoin the run to continue"
+    return sse.frame("error", dumps({"error": "StreamOverflow", "message": message}))
+
+
+async def write_stream(
+    request: web.Request,
+    stream: RunStream | None,
+    *,
+    after: int | None,
+    headers: dict[str, str] | None = None,
+    wanted: Callable[[str], bool] | None = None,
+    prelude: bytes = b"",
+) -> SseResponse:
+    """Send the events of `stream` after sequence number `after` (None: from now on)
+    until it closes. Ids go out only for resumable runs, as the official server does."""
+    response = SseResponse(headers=headers)
+    await response.prepare(request)
+    if prelude:
+        await response.write(prelude)
+    if stream is not None:
+        with_ids = stream.resumable
+        async for batch in stream.subscribe(after):
+            if isinstance(batch, Overflow):
+                await response.write(overflow_frame(batch.missed))
+                break
+            data = b"".join(
+                sse.frame(e.name, e.data, str(e.seq) if with_ids else None)
+                for e in batch
+                if wanted is None or wanted(e.name)
+            )
+            if data:
+                await response.write(data)
+    response.stop_streaming()
+    await response.write_eof()
+    return response

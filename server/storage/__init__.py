@@ -1,0 +1,1 @@
+"""Storage backends for threadloom's records and LangGraph's checkpoints."""

@@ -1,0 +1,53 @@
+"""The SQLite schema, applied as numbered migrations at start-up."""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE threads (
+        thread_id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        state_updated_at TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        status TEXT NOT NULL,
+        config TEXT NOT NULL,
+        "values" TEXT,
+        interrupts TEXT NOT NULL,
+        error TEXT
+    );
+    CREATE TABLE runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL UNIQUE,
+        thread_id TEXT NOT NULL REFERENCES threads(thread_id) ON DELETE CASCADE,
+        assistant_id TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        status TEXT NOT NULL,
+        kwargs TEXT NOT NULL,
+        multitask_strategy TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX runs_by_thread ON runs(thread_id, status);
+    CREATE INDEX runs_active ON runs(status) WHERE status IN ('pending', 'running');
+    CREATE TABLE assistants (
+        assistant_id TEXT PRIMARY KEY,
+        graph_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    """,
+]
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS threadloom_schema (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT max(version) FROM threadloom_schema").fetchone()
+    current = row[0] or 0
+    for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        conn.executescript(f"BEGIN IMMEDIATE; {script}; INSERT INTO threadloom_schema VALUES ({version}); COMMIT;")

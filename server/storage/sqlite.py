@@ -1,0 +1,289 @@
+"""SQLite storage: threadloom's records and LangGraph's checkpoints in one database file.
+
+Records go through a plain `sqlite3` connection on the event loop thread: in WAL mode a
+small write is tens of microseconds, cheaper than a hop to a worker thread. LangGraph's
+async saver works on the same file through its own aiosqlite connection. Both are in
+autocommit mode and our multi-statement writes are synchronous, so no connection ever
+holds a write lock across an `await`: neither side can wait on the other forever.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiosqlite
+import msgspec
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from protocol.clock import now_iso
+from protocol.resources import Assistant, Run, RunKwargs, RunStatus, Thread
+from protocol.serde import dumps, loads
+
+from .schema import migrate
+
+_THREAD_COLUMNS = 'thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values", interrupts, error'
+_RUN_COLUMNS = "run_id, thread_id, assistant_id, metadata, status, kwargs, multitask_strategy, created_at, updated_at"
+
+
+def _json(value: Any) -> str:
+    return dumps(value).decode()
+
+
+def _thread_row(t: Thread) -> tuple[Any, ...]:
+    return (
+        t.thread_id, t.created_at, t.updated_at, t.state_updated_at, _json(t.metadata), t.status,
+        _json(t.config), _json(t.values), _json(t.interrupts), _json(t.error),
+    )
+
+
+def _thread(row: sqlite3.Row) -> Thread:
+    return Thread(
+        thread_id=row[0], created_at=row[1], updated_at=row[2], state_updated_at=row[3],
+        metadata=loads(row[4]), status=row[5], config=loads(row[6]), values=loads(row[7]),
+        interrupts=loads(row[8]), error=loads(row[9]),
+    )
+
+
+def _run(row: sqlite3.Row) -> Run:
+    return Run(
+        run_id=row[0], thread_id=row[1], assistant_id=row[2], metadata=loads(row[3]), status=row[4],
+        kwargs=msgspec.json.decode(row[5], type=RunKwargs), multitask_strategy=row[6],
+        created_at=row[7], updated_at=row[8],
+    )
+
+
+class _Db:
+    """The records connection, with a transaction helper."""
+
+    def __init__(self, path: str) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+            self.conn.execute(f"PRAGMA {pragma}")
+        migrate(self.conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+
+class SqliteThreads:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    async def get(self, thread_id: str) -> Thread | None:
+        row = self._db.conn.execute(f"SELECT {_THREAD_COLUMNS} FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+        return _thread(row) if row else None
+
+    async def insert(self, thread: Thread) -> bool:
+        cur = self._db.conn.execute(
+            f"INSERT OR IGNORE INTO threads ({_THREAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", _thread_row(thread)
+        )
+        return cur.rowcount == 1
+
+    async def update(self, thread: Thread) -> None:
+        self._write(self._db.conn, thread)
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, thread: Thread) -> None:
+        conn.execute(f"INSERT OR REPLACE INTO threads ({_THREAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", _thread_row(thread))
+
+    async def delete(self, thread_id: str) -> bool:
+        return self._db.conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount == 1
+
+    async def search(
+        self, *, ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None,
+        status: str | None, limit: int, offset: int,
+    ) -> list[Thread]:
+        where, args = ["1"], []
+        if ids is not None:
+            where.append(f"thread_id IN ({','.join('?' * len(ids))})")
+            args.extend(ids)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        for column, wanted in (("metadata", metadata), ('"values"', values)):
+            for key, value in (wanted or {}).items():
+                where.append(f"json_extract({column}, ?) IS json_extract(?, '$')")
+                args.extend([f'$."{key}"', _json(value)])
+        rows = self._db.conn.execute(
+            f"SELECT {_THREAD_COLUMNS} FROM threads WHERE {' AND '.join(where)} "
+            "ORDER BY updated_at DESC LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
+        return [_thread(r) for r in rows]
+
+    async def with_active_runs(self) -> list[str]:
+        rows = self._db.conn.execute(
+            "SELECT thread_id FROM runs WHERE status IN ('pending', 'running') GROUP BY thread_id ORDER BY min(seq)"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+
+class SqliteRuns:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    async def get(self, run_id: str) -> Run | None:
+        row = self._db.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return _run(row) if row else None
+
+    async def list(self, thread_id: str, *, limit: int, offset: int, status: str | None) -> list[Run]:
+        where, args = "thread_id = ?", [thread_id]
+        if status is not None:
+            where += " AND status = ?"
+            args.append(status)
+        rows = self._db.conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?", (*args, limit, offset)
+        ).fetchall()
+        return [_run(r) for r in rows]
+
+    async def active(self, thread_id: str) -> list[tuple[Run, int]]:
+        rows = self._db.conn.execute(
+            f"SELECT {_RUN_COLUMNS}, attempt FROM runs WHERE thread_id = ? AND status IN ('pending', 'running') "
+            "ORDER BY status = 'running' DESC, seq",
+            (thread_id,),
+        ).fetchall()
+        return [(_run(r), r[9]) for r in rows]
+
+    async def begin(self, thread: Thread, run: Run, *, create_thread: bool) -> None:
+        with self._db.transaction() as conn:
+            SqliteThreads._write(conn, thread)
+            conn.execute(
+                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    run.run_id, run.thread_id, run.assistant_id, _json(run.metadata), run.status,
+                    _json(run.kwargs), run.multitask_strategy, run.created_at, run.updated_at,
+                ),
+            )
+
+    async def set_status(self, run_id: str, status: RunStatus, *, attempt: int | None = None) -> None:
+        if attempt is None:
+            self._db.conn.execute("UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?", (status, now_iso(), run_id))
+        else:
+            self._db.conn.execute(
+                "UPDATE runs SET status = ?, updated_at = ?, attempt = ? WHERE run_id = ?", (status, now_iso(), attempt, run_id)
+            )
+
+    async def finish(self, thread: Thread | None, run_id: str, status: RunStatus | None) -> None:
+        with self._db.transaction() as conn:
+            if status is None:
+                conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+            else:
+                conn.execute("UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?", (status, now_iso(), run_id))
+            if thread is not None:
+                SqliteThreads._write(conn, thread)
+
+    async def delete(self, run_id: str) -> bool:
+        return self._db.conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount == 1
+
+
+class SqliteAssistants:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    async def get(self, assistant_id: str) -> Assistant | None:
+        row = self._db.conn.execute("SELECT body FROM assistants WHERE assistant_id = ?", (assistant_id,)).fetchone()
+        return msgspec.json.decode(row[0], type=Assistant) if row else None
+
+    async def put(self, assistant: Assistant) -> None:
+        a = assistant
+        self._db.conn.execute(
+            "INSERT OR REPLACE INTO assistants (assistant_id, graph_id, created_at, updated_at, name, body) VALUES (?,?,?,?,?,?)",
+            (a.assistant_id, a.graph_id, a.created_at, a.updated_at, a.name, _json(a)),
+        )
+
+    async def search(
+        self, *, graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
+        limit: int, offset: int, sort_by: str, sort_order: str,
+    ) -> list[Assistant]:
+        where, args = ["1"], []
+        if graph_id is not None:
+            where.append("graph_id = ?")
+            args.append(graph_id)
+        if name is not None:
+            where.append("instr(lower(name), lower(?)) > 0")
+            args.append(name)
+        for key, value in (metadata or {}).items():
+            where.append("json_extract(body, ?) IS json_extract(?, '$')")
+            args.extend([f'$.metadata."{key}"', _json(value)])
+        order = "DESC" if sort_order == "desc" else "ASC"
+        rows = self._db.conn.execute(
+            f"SELECT body FROM assistants WHERE {' AND '.join(where)} ORDER BY {sort_by} {order} LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
+        return [msgspec.json.decode(r[0], type=Assistant) for r in rows]
+
+
+class SqliteCheckpoints:
+    """Deletes go through the saver's own connection: aiosqlite runs statements in order,
+    so a delete issued after a cancelled run also lands after that run's last write."""
+
+    def __init__(self, saver: AsyncSqliteSaver) -> None:
+        self._saver = saver
+
+    async def delete_run(self, thread_id: str, run_id: str) -> None:
+        conn = self._saver.conn
+        async with self._saver.lock:
+            ids = "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
+            await conn.execute(f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id IN ({ids})", (thread_id, thread_id, run_id))
+            await conn.execute(
+                "DELETE FROM checkpoints WHERE thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
+                (thread_id, run_id),
+            )
+
+    async def delete_thread(self, thread_id: str) -> None:
+        await self._saver.adelete_thread(thread_id)
+
+
+class SqliteStorage:
+    """Opened with `await SqliteStorage.open(path)`; `path=None` is a throw-away database."""
+
+    def __init__(self, db: _Db, saver: AsyncSqliteSaver, tmpdir: str | None) -> None:
+        self._db = db
+        self._tmpdir = tmpdir
+        self.saver = saver
+        self.threads = SqliteThreads(db)
+        self.runs = SqliteRuns(db)
+        self.assistants = SqliteAssistants(db)
+        self.checkpoints = SqliteCheckpoints(saver)
+
+    @classmethod
+    async def open(cls, path: str | None) -> SqliteStorage:
+        tmpdir = None
+        if path is None:
+            tmpdir = tempfile.mkdtemp(prefix="threadloom-")
+            path = os.path.join(tmpdir, "threadloom.sqlite")
+        else:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        db = _Db(path)
+        saver = await open_saver(path)
+        if tmpdir is not None:
+            db.conn.execute("PRAGMA synchronous=OFF")
+        return cls(db, saver, tmpdir)
+
+    async def close(self) -> None:
+        await self.saver.conn.close()
+        self._db.conn.close()
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+async def open_saver(path: str) -> AsyncSqliteSaver:
+    """LangGraph's async SQLite saver, in autocommit mode (see the module docstring)."""
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    await conn.execute("PRAGMA busy_timeout=10000")
+    saver = AsyncSqliteSaver(conn)
+    await saver.setup()
+    return saver
