@@ -1,0 +1,50 @@
+"""A real threadloom server on 127.0.0.1 (ephemeral port, throw-away database) for each
+test, and the real langgraph-sdk client pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from server.app import create_app
+from server.config import Settings, load_project
+from server.graphs import GraphRegistry
+
+GRAPHS = Path(__file__).parent / "graphs" / "langgraph.json"
+
+MakeServer = Callable[..., Awaitable[str]]
+
+
+def make_app(config: Path = GRAPHS, **settings: Any) -> web.Application:
+    project = load_project(config)
+    graphs = GraphRegistry(project.graphs, project.base_dir)
+    return create_app(Settings(config=config, db=settings.pop("db", None), **settings), graphs)
+
+
+@pytest.fixture
+async def make_server(aiohttp_server: Any) -> MakeServer:
+    """Start a server with the given settings; returns its base URL."""
+
+    async def start(**settings: Any) -> str:
+        server = await aiohttp_server(make_app(**settings))
+        return str(server.make_url("")).rstrip("/")
+
+    return start
+
+
+@pytest.fixture
+async def url(make_server: MakeServer) -> str:
+    return await make_server()
+
+
+@pytest.fixture
+async def client(url: str) -> AsyncIterator[LangGraphClient]:
+    lg = get_client(url=url, api_key=None)
+    yield lg
+    await lg.http.client.aclose()
