@@ -28,6 +28,10 @@ from protocol.serde import dumps, loads
 from .schema import migrate
 
 _THREAD_COLUMNS = 'thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values", interrupts, error'
+_UPSERT_THREAD = (
+    f"INSERT INTO threads ({_THREAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(thread_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _THREAD_COLUMNS.split(", ")[1:])
+)
 _RUN_COLUMNS = "run_id, thread_id, assistant_id, metadata, status, kwargs, multitask_strategy, created_at, updated_at"
 
 
@@ -97,7 +101,9 @@ class SqliteThreads:
 
     @staticmethod
     def _write(conn: sqlite3.Connection, thread: Thread) -> None:
-        conn.execute(f"INSERT OR REPLACE INTO threads ({_THREAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", _thread_row(thread))
+        # An upsert, not INSERT OR REPLACE: a replace deletes the row first, and that
+        # cascades to the thread's runs.
+        conn.execute(_UPSERT_THREAD, _thread_row(thread))
 
     async def delete(self, thread_id: str) -> bool:
         return self._db.conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount == 1
