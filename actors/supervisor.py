@@ -87,8 +87,8 @@ class ThreadSupervisor(Actor):
         thread = await self.runtime.storage.threads.get(self.thread_id)
         if thread is not None and thread.status != "busy":
             self._resting = thread.status
-        for run, attempt in await self.runtime.storage.runs.active(self.thread_id):
-            self._enqueue(run, attempt + (run.status == "running"))
+        for run, attempts in await self.runtime.storage.runs.active(self.thread_id):
+            self._enqueue(run, attempts + 1)  # a run that was running starts its next attempt
         self._advance()
 
     async def on_stop(self) -> None:
@@ -99,7 +99,8 @@ class ThreadSupervisor(Actor):
         if execution is not None and execution.task is not None:
             execution.cancel("requeue", "server shutting down")
             await asyncio.wait([execution.task])
-            await self.runtime.storage.runs.set_status(execution.run.run_id, "pending")
+            # handed back, not failed: the interrupted attempt does not count
+            await self.runtime.storage.runs.set_status(execution.run.run_id, "pending", attempt=execution.attempt - 1)
         for queued in self.queue:
             queued.stream.close()
 
