@@ -40,6 +40,7 @@ class Runtime:
             keep_finished=settings.keep_finished_streams,
         )
         self.supervisors = SupervisorRegistry(self, idle_seconds=settings.supervisor_idle_seconds)
+        self.closing = False  # set when shutdown begins: dropped connections are not disconnects then
 
     async def start(self) -> None:
         """Wake the supervisors of threads that have unfinished runs: they pick them up."""
@@ -65,7 +66,8 @@ class Runtime:
 
     def cancel_soon(self, thread_id: str, run_id: str, reason: str) -> None:
         """Interrupt a run without waiting, e.g. when its client went away."""
-        self.supervisors.get(thread_id).tell(Cancel([run_id], "interrupt", reason, missing_ok=True))
+        if not self.closing:
+            self.supervisors.get(thread_id).tell(Cancel([run_id], "interrupt", reason, missing_ok=True))
 
     async def delete_run(self, thread_id: str, run_id: str) -> None:
         await self.supervisors.get(thread_id).ask(DeleteRun(run_id))

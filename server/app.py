@@ -49,7 +49,11 @@ def create_app(settings: Settings, graphs: GraphRegistry) -> web.Application:
         await rt.stop()
         await storage.close()
 
+    async def closing(app: web.Application) -> None:
+        app[RUNTIME].closing = True
+
     app.cleanup_ctx.append(lifespan)
+    app.on_shutdown.append(closing)
     for module in (system, assistants, threads, runs):
         app.add_routes(module.routes)
     return app
