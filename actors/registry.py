@@ -16,6 +16,7 @@ class SupervisorRegistry:
         self._runtime = runtime
         self._idle_seconds = idle_seconds
         self._actors: dict[str, ThreadSupervisor] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
         self._reaping: set[asyncio.Task[None]] = set()
 
     def get(self, thread_id: str) -> ThreadSupervisor:
@@ -31,9 +32,14 @@ class SupervisorRegistry:
         return len(self._actors)
 
     def idle(self, actor: ThreadSupervisor) -> None:
-        asyncio.get_running_loop().call_later(self._idle_seconds, self._reap, actor)
+        """The supervisor has nothing to do: reap it unless it gets work within a while."""
+        previous = self._timers.pop(actor.thread_id, None)
+        if previous is not None:
+            previous.cancel()
+        self._timers[actor.thread_id] = asyncio.get_running_loop().call_later(self._idle_seconds, self._reap, actor)
 
     def _reap(self, actor: ThreadSupervisor) -> None:
+        self._timers.pop(actor.thread_id, None)
         if actor.busy or not actor.idle or self._actors.get(actor.thread_id) is not actor:
             return
         del self._actors[actor.thread_id]
@@ -42,5 +48,7 @@ class SupervisorRegistry:
         task.add_done_callback(self._reaping.discard)
 
     async def stop(self) -> None:
-        actors, self._actors = list(self._actors.values()), {}
+        for timer in self._timers.values():
+            timer.cancel()
+        actors, self._actors, self._timers = list(self._actors.values()), {}, {}
         await asyncio.gather(*(a.stop() for a in actors), *self._reaping, return_exceptions=True)

@@ -42,7 +42,11 @@ def create_app(settings: Settings, graphs: GraphRegistry) -> web.Application:
         storage = await SqliteStorage.open(settings.db)
         graphs.bind(checkpointer=storage.saver, store=InMemoryStore())
         await _register_system_assistants(storage, graphs)
-        rt = Runtime(storage, graphs, RuntimeSettings(jobs=settings.jobs))
+        rt = Runtime(storage, graphs, RuntimeSettings(
+            jobs=settings.jobs,
+            stream_buffer=settings.stream_buffer,
+            supervisor_idle_seconds=settings.supervisor_idle_seconds,
+        ))
         app[RUNTIME] = rt
         await rt.start()
         yield

@@ -26,6 +26,9 @@ class Settings:
     port: int = 2024
     db: str | None = DEFAULT_DB  # None: --memory
     jobs: int = 10
+    # runtime tuning without flags (tests set them)
+    stream_buffer: int = 10_000
+    supervisor_idle_seconds: float = 30.0
 
 
 @dataclass

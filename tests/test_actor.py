@@ -60,3 +60,26 @@ async def test_stop_handles_what_was_sent_then_refuses_more():
         await actor.ask("late")
     with pytest.raises(ActorStopped):
         actor.tell("late")
+
+
+async def test_idle_supervisors_are_reaped_and_respawned_on_demand(aiohttp_server):
+    from langgraph_sdk import get_client
+
+    from conftest import make_app
+    from server.context import RUNTIME
+
+    app = make_app(supervisor_idle_seconds=0.05)
+    server = await aiohttp_server(app)
+    client = get_client(url=str(server.make_url("")).rstrip("/"), api_key=None)
+    thread = await client.threads.create()
+    await client.runs.wait(thread["thread_id"], "counter", input={"log": ["a"]})
+    assert len(app[RUNTIME].supervisors) == 1
+    for _ in range(100):
+        if len(app[RUNTIME].supervisors) == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert len(app[RUNTIME].supervisors) == 0
+    # a fresh supervisor picks the thread up again, history intact
+    result = await client.runs.wait(thread["thread_id"], "counter", input={"log": ["b"]})
+    assert result["log"] == ["a", "first", "second", "b", "first", "second"]
+    await client.http.client.aclose()
