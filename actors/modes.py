@@ -3,8 +3,9 @@
 `messages-tuple` is LangGraph's own `messages` mode; the legacy `messages` mode
 accumulates token chunks per message id into `messages/metadata|partial|complete`;
 `debug` checkpoint payloads gain `checkpoint`/`parent_checkpoint`; subgraph events get
-`|ns` suffixes. `events` comes from `astream_events`, whose root `on_chain_stream`
-chunks are translated like a plain `astream`.
+`|ns` suffixes. `events` comes from `astream_events`: the root graph's own
+`on_chain_stream` events carry its `astream` chunks, so they are translated like a
+plain `astream` instead of being forwarded; every other event is forwarded as is.
 """
 
 from __future__ import annotations
@@ -30,14 +31,33 @@ def graph_stream_modes(requested: list[str]) -> list[str]:
 
 
 def _checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not config:
+    """A checkpoint config as the API's Checkpoint object (None without an id)."""
+    conf = (config or {}).get("configurable") or {}
+    if not conf.get("thread_id") or not conf.get("checkpoint_id"):
         return None
-    conf = config.get("configurable", {})
+    ref = {"checkpoint_id": conf["checkpoint_id"], "thread_id": conf["thread_id"]}
+    if "checkpoint_ns" in conf:
+        ref["checkpoint_ns"] = conf["checkpoint_ns"] or ""
+    if "checkpoint_map" in conf:
+        ref["checkpoint_map"] = conf["checkpoint_map"]
+    return ref
+
+
+def _debug_task(task: dict[str, Any]) -> dict[str, Any]:
+    """A subgraph task's `state` (its checkpoint config) is sent as `checkpoint`."""
+    state = task.get("state")
+    if not isinstance(state, dict) or not state.get("configurable"):
+        return task
+    rest = {k: v for k, v in task.items() if k != "state"}
+    return {**rest, "checkpoint": state["configurable"]}
+
+
+def _debug_checkpoint(payload: dict[str, Any]) -> dict[str, Any]:
     return {
-        "thread_id": conf.get("thread_id"),
-        "checkpoint_ns": conf.get("checkpoint_ns", ""),
-        "checkpoint_id": conf.get("checkpoint_id"),
-        "checkpoint_map": conf.get("checkpoint_map"),
+        **payload,
+        "checkpoint": _checkpoint_ref(payload.get("config")),
+        "parent_checkpoint": _checkpoint_ref(payload.get("parent_config")),
+        "tasks": [_debug_task(t) for t in payload.get("tasks", ())],
     }
 
 
@@ -51,6 +71,7 @@ class Translator:
         self._seen: set[str] = set()
 
     def chunk(self, ns: tuple[str, ...], mode: str, data: Any) -> None:
+        """One `astream` chunk (`ns` is empty for the root graph)."""
         suffix = "".join("|" + part for part in ns)
         if mode == "messages":
             if self._tuples:
@@ -61,27 +82,22 @@ class Translator:
         if mode not in self.requested:
             return
         if mode == "debug" and data.get("type") == "checkpoint":
-            payload = data["payload"]
-            data = {
-                **data,
-                "payload": {
-                    **payload,
-                    "checkpoint": _checkpoint_ref(payload.get("config")),
-                    "parent_checkpoint": _checkpoint_ref(payload.get("parent_config")),
-                },
-            }
+            data = {**data, "payload": _debug_checkpoint(data["payload"])}
         self.publish(mode + suffix, dumps(data))
 
     def event(self, event: dict[str, Any]) -> None:
         """One `astream_events` v2 event."""
+        if "langsmith:hidden" in (event.get("tags") or ()):
+            return
         if event["event"] == "on_chain_stream" and not event.get("parent_ids"):
             chunk = event["data"]["chunk"]
             ns, mode, data = chunk if len(chunk) == 3 else ((), *chunk)
             self.chunk(tuple(ns), mode, data)
-        if "langsmith:hidden" not in (event.get("tags") or ()):
+        else:
             self.publish("events", dumps(event))
 
     def _legacy_message(self, message: Any, metadata: dict[str, Any]) -> None:
+        """Legacy `messages`: never namespaced; chunks are merged by message id."""
         msg_id = getattr(message, "id", None)
         if msg_id is None:
             return

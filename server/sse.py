@@ -18,8 +18,10 @@ HEARTBEAT_SECONDS = 5.0
 class SseResponse(EventSourceResponse):
     """aiohttp-sse's response with the official server's headers and heartbeat comment."""
 
-    def __init__(self, *, headers: dict[str, str] | None = None, heartbeat: float = HEARTBEAT_SECONDS) -> None:
-        super().__init__(headers=headers, allow_all_methods=True, ping_interval=heartbeat, send_timeout=None)
+    def __init__(self, *, headers: dict[str, str] | None = None, heartbeat: float | None = None) -> None:
+        # Read at construction time, so the interval can be changed (e.g. by tests).
+        interval = HEARTBEAT_SECONDS if heartbeat is None else heartbeat
+        super().__init__(headers=headers, allow_all_methods=True, ping_interval=interval, send_timeout=None)
         self.headers.update(sse.HEADERS)
 
     async def _ping(self) -> None:
