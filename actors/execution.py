@@ -8,6 +8,7 @@ lands at the graph's next await; the outcome then depends on the requested actio
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +30,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Action = Literal["interrupt", "rollback", "requeue"]
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+# What the official server adds to every run's metadata (it shows in `messages` events).
+_PLATFORM_METADATA = {
+    "langgraph_version": _version("langgraph"),
+    "langgraph_api_version": _version("threadloom"),
+    "langgraph_plan": "developer",
+    "langgraph_host": "self-hosted",
+    "langgraph_api_url": None,
+}
 
 
 class FinalState(msgspec.Struct):
@@ -117,6 +135,7 @@ class RunExecution:
                 "graph_id": configurable.get("graph_id"),
                 "assistant_id": run.assistant_id,
                 "run_attempt": self.attempt,
+                **_PLATFORM_METADATA,
             },
             "run_id": uuid.UUID(run.run_id),
         }
