@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from protocol import clock
-from protocol.errors import BadRequest
+from protocol.errors import BadRequest, Unprocessable
 from protocol.ids import parse_uuid
 from protocol.requests import RunCreate
 from protocol.resources import Assistant, MultitaskStrategy, Run, RunKwargs, Thread
@@ -28,6 +28,7 @@ BOTH_CONTEXT_AND_CONFIGURABLE = (
     "Context was introduced in LangGraph 0.6.0 and is the long term planned replacement for configurable."
 )
 RESUME_WITHOUT_THREAD = "You must provide a thread_id when resuming."
+MAX_AFTER_SECONDS = 366 * 24 * 3600  # a later start than a year out is a mistake (and overflows dates)
 
 
 def _without(mapping: dict[str, Any] | None, keys: frozenset[str]) -> dict[str, Any]:
@@ -42,7 +43,12 @@ def check_request(req: RunCreate, *, stateless: bool) -> None:
         try:
             parse_uuid(req.checkpoint_id, "checkpoint")
         except Exception:
-            raise BadRequest("Invalid checkpoint ID") from None
+            raise Unprocessable("Invalid checkpoint ID") from None
+    for key in ("configurable", "metadata"):
+        if not isinstance((req.config or {}).get(key) or {}, dict):
+            raise Unprocessable(f"Invalid config.{key}: expected an object")
+    if req.after_seconds is not None and not 0 <= req.after_seconds <= MAX_AFTER_SECONDS:
+        raise Unprocessable(f"Invalid after_seconds: must be between 0 and {MAX_AFTER_SECONDS}")
     req.stream_modes()
     _configurable_and_context(req)
 

@@ -111,3 +111,5 @@ def decode(body: bytes, kind: type[Any]) -> Any:
         raise Unprocessable(str(exc)) from None
     except msgspec.DecodeError:
         raise Unprocessable("Invalid JSON in request body") from None
+    except RecursionError:
+        raise Unprocessable("Invalid JSON in request body: nested too deeply") from None

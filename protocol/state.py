@@ -27,7 +27,8 @@ def _task(task: Any) -> dict[str, Any]:
         "id": task.id,
         "name": task.name,
         "path": to_builtins(task.path),
-        "error": repr(task.error) if task.error is not None else None,
+        # read back from a checkpoint, LangGraph already holds the error as its repr string
+        "error": None if task.error is None else task.error if isinstance(task.error, str) else repr(task.error),
         "interrupts": [_interrupt(i) for i in task.interrupts],
         "checkpoint": checkpoint,
         "state": nested,

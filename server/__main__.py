@@ -6,25 +6,42 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING, NoReturn
 
-from aiohttp import web
-
-from .app import create_app
 from .config import ConfigError, apply_project, load_project, parse_args
-from .graphs import GraphLoadError, GraphRegistry
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+# aiohttp, the application and LangGraph are imported only once the command line and the
+# config have been checked: a typo gets its one-line answer without waiting for them.
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, no traceback: the problem is the user's setup, not a bug."""
+    print(f"threadloom: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+    sys.exit(code)
 
 
 async def serve(app: web.Application, host: str, port: int) -> None:
+    from aiohttp import web
+
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = runner.addresses[0]
-    print(f"threadloom: serving on http://{bound[0]}:{bound[1]}", flush=True)
+    try:
+        await runner.setup()  # opens storage and starts the runtime (the app's cleanup_ctx)
+    except Exception as exc:
+        fail(f"could not start: {exc}", 1)
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner: whoever waits for it may signal at once
         loop.add_signal_handler(sig, stop.set)
+    bound = runner.addresses[0]
+    print(f"threadloom: serving on http://{bound[0]}:{bound[1]}", flush=True)
     await stop.wait()
     await runner.cleanup()
 
@@ -34,11 +51,18 @@ def main(argv: list[str] | None = None) -> None:
     settings = parse_args(argv)
     try:
         project = load_project(settings.config)
-        apply_project(project)
+    except ConfigError as exc:
+        fail(str(exc))
+    apply_project(project)
+    from .app import create_app
+    from .graphs import GraphLoadError, GraphRegistry
+
+    try:
         graphs = GraphRegistry(project.graphs, project.base_dir)
-    except (ConfigError, GraphLoadError) as exc:
-        print(f"threadloom: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    except GraphLoadError as exc:
+        fail(str(exc))
+    except SystemExit as exc:
+        fail(f"a graph module called sys.exit({exc.code!r}) while loading")
     asyncio.run(serve(create_app(settings, graphs), settings.host, settings.port))
 
 

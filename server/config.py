@@ -6,11 +6,13 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from .graphs import GraphSpec
+if TYPE_CHECKING:
+    from .graphs import GraphSpec
 
 DEFAULT_DB = "./.threadloom/threadloom.sqlite"
 
@@ -46,21 +48,70 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"threadloom: error: {message}\n")
 
 
-def parse_args(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port: {value!r} (0-65535, 0 for any free one)")
+    return port
+
+
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {value!r}") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {jobs}")
+    return jobs
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Flags win over their environment variables, which win over the defaults."""
     env = os.environ if environ is None else environ
     parser = _Parser(prog="python -m server", description="Serve LangGraph graphs over the LangGraph Platform API.")
-    parser.add_argument("--config", default=env.get("THREADLOOM_CONFIG", "langgraph.json"), help="path to langgraph.json [THREADLOOM_CONFIG]")
-    parser.add_argument("--host", default=env.get("THREADLOOM_HOST", "127.0.0.1"), help="interface to bind [THREADLOOM_HOST]")
-    parser.add_argument("--port", type=int, default=int(env.get("THREADLOOM_PORT", "2024")), help="port, 0 for any free one [THREADLOOM_PORT]")
+    parser.add_argument("--config", help="path to langgraph.json [THREADLOOM_CONFIG, default langgraph.json]")
+    parser.add_argument("--host", help="interface to bind [THREADLOOM_HOST, default 127.0.0.1]")
+    parser.add_argument("--port", type=_port, help="port, 0 for any free one [THREADLOOM_PORT, default 2024]")
     store = parser.add_mutually_exclusive_group()
-    store.add_argument("--db", default=env.get("THREADLOOM_DB", DEFAULT_DB), help="SQLite database file [THREADLOOM_DB]")
-    store.add_argument("--memory", action="store_true", default=env.get("THREADLOOM_MEMORY", "") not in ("", "0", "false"),
-                       help="keep nothing after the process exits [THREADLOOM_MEMORY=1]")
-    parser.add_argument("--jobs", type=int, default=int(env.get("THREADLOOM_JOBS", "10")), help="runs executing at once across all threads [THREADLOOM_JOBS]")
+    store.add_argument("--db", help=f"SQLite database file [THREADLOOM_DB, default {DEFAULT_DB}]")
+    store.add_argument("--memory", action="store_true", default=None, help="keep nothing after the process exits [THREADLOOM_MEMORY=1]")
+    parser.add_argument("--jobs", type=_jobs, help="runs executing at once across all threads [THREADLOOM_JOBS, default 10]")
     args = parser.parse_args(argv)
-    if args.jobs < 1:
-        parser.error("--jobs must be at least 1")
-    return Settings(config=Path(args.config), host=args.host, port=args.port, db=None if args.memory else args.db, jobs=args.jobs)
+
+    def from_env(name: str, convert: Callable[[str], Any], default: Any) -> Any:
+        raw = env.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return convert(raw)
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"{name}: {exc}")
+
+    port = args.port if args.port is not None else from_env("THREADLOOM_PORT", _port, 2024)
+    jobs = args.jobs if args.jobs is not None else from_env("THREADLOOM_JOBS", _jobs, 10)
+    # an explicit flag beats either variable: `--db x` wins over THREADLOOM_MEMORY=1
+    if args.memory:
+        db = None
+    elif args.db is not None:
+        db = args.db
+    elif from_env("THREADLOOM_MEMORY", _flag, False):
+        db = None
+    else:
+        db = env.get("THREADLOOM_DB") or DEFAULT_DB
+    return Settings(
+        config=Path(args.config or env.get("THREADLOOM_CONFIG") or "langgraph.json"),
+        host=args.host or env.get("THREADLOOM_HOST") or "127.0.0.1",
+        port=port,
+        db=db,
+        jobs=jobs,
+    )
 
 
 def _read_env(value: Any, base_dir: Path) -> dict[str, str]:
@@ -95,6 +146,8 @@ def load_project(path: Path) -> Project:
     graphs = raw.get("graphs")
     if not isinstance(graphs, dict) or not graphs:
         raise ConfigError(f"{path}: `graphs` must be a non-empty object")
+    from .graphs import GraphSpec  # imports LangGraph: not before the cheap checks above
+
     specs = []
     for graph_id, spec in graphs.items():
         if isinstance(spec, dict) and isinstance(spec.get("path"), str):

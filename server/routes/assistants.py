@@ -7,6 +7,7 @@ from aiohttp import web
 
 from protocol.errors import NotFound, Unprocessable
 from protocol.requests import AssistantSearch
+from protocol.resources import Assistant
 
 from ..context import runtime
 from ..http import body, json, path_uuid
@@ -19,6 +20,9 @@ async def search_assistants(request: web.Request) -> web.Response:
     req = await body(request, AssistantSearch)
     if not 1 <= req.limit <= 1000 or req.offset < 0:
         raise Unprocessable("limit must be between 1 and 1000 and offset at least 0")
+    unknown = sorted(set(req.select or ()) - set(Assistant.__struct_fields__))
+    if unknown:
+        raise Unprocessable(f"Invalid select: unknown field(s) {unknown}; expected any of {list(Assistant.__struct_fields__)}")
     rt = runtime(request)
     if req.graph_id is not None and req.graph_id not in rt.graphs.graph_ids():
         raise NotFound(f"Graph {req.graph_id} not found")

@@ -11,7 +11,7 @@ from aiohttp import web
 from actors.eventlog import RunStream
 from actors.newrun import check_request
 from actors.results import collect, from_thread
-from protocol.errors import NotFound
+from protocol.errors import NotFound, Unprocessable
 from protocol.requests import RunCreate, cancel_action
 from protocol.resources import Run
 from protocol.serde import dumps
@@ -125,6 +125,9 @@ async def list_runs(request: web.Request) -> web.Response:
         status=request.query.get("status"),
     )
     select = query_list(request, "select")
+    unknown = sorted(set(select) - set(Run.__struct_fields__))
+    if unknown:
+        raise Unprocessable(f"Invalid select: unknown field(s) {unknown}; expected any of {list(Run.__struct_fields__)}")
     if select:
         return json([{k: v for k, v in _fields(run).items() if k in select} for run in runs])
     return json(runs)

@@ -19,11 +19,13 @@ from ..http import body, json, no_content, path_uuid, query_bool
 
 routes = web.RouteTableDef()
 
+MAX_SEARCH_IDS = 10_000  # each is a bound SQL parameter
+
 
 @routes.post("/threads")
 async def create_thread(request: web.Request) -> web.Response:
     req = await body(request, ThreadCreate)
-    thread_id = parse_uuid(req.thread_id, "thread") if req.thread_id else uuid7()
+    thread_id = parse_uuid(req.thread_id, "thread") if req.thread_id is not None else uuid7()
     metadata = {k: v for k, v in (req.metadata or {}).items() if k not in RESERVED_METADATA}
     if req.graph_id:
         metadata["graph_id"] = req.graph_id
@@ -42,7 +44,9 @@ async def search_threads(request: web.Request) -> web.Response:
     req = await body(request, ThreadSearch)
     if not 1 <= req.limit <= 1000 or req.offset < 0:
         raise Unprocessable("limit must be between 1 and 1000 and offset at least 0")
-    ids = [parse_uuid(i, "thread") for i in req.ids] if req.ids is not None else None
+    ids = list(dict.fromkeys(parse_uuid(i, "thread") for i in req.ids)) if req.ids is not None else None
+    if ids is not None and len(ids) > MAX_SEARCH_IDS:
+        raise Unprocessable(f"ids: at most {MAX_SEARCH_IDS} thread IDs per search")
     threads = await runtime(request).storage.threads.search(
         ids=ids, metadata=req.metadata, values=req.values, status=req.status, limit=req.limit, offset=req.offset
     )
@@ -114,15 +118,14 @@ async def post_history(request: web.Request) -> web.Response:
     req = await body(request, HistoryRequest)
     if not 1 <= req.limit <= 1000:
         raise Unprocessable("limit must be between 1 and 1000")
+    config = _checkpoint_config(thread.thread_id, req.checkpoint) or {"configurable": {"thread_id": thread.thread_id, "checkpoint_ns": ""}}
+    before = _checkpoint_config(thread.thread_id, req.before)
     opened = await _graph_state_reader(request, thread)
     if opened is None:
         return json([])
-    config = _checkpoint_config(thread.thread_id, req.checkpoint) or {"configurable": {"thread_id": thread.thread_id, "checkpoint_ns": ""}}
     async with opened as graph:
         states = [
             thread_state(s)
-            async for s in graph.aget_state_history(
-                config, limit=req.limit, before=_checkpoint_config(thread.thread_id, req.before), filter=req.metadata
-            )
+            async for s in graph.aget_state_history(config, limit=req.limit, before=before, filter=req.metadata)
         ]
     return json(states)

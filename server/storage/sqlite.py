@@ -121,8 +121,9 @@ class SqliteThreads:
             args.append(status)
         for column, wanted in (("metadata", metadata), ('"values"', values)):
             for key, value in (wanted or {}).items():
-                where.append(f"json_extract({column}, ?) IS json_extract(?, '$')")
-                args.extend([f'$."{key}"', _json(value)])
+                # json_each, not a JSON path: a key may hold any character, `"` included
+                where.append(f"EXISTS (SELECT 1 FROM json_each({column}) WHERE key = ? AND value IS json_extract(?, '$'))")
+                args.extend([key, _json(value)])
         rows = self._db.conn.execute(
             f"SELECT {_THREAD_COLUMNS} FROM threads WHERE {' AND '.join(where)} "
             "ORDER BY updated_at DESC LIMIT ? OFFSET ?",
@@ -222,8 +223,8 @@ class SqliteAssistants:
             where.append("instr(lower(name), lower(?)) > 0")
             args.append(name)
         for key, value in (metadata or {}).items():
-            where.append("json_extract(body, ?) IS json_extract(?, '$')")
-            args.extend([f'$.metadata."{key}"', _json(value)])
+            where.append("EXISTS (SELECT 1 FROM json_each(body, '$.metadata') WHERE key = ? AND value IS json_extract(?, '$'))")
+            args.extend([key, _json(value)])
         order = "DESC" if sort_order == "desc" else "ASC"
         rows = self._db.conn.execute(
             f"SELECT body FROM assistants WHERE {' AND '.join(where)} ORDER BY {sort_by} {order} LIMIT ? OFFSET ?",
