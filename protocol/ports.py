@@ -64,4 +64,5 @@ class Storage(Protocol):
     runs: RunStore
     assistants: AssistantStore
     checkpoints: CheckpointAdmin
+    store: Any  # LangGraph's BaseStore, shared by the graphs and the /store routes
 

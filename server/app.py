@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from langgraph.store.memory import InMemoryStore
 
 from actors.runtime import Runtime, RuntimeSettings
 from protocol import clock
@@ -16,7 +15,7 @@ from .config import Settings
 from .context import RUNTIME
 from .graphs import GraphRegistry
 from .middleware import errors
-from .routes import assistants, runs, system, threads
+from .routes import assistants, runs, store, system, threads
 from .storage.sqlite import SqliteStorage
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -40,7 +39,7 @@ def create_app(settings: Settings, graphs: GraphRegistry) -> web.Application:
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         storage = await SqliteStorage.open(settings.db)
-        graphs.bind(checkpointer=storage.saver, store=InMemoryStore())
+        graphs.bind(checkpointer=storage.saver, store=storage.store)
         await _register_system_assistants(storage, graphs)
         rt = Runtime(storage, graphs, RuntimeSettings(
             jobs=settings.jobs,
@@ -58,6 +57,6 @@ def create_app(settings: Settings, graphs: GraphRegistry) -> web.Application:
 
     app.cleanup_ctx.append(lifespan)
     app.on_shutdown.append(closing)
-    for module in (system, assistants, threads, runs):
+    for module in (system, assistants, threads, runs, store):
         app.add_routes(module.routes)
     return app

@@ -1,31 +1,36 @@
-"""SQLite storage: threadloom's records and LangGraph's checkpoints in one database file.
+"""SQLite storage: threadloom's records, LangGraph's checkpoints and LangGraph's store in
+one database file.
 
 Records go through a plain `sqlite3` connection on the event loop thread: in WAL mode a
 small write is tens of microseconds, cheaper than a hop to a worker thread. LangGraph's
-async saver works on the same file through its own aiosqlite connection. Both are in
-autocommit mode and our multi-statement writes are synchronous, so no connection ever
-holds a write lock across an `await`: neither side can wait on the other forever.
+saver and store work on the same file through their own aiosqlite connections, which wait
+for locks on their own threads. The store holds transactions across awaits, so a records
+write never waits for a lock on the loop (that would stop the holder from committing):
+it retries after a short asynchronous sleep instead (`_Db.write`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiosqlite
 import msgspec
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from protocol.clock import now_iso
 from protocol.resources import Assistant, Run, RunKwargs, RunStatus, Thread
 from protocol.serde import dumps, loads
 
 from .schema import migrate
+
+T = TypeVar("T")
 
 _THREAD_COLUMNS = 'thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values", interrupts, error'
 _UPSERT_THREAD = (
@@ -63,23 +68,35 @@ def _run(row: sqlite3.Row) -> Run:
 
 
 class _Db:
-    """The records connection, with a transaction helper."""
+    """The records connection. Writes never wait for a lock on the event loop: a busy
+    database (LangGraph's store holds transactions across awaits on its own connection)
+    is retried after a short asynchronous sleep, so the holder can finish meanwhile."""
 
     def __init__(self, path: str) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=0"):
             self.conn.execute(f"PRAGMA {pragma}")
         migrate(self.conn)
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one write transaction, retrying while another connection writes."""
+        delay = 0.0005
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.05)
+                continue
+            try:
+                result = work(self.conn)
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+            return result
 
 
 class SqliteThreads:
@@ -91,13 +108,11 @@ class SqliteThreads:
         return _thread(row) if row else None
 
     async def insert(self, thread: Thread) -> bool:
-        cur = self._db.conn.execute(
-            f"INSERT OR IGNORE INTO threads ({_THREAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", _thread_row(thread)
-        )
-        return cur.rowcount == 1
+        sql = f"INSERT OR IGNORE INTO threads ({_THREAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        return await self._db.write(lambda conn: conn.execute(sql, _thread_row(thread)).rowcount == 1)
 
     async def update(self, thread: Thread) -> None:
-        self._write(self._db.conn, thread)
+        await self._db.write(lambda conn: self._write(conn, thread))
 
     @staticmethod
     def _write(conn: sqlite3.Connection, thread: Thread) -> None:
@@ -106,7 +121,7 @@ class SqliteThreads:
         conn.execute(_UPSERT_THREAD, _thread_row(thread))
 
     async def delete(self, thread_id: str) -> bool:
-        return self._db.conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount == 1
+        return await self._db.write(lambda conn: conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount == 1)
 
     async def search(
         self, *, ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None,
@@ -165,26 +180,26 @@ class SqliteRuns:
         return [(_run(r), r[9]) for r in rows]
 
     async def begin(self, thread: Thread, run: Run, *, create_thread: bool) -> None:
-        with self._db.transaction() as conn:
+        row = (
+            run.run_id, run.thread_id, run.assistant_id, _json(run.metadata), run.status,
+            _json(run.kwargs), run.multitask_strategy, run.created_at, run.updated_at,
+        )
+
+        def work(conn: sqlite3.Connection) -> None:
             SqliteThreads._write(conn, thread)
-            conn.execute(
-                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    run.run_id, run.thread_id, run.assistant_id, _json(run.metadata), run.status,
-                    _json(run.kwargs), run.multitask_strategy, run.created_at, run.updated_at,
-                ),
-            )
+            conn.execute(f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", row)
+
+        await self._db.write(work)
 
     async def set_status(self, run_id: str, status: RunStatus, *, attempt: int | None = None) -> None:
         if attempt is None:
-            self._db.conn.execute("UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?", (status, now_iso(), run_id))
+            sql, args = "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?", (status, now_iso(), run_id)
         else:
-            self._db.conn.execute(
-                "UPDATE runs SET status = ?, updated_at = ?, attempt = ? WHERE run_id = ?", (status, now_iso(), attempt, run_id)
-            )
+            sql, args = "UPDATE runs SET status = ?, updated_at = ?, attempt = ? WHERE run_id = ?", (status, now_iso(), attempt, run_id)
+        await self._db.write(lambda conn: conn.execute(sql, args))
 
     async def finish(self, thread: Thread | None, run_id: str, status: RunStatus | None) -> None:
-        with self._db.transaction() as conn:
+        def work(conn: sqlite3.Connection) -> None:
             if status is None:
                 conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
             else:
@@ -192,8 +207,10 @@ class SqliteRuns:
             if thread is not None:
                 SqliteThreads._write(conn, thread)
 
+        await self._db.write(work)
+
     async def delete(self, run_id: str) -> bool:
-        return self._db.conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount == 1
+        return await self._db.write(lambda conn: conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount == 1)
 
 
 class SqliteAssistants:
@@ -206,10 +223,9 @@ class SqliteAssistants:
 
     async def put(self, assistant: Assistant) -> None:
         a = assistant
-        self._db.conn.execute(
-            "INSERT OR REPLACE INTO assistants (assistant_id, graph_id, created_at, updated_at, name, body) VALUES (?,?,?,?,?,?)",
-            (a.assistant_id, a.graph_id, a.created_at, a.updated_at, a.name, _json(a)),
-        )
+        sql = "INSERT OR REPLACE INTO assistants (assistant_id, graph_id, created_at, updated_at, name, body) VALUES (?,?,?,?,?,?)"
+        args = (a.assistant_id, a.graph_id, a.created_at, a.updated_at, a.name, _json(a))
+        await self._db.write(lambda conn: conn.execute(sql, args))
 
     async def search(
         self, *, graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
@@ -257,10 +273,11 @@ class SqliteCheckpoints:
 class SqliteStorage:
     """Opened with `await SqliteStorage.open(path)`; `path=None` is a throw-away database."""
 
-    def __init__(self, db: _Db, saver: AsyncSqliteSaver, tmpdir: str | None) -> None:
+    def __init__(self, db: _Db, saver: AsyncSqliteSaver, store: AsyncSqliteStore, tmpdir: str | None) -> None:
         self._db = db
         self._tmpdir = tmpdir
         self.saver = saver
+        self.store = store
         self.threads = SqliteThreads(db)
         self.runs = SqliteRuns(db)
         self.assistants = SqliteAssistants(db)
@@ -276,21 +293,29 @@ class SqliteStorage:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         db = _Db(path)
         saver = await open_saver(path)
+        store = AsyncSqliteStore(await _connect(path))
+        await store.setup()
         if tmpdir is not None:
             db.conn.execute("PRAGMA synchronous=OFF")
-        return cls(db, saver, tmpdir)
+        return cls(db, saver, store, tmpdir)
 
     async def close(self) -> None:
+        await self.store.conn.close()
         await self.saver.conn.close()
         self._db.conn.close()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
 
 
-async def open_saver(path: str) -> AsyncSqliteSaver:
-    """LangGraph's async SQLite saver, in autocommit mode (see the module docstring)."""
+async def _connect(path: str) -> aiosqlite.Connection:
+    """An aiosqlite connection in autocommit mode; it waits for locks on its own thread."""
     conn = await aiosqlite.connect(path, isolation_level=None)
     await conn.execute("PRAGMA busy_timeout=10000")
-    saver = AsyncSqliteSaver(conn)
+    return conn
+
+
+async def open_saver(path: str) -> AsyncSqliteSaver:
+    """LangGraph's async SQLite saver, in autocommit mode (see the module docstring)."""
+    saver = AsyncSqliteSaver(await _connect(path))
     await saver.setup()
     return saver
