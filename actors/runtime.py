@@ -22,7 +22,7 @@ from .supervisor import Cancel, DeleteRun, DeleteThread, PatchThread, Submit
 @dataclass(frozen=True)
 class RuntimeSettings:
     jobs: int = 10  # runs executing at once, across all threads
-    stream_buffer: int = 10_000  # events a live subscriber may fall behind
+    stream_buffer: int = 100_000  # events a live subscriber may fall behind
     resumable_events: int = 100_000  # events kept per resumable run
     keep_finished_streams: int = 1_000  # finished resumable runs kept for replay
     supervisor_idle_seconds: float = 30.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 import uuid
@@ -24,6 +25,7 @@ def uuid4() -> str:
     return str(uuid.uuid4())
 
 
+@functools.lru_cache(maxsize=1024)
 def system_assistant_id(graph_id: str) -> str:
     return str(uuid.uuid5(_SYSTEM_ASSISTANT_NAMESPACE, graph_id))
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .graphs import GraphSpec
 
 DEFAULT_DB = "./.threadloom/threadloom.sqlite"
+DEFAULT_STREAM_BUFFER = 100_000
 
 
 class ConfigError(Exception):
@@ -29,7 +30,7 @@ class Settings:
     db: str | None = DEFAULT_DB  # None: --memory
     jobs: int = 10
     # runtime tuning without flags (tests set them)
-    stream_buffer: int = 10_000
+    stream_buffer: int = DEFAULT_STREAM_BUFFER
     supervisor_idle_seconds: float = 30.0
 
 
@@ -58,14 +59,21 @@ def _port(value: str) -> int:
     return port
 
 
-def _jobs(value: str) -> int:
-    try:
-        jobs = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number: {value!r}") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {jobs}")
-    return jobs
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def convert(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number: {value!r}") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {number}")
+        return number
+
+    return convert
+
+
+_jobs = _at_least(1)
+_stream_buffer = _at_least(100)
 
 
 def _flag(value: str) -> bool:
@@ -83,6 +91,8 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     store.add_argument("--db", help=f"SQLite database file [THREADLOOM_DB, default {DEFAULT_DB}]")
     store.add_argument("--memory", action="store_true", default=None, help="keep nothing after the process exits [THREADLOOM_MEMORY=1]")
     parser.add_argument("--jobs", type=_jobs, help="runs executing at once across all threads [THREADLOOM_JOBS, default 10]")
+    parser.add_argument("--stream-buffer", type=_stream_buffer,
+                        help=f"events a stream reader may fall behind before it is cut off [THREADLOOM_STREAM_BUFFER, default {DEFAULT_STREAM_BUFFER}]")
     args = parser.parse_args(argv)
 
     def from_env(name: str, convert: Callable[[str], Any], default: Any) -> Any:
@@ -96,6 +106,7 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
 
     port = args.port if args.port is not None else from_env("THREADLOOM_PORT", _port, 2024)
     jobs = args.jobs if args.jobs is not None else from_env("THREADLOOM_JOBS", _jobs, 10)
+    stream_buffer = args.stream_buffer or from_env("THREADLOOM_STREAM_BUFFER", _stream_buffer, DEFAULT_STREAM_BUFFER)
     # an explicit flag beats either variable: `--db x` wins over THREADLOOM_MEMORY=1
     if args.memory:
         db = None
@@ -111,6 +122,7 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         port=port,
         db=db,
         jobs=jobs,
+        stream_buffer=stream_buffer,
     )
 
 

@@ -310,7 +310,10 @@ class SqliteStorage:
 async def _connect(path: str) -> aiosqlite.Connection:
     """An aiosqlite connection in autocommit mode; it waits for locks on its own thread."""
     conn = await aiosqlite.connect(path, isolation_level=None)
+    # WAL with synchronous=NORMAL, as for the records: safe across a process crash; a
+    # power loss may lose the last commits.
     await conn.execute("PRAGMA busy_timeout=10000")
+    await conn.execute("PRAGMA synchronous=NORMAL")
     return conn
 
 
