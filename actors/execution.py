@@ -166,8 +166,6 @@ class RunExecution:
         exc = task.exception()
         if exc is None:
             return "success", None
-        if not isinstance(exc, Exception):
-            raise exc
         log.info("run %s failed: %r", self.run.run_id, exc)
         return "error", error_payload(exc)
 

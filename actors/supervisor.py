@@ -9,7 +9,7 @@ cancels runs, and persists each outcome before the run's stream is allowed to en
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,15 +21,13 @@ from protocol.ids import uuid7
 from protocol.requests import RunCreate
 from protocol.resources import Assistant, Run, Thread, ThreadStatus
 
-from .actor import Actor
+from .actor import Actor, ActorStopped
 from .eventlog import RunStream
 from .execution import Action, Finished, Outcome, RunExecution, Started
 from .newrun import new_run, thread_for_run
 
 if TYPE_CHECKING:
     from .runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 
 class Submit(msgspec.Struct):
@@ -180,10 +178,8 @@ class ThreadSupervisor(Actor):
         self.current.start()
 
     def _wake(self) -> None:
-        try:
+        with contextlib.suppress(ActorStopped):  # stopped meanwhile: the next process wakes it
             self.tell(_Wake())
-        except Exception:
-            pass
 
     def _attempt(self, run_id: str) -> int | None:
         return self.current.attempt if self.current and self.current.run.run_id == run_id else None
@@ -257,7 +253,8 @@ class ThreadSupervisor(Actor):
 
     async def _delete_run(self, run_id: str) -> None:
         """An active run is rolled back; a finished one is deleted with its checkpoints."""
-        if self.current is not None and self.current.run.run_id == run_id or any(q.run.run_id == run_id for q in self.queue):
+        active = [q.run.run_id for q in self.queue] + ([self.current.run.run_id] if self.current else [])
+        if run_id in active:
             await self._cancel(Cancel([run_id], "rollback", f"run {run_id} deleted"))
             return
         await self.runtime.storage.runs.delete(run_id)
