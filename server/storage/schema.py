@@ -42,6 +42,32 @@ MIGRATIONS: list[str] = [
         body TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE assistant_versions (
+        assistant_id TEXT NOT NULL REFERENCES assistants(assistant_id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (assistant_id, version)
+    );
+    CREATE TABLE crons (
+        cron_id TEXT PRIMARY KEY,
+        assistant_id TEXT NOT NULL,
+        thread_id TEXT REFERENCES threads(thread_id) ON DELETE CASCADE,
+        user_id TEXT,
+        schedule TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        end_time TEXT,
+        next_run_date TEXT,
+        enabled INTEGER NOT NULL,
+        on_run_completed TEXT,
+        metadata TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX crons_due ON crons(next_run_date) WHERE enabled;
+    """,
 ]
 
 

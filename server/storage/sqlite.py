@@ -6,18 +6,16 @@ small write is tens of microseconds, cheaper than a hop to a worker thread. Lang
 saver and store work on the same file through their own aiosqlite connections, which wait
 for locks on their own threads. The store holds transactions across awaits, so a records
 write never waits for a lock on the loop (that would stop the holder from committing):
-it retries after a short asynchronous sleep instead (`_Db.write`).
+it retries after a short asynchronous sleep instead (`Database.write`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosqlite
 import msgspec
@@ -25,12 +23,12 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from protocol.clock import now_iso
-from protocol.resources import Assistant, Run, RunKwargs, RunStatus, Thread
-from protocol.serde import dumps, loads
+from protocol.resources import Run, RunKwargs, RunStatus, Thread
+from protocol.serde import loads
 
-from .schema import migrate
-
-T = TypeVar("T")
+from .assistants import SqliteAssistants
+from .crons import SqliteCrons
+from .db import Database, to_json
 
 _THREAD_COLUMNS = 'thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values", interrupts, error'
 _UPSERT_THREAD = (
@@ -40,14 +38,10 @@ _UPSERT_THREAD = (
 _RUN_COLUMNS = "run_id, thread_id, assistant_id, metadata, status, kwargs, multitask_strategy, created_at, updated_at"
 
 
-def _json(value: Any) -> str:
-    return dumps(value).decode()
-
-
 def _thread_row(t: Thread) -> tuple[Any, ...]:
     return (
-        t.thread_id, t.created_at, t.updated_at, t.state_updated_at, _json(t.metadata), t.status,
-        _json(t.config), _json(t.values), _json(t.interrupts), _json(t.error),
+        t.thread_id, t.created_at, t.updated_at, t.state_updated_at, to_json(t.metadata), t.status,
+        to_json(t.config), to_json(t.values), to_json(t.interrupts), to_json(t.error),
     )
 
 
@@ -67,40 +61,8 @@ def _run(row: sqlite3.Row) -> Run:
     )
 
 
-class _Db:
-    """The records connection. Writes never wait for a lock on the event loop: a busy
-    database (LangGraph's store holds transactions across awaits on its own connection)
-    is retried after a short asynchronous sleep, so the holder can finish meanwhile."""
-
-    def __init__(self, path: str) -> None:
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=0"):
-            self.conn.execute(f"PRAGMA {pragma}")
-        migrate(self.conn)
-
-    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` in one write transaction, retrying while another connection writes."""
-        delay = 0.0005
-        while True:
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.05)
-                continue
-            try:
-                result = work(self.conn)
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
-            return result
-
-
 class SqliteThreads:
-    def __init__(self, db: _Db) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def get(self, thread_id: str) -> Thread | None:
@@ -138,7 +100,7 @@ class SqliteThreads:
             for key, value in (wanted or {}).items():
                 # json_each, not a JSON path: a key may hold any character, `"` included
                 where.append(f"EXISTS (SELECT 1 FROM json_each({column}) WHERE key = ? AND value IS json_extract(?, '$'))")
-                args.extend([key, _json(value)])
+                args.extend([key, to_json(value)])
         rows = self._db.conn.execute(
             f"SELECT {_THREAD_COLUMNS} FROM threads WHERE {' AND '.join(where)} "
             "ORDER BY updated_at DESC LIMIT ? OFFSET ?",
@@ -154,7 +116,7 @@ class SqliteThreads:
 
 
 class SqliteRuns:
-    def __init__(self, db: _Db) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def get(self, run_id: str) -> Run | None:
@@ -181,8 +143,8 @@ class SqliteRuns:
 
     async def begin(self, thread: Thread, run: Run, *, create_thread: bool) -> None:
         row = (
-            run.run_id, run.thread_id, run.assistant_id, _json(run.metadata), run.status,
-            _json(run.kwargs), run.multitask_strategy, run.created_at, run.updated_at,
+            run.run_id, run.thread_id, run.assistant_id, to_json(run.metadata), run.status,
+            to_json(run.kwargs), run.multitask_strategy, run.created_at, run.updated_at,
         )
 
         def work(conn: sqlite3.Connection) -> None:
@@ -213,42 +175,6 @@ class SqliteRuns:
         return await self._db.write(lambda conn: conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,)).rowcount == 1)
 
 
-class SqliteAssistants:
-    def __init__(self, db: _Db) -> None:
-        self._db = db
-
-    async def get(self, assistant_id: str) -> Assistant | None:
-        row = self._db.conn.execute("SELECT body FROM assistants WHERE assistant_id = ?", (assistant_id,)).fetchone()
-        return msgspec.json.decode(row[0], type=Assistant) if row else None
-
-    async def put(self, assistant: Assistant) -> None:
-        a = assistant
-        sql = "INSERT OR REPLACE INTO assistants (assistant_id, graph_id, created_at, updated_at, name, body) VALUES (?,?,?,?,?,?)"
-        args = (a.assistant_id, a.graph_id, a.created_at, a.updated_at, a.name, _json(a))
-        await self._db.write(lambda conn: conn.execute(sql, args))
-
-    async def search(
-        self, *, graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
-        limit: int, offset: int, sort_by: str, sort_order: str,
-    ) -> list[Assistant]:
-        where, args = ["1"], []
-        if graph_id is not None:
-            where.append("graph_id = ?")
-            args.append(graph_id)
-        if name is not None:
-            where.append("instr(lower(name), lower(?)) > 0")
-            args.append(name)
-        for key, value in (metadata or {}).items():
-            where.append("EXISTS (SELECT 1 FROM json_each(body, '$.metadata') WHERE key = ? AND value IS json_extract(?, '$'))")
-            args.extend([key, _json(value)])
-        order = "DESC" if sort_order == "desc" else "ASC"
-        rows = self._db.conn.execute(
-            f"SELECT body FROM assistants WHERE {' AND '.join(where)} ORDER BY {sort_by} {order} LIMIT ? OFFSET ?",
-            (*args, limit, offset),
-        ).fetchall()
-        return [msgspec.json.decode(r[0], type=Assistant) for r in rows]
-
-
 class SqliteCheckpoints:
     """Deletes go through the saver's own connection: aiosqlite runs statements in order,
     so a delete issued after a cancelled run also lands after that run's last write."""
@@ -273,7 +199,7 @@ class SqliteCheckpoints:
 class SqliteStorage:
     """Opened with `await SqliteStorage.open(path)`; `path=None` is a throw-away database."""
 
-    def __init__(self, db: _Db, saver: AsyncSqliteSaver, store: AsyncSqliteStore, tmpdir: str | None) -> None:
+    def __init__(self, db: Database, saver: AsyncSqliteSaver, store: AsyncSqliteStore, tmpdir: str | None) -> None:
         self._db = db
         self._tmpdir = tmpdir
         self.saver = saver
@@ -281,6 +207,7 @@ class SqliteStorage:
         self.threads = SqliteThreads(db)
         self.runs = SqliteRuns(db)
         self.assistants = SqliteAssistants(db)
+        self.crons = SqliteCrons(db)
         self.checkpoints = SqliteCheckpoints(saver)
 
     @classmethod
@@ -291,7 +218,7 @@ class SqliteStorage:
             path = os.path.join(tmpdir, "threadloom.sqlite")
         else:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        db = _Db(path)
+        db = Database(path)
         saver = await open_saver(path)
         store = AsyncSqliteStore(await _connect(path))
         await store.setup()
