@@ -73,7 +73,7 @@ class Finished(msgspec.Struct):
     outcome: Outcome
 
 
-def _command(spec: dict[str, Any]) -> Command:
+def command(spec: dict[str, Any]) -> Command:
     goto = spec.get("goto")
     if isinstance(goto, list):
         goto = [_send(g) for g in goto]
@@ -89,7 +89,7 @@ def _send(goto: Any) -> Any:
     return Send(goto["node"], goto.get("input")) if isinstance(goto, dict) else goto
 
 
-def _interrupts(snapshot: Any) -> dict[str, list[dict[str, Any]]]:
+def interrupts_by_task(snapshot: Any) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     for task in snapshot.tasks:
         if task.interrupts:
@@ -119,6 +119,11 @@ class RunExecution:
         if self._graph_task is not None:
             self._graph_task.cancel()
 
+    def _publish(self, name: str, data: bytes) -> None:
+        """To the run's log, and to its thread's log for thread streams."""
+        self.stream.publish(name, data)
+        self.runtime.streams.thread_publish(self.run.thread_id, name, data)
+
     # ---------------------------------------------------------------------------------
 
     @property
@@ -147,7 +152,7 @@ class RunExecution:
         await asyncio.wait([self._graph_task])
         status, error = self._result(self._graph_task)
         if status == "error" and error is not None:
-            self.stream.publish("error", dumps(error))
+            self._publish("error", dumps(error))
         outcome = Outcome(self.run.run_id, status, error, await self._settle(status))
         try:
             await self.supervisor.ask(Finished(outcome))
@@ -172,12 +177,12 @@ class RunExecution:
     async def _stream_graph(self) -> None:
         async with self.runtime.slots:
             await self.supervisor.ask(Started(self.run.run_id))
-            self.stream.publish("metadata", dumps({"run_id": self.run.run_id, "attempt": self.attempt}))
+            self._publish("metadata", dumps({"run_id": self.run.run_id, "attempt": self.attempt}))
             kwargs = self.run.kwargs
             config = self._config
             graph_id = config["configurable"]["graph_id"]
-            translator = Translator(kwargs.stream_mode, self.stream.publish)
-            graph_input = _command(kwargs.command) if kwargs.command else kwargs.input
+            translator = Translator(kwargs.stream_mode, self._publish)
+            graph_input = command(kwargs.command) if kwargs.command else kwargs.input
             options: dict[str, Any] = {
                 "stream_mode": graph_stream_modes(kwargs.stream_mode),
                 "subgraphs": kwargs.subgraphs,
@@ -214,4 +219,4 @@ class RunExecution:
             log.exception("could not read the final state of thread %s", run.thread_id)
             return None
         values = to_builtins(snapshot.values) if snapshot.created_at else None
-        return FinalState(values, list(snapshot.next), _interrupts(snapshot))
+        return FinalState(values, list(snapshot.next), interrupts_by_task(snapshot))

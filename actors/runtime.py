@@ -16,7 +16,7 @@ from .eventlog import RunStream
 from .execution import Action
 from .registry import SupervisorRegistry
 from .streams import StreamRegistry
-from .supervisor import Cancel, DeleteRun, DeleteThread, PatchThread, Submit
+from .supervisor import Cancel, CreateThread, DeleteRun, DeleteThread, PatchThread, Submit, UpdateState
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Runtime:
             self.supervisors.get(thread_id)
 
     async def stop(self) -> None:
+        self.streams.close_threads()
         await self.supervisors.stop()
 
     async def submit(
@@ -74,3 +75,13 @@ class Runtime:
 
     async def patch_thread(self, thread_id: str, metadata: dict[str, Any]) -> Thread:
         return await self.supervisors.get(thread_id).ask(PatchThread(metadata))
+
+    async def create_thread(self, thread: Thread, supersteps: list[Any] | None = None) -> bool:
+        """False if the thread exists. With `supersteps`, the thread is created only if
+        they all apply."""
+        return await self.supervisors.get(thread.thread_id).ask(CreateThread(thread, supersteps))
+
+    async def update_state(
+        self, thread_id: str, values: Any, *, as_node: str | None = None, checkpoint: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return await self.supervisors.get(thread_id).ask(UpdateState(values, as_node, checkpoint))

@@ -1,4 +1,6 @@
-"""The event logs of live runs, and of finished resumable runs for a while after."""
+"""The event logs of live runs (and of finished resumable runs for a while after), and
+of threads: a thread's log carries the events of every run on it plus thread-level
+events (`state_update`, `run_done`), for `GET /threads/{id}/stream`."""
 
 from __future__ import annotations
 
@@ -8,12 +10,34 @@ from .eventlog import RunStream
 
 
 class StreamRegistry:
-    def __init__(self, *, buffer: int, resumable_capacity: int, keep_finished: int) -> None:
+    def __init__(self, *, buffer: int, resumable_capacity: int, keep_finished: int, keep_threads: int = 1_000) -> None:
         self._buffer = buffer
         self._resumable_capacity = resumable_capacity
         self._keep_finished = keep_finished
+        self._keep_threads = keep_threads
         self._live: dict[str, RunStream] = {}
         self._finished: OrderedDict[str, RunStream] = OrderedDict()
+        self._threads: OrderedDict[str, RunStream] = OrderedDict()
+
+    def thread(self, thread_id: str) -> RunStream:
+        """The thread's log, made on first use; only the most recently used are kept."""
+        log = self._threads.get(thread_id)
+        if log is None:
+            log = self._threads[thread_id] = RunStream(thread_id, capacity=self._buffer, resumable=True)
+            while len(self._threads) > self._keep_threads:
+                self._threads.popitem(last=False)[1].close()
+        self._threads.move_to_end(thread_id)
+        return log
+
+    def thread_publish(self, thread_id: str, name: str, data: bytes) -> None:
+        """Publish to the thread's log if anyone has opened it (nobody listens otherwise)."""
+        log = self._threads.get(thread_id)
+        if log is not None:
+            log.publish(name, data)
+
+    def close_threads(self) -> None:
+        for log in self._threads.values():
+            log.close()
 
     def open(self, run_id: str, *, resumable: bool) -> RunStream:
         capacity = self._resumable_capacity if resumable else self._buffer

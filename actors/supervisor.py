@@ -14,16 +14,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from langgraph.types import StateUpdate
 
 from protocol import clock
-from protocol.errors import THREAD_BUSY, Conflict, NotFound
+from protocol.errors import THREAD_BUSY, BadRequest, Conflict, NotFound
 from protocol.ids import uuid7
 from protocol.requests import RunCreate
 from protocol.resources import Assistant, Run, Thread, ThreadStatus
+from protocol.serde import dumps, to_builtins
+from protocol.state import thread_state
 
 from .actor import Actor, ActorStopped
 from .eventlog import RunStream
-from .execution import Action, Finished, Outcome, RunExecution, Started
+from .execution import Action, Finished, Outcome, RunExecution, Started, command, interrupts_by_task
 from .newrun import new_run, thread_for_run
 
 if TYPE_CHECKING:
@@ -53,6 +56,17 @@ class PatchThread(msgspec.Struct):
 
 class DeleteThread(msgspec.Struct):
     pass
+
+
+class CreateThread(msgspec.Struct):
+    thread: Thread
+    supersteps: list[Any] | None = None  # [{"updates": [{"values", "command", "as_node"}]}]
+
+
+class UpdateState(msgspec.Struct):
+    values: Any
+    as_node: str | None = None
+    checkpoint: dict[str, Any] | None = None  # update from this checkpoint, not the latest
 
 
 class _Wake(msgspec.Struct):
@@ -118,6 +132,10 @@ class ThreadSupervisor(Actor):
                 return await self._patch_thread(metadata)
             case DeleteThread():
                 return await self._delete_thread()
+            case CreateThread():
+                return await self._create_thread(message)
+            case UpdateState():
+                return await self._update_state(message)
             case _Wake():
                 self._timer = None
                 self._advance()
@@ -195,6 +213,9 @@ class ThreadSupervisor(Actor):
         if thread is not None and outcome.status != "requeue":
             thread = self._settled(thread, outcome)
         await storage.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
+        if outcome.status != "requeue":
+            run_done = dumps({"status": "run_done", "run_id": outcome.run_id})
+            self.runtime.streams.thread_publish(self.thread_id, "metadata", run_done)
         if thread is None:  # deleted while the run was writing: drop what it wrote since
             await storage.checkpoints.delete_thread(self.thread_id)
         elif execution.run.kwargs.temporary and not self.busy:
@@ -269,9 +290,82 @@ class ThreadSupervisor(Actor):
         await storage.threads.update(thread)
         return thread
 
+    # thread state ------------------------------------------------------------------------------
+
+    async def _create_thread(self, message: CreateThread) -> bool:
+        """Insert the thread, after applying its `supersteps` (all or nothing)."""
+        thread = message.thread
+        storage = self.runtime.storage
+        if await storage.threads.get(self.thread_id) is not None:
+            return False
+        if message.supersteps:
+            graph_id = thread.metadata.get("graph_id")
+            if graph_id not in self.runtime.graphs.graph_ids():
+                raise BadRequest("supersteps need the thread's metadata.graph_id to name a registered graph")
+            try:
+                snapshot = await self._apply(graph_id, "threads.update", lambda graph, config: graph.abulk_update_state(config, _supersteps(message.supersteps)))
+            except Exception as exc:
+                await storage.checkpoints.delete_thread(self.thread_id)
+                raise BadRequest(f"Could not apply supersteps: {exc}") from None
+            thread = self._with_state(thread, snapshot)
+        return await storage.threads.insert(thread)
+
+    async def _update_state(self, message: UpdateState) -> dict[str, Any]:
+        if self.busy:
+            raise Conflict(f"Thread {self.thread_id} has a pending or running run: cancel it or wait for it before updating the state.")
+        storage = self.runtime.storage
+        thread = await storage.threads.get(self.thread_id)
+        if thread is None:
+            raise NotFound(f"Thread with ID {self.thread_id} not found")
+        graph_id = thread.metadata.get("graph_id")
+        if graph_id not in self.runtime.graphs.graph_ids():
+            raise BadRequest(f"Thread {self.thread_id} has no graph: run it once, or create it with metadata.graph_id")
+        fields = {k: v for k, v in (message.checkpoint or {}).items() if k in ("checkpoint_id", "checkpoint_ns", "checkpoint_map")}
+        written: dict[str, Any] = {}
+
+        async def update(graph: Any, config: dict[str, Any]) -> None:
+            start = {"configurable": {**config["configurable"], **fields}}
+            written.update(await graph.aupdate_state(start, message.values, as_node=message.as_node))
+
+        snapshot = await self._apply(graph_id, "threads.update", update)
+        await storage.threads.update(self._with_state(thread, snapshot))
+        conf = written["configurable"]
+        ref = {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""), "checkpoint_id": conf["checkpoint_id"]}
+        return {"checkpoint": ref, "configurable": ref, "checkpoint_id": ref["checkpoint_id"]}
+
+    async def _apply(self, graph_id: str, access: str, change: Any) -> Any:
+        """Apply `change(graph, config)` to the thread's state; publish and return the new state."""
+        config = {"configurable": {"thread_id": self.thread_id, "checkpoint_ns": "", "graph_id": graph_id}}
+        async with self.runtime.graphs.open(graph_id, config, access=access) as graph:
+            await change(graph, config)
+            snapshot = await graph.aget_state({"configurable": {"thread_id": self.thread_id}})
+        event = dumps({"state": thread_state(snapshot), "thread_id": self.thread_id})
+        self.runtime.streams.thread_publish(self.thread_id, "state_update", event)
+        return snapshot
+
+    def _with_state(self, thread: Thread, snapshot: Any) -> Thread:
+        self._resting = "interrupted" if snapshot.next else "idle"
+        now = clock.now_iso()
+        return msgspec.structs.replace(
+            thread, values=to_builtins(snapshot.values), interrupts=interrupts_by_task(snapshot),
+            status=self._resting, updated_at=now, state_updated_at=now,
+        )
+
     async def _delete_thread(self) -> bool:
         if self.busy:
             await self._cancel(Cancel(None, "interrupt", "thread deleted"), missing_ok=True)
         deleted = await self.runtime.storage.threads.delete(self.thread_id)
         await self.runtime.storage.checkpoints.delete_thread(self.thread_id)
         return deleted
+
+
+def _supersteps(supersteps: list[Any]) -> list[list[StateUpdate]]:
+    """The API's `[{"updates": [{"values", "command", "as_node"}]}]` as LangGraph's."""
+    steps = []
+    for step in supersteps:
+        updates = step.get("updates", []) if isinstance(step, dict) else []
+        steps.append([
+            StateUpdate(command(u["command"]) if u.get("command") else u.get("values"), u.get("as_node"))
+            for u in updates
+        ])
+    return steps

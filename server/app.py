@@ -15,7 +15,7 @@ from .config import Settings
 from .context import RUNTIME
 from .graphs import GraphRegistry
 from .middleware import errors
-from .routes import assistants, crons, runs, store, system, threads
+from .routes import assistants, crons, runs, store, system, thread_stream, threads
 from .storage.sqlite import SqliteStorage
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -57,6 +57,6 @@ def create_app(settings: Settings, graphs: GraphRegistry) -> web.Application:
 
     app.cleanup_ctx.append(lifespan)
     app.on_shutdown.append(closing)
-    for module in (system, assistants, threads, runs, crons, store):
+    for module in (system, assistants, threads, thread_stream, runs, crons, store):
         app.add_routes(module.routes)
     return app

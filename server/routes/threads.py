@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from actors.newrun import RESERVED_METADATA
@@ -31,12 +32,11 @@ async def create_thread(request: web.Request) -> web.Response:
         metadata["graph_id"] = req.graph_id
     now = clock.now_iso()
     thread = Thread(thread_id=thread_id, created_at=now, updated_at=now, state_updated_at=now, metadata=metadata)
-    storage = runtime(request).storage
-    if not await storage.threads.insert(thread):
+    if not await runtime(request).create_thread(thread, req.supersteps):
         if req.if_exists == "do_nothing":
             return json(await get_thread(request, thread_id))
         raise Conflict(f"Thread with ID {thread_id} already exists")
-    return json(thread)
+    return json(await get_thread(request, thread_id))
 
 
 @routes.post("/threads/search")
@@ -129,3 +129,21 @@ async def post_history(request: web.Request) -> web.Response:
             async for s in graph.aget_state_history(config, limit=req.limit, before=before, filter=req.metadata)
         ]
     return json(states)
+
+
+class StateUpdateBody(msgspec.Struct, kw_only=True):
+    values: Any = None
+    as_node: str | None = None
+    checkpoint: dict[str, Any] | None = None
+    checkpoint_id: str | None = None
+
+
+@routes.post("/threads/{thread_id}/state")
+async def update_state(request: web.Request) -> web.Response:
+    thread_id = path_uuid(request, "thread_id", "thread")
+    req = await body(request, StateUpdateBody)
+    await get_thread(request, thread_id)
+    checkpoint = dict(req.checkpoint or {})
+    if req.checkpoint_id is not None:
+        checkpoint["checkpoint_id"] = parse_uuid(req.checkpoint_id, "checkpoint")
+    return json(await runtime(request).update_state(thread_id, req.values, as_node=req.as_node, checkpoint=checkpoint))
