@@ -65,6 +65,17 @@ class Runtime:
     async def delete_thread(self, thread_id: str) -> bool:
         return await self.supervisors.get(thread_id).ask(DeleteThread())
 
+    async def cancel_runs(self, runs: list[Run], action: Action, reason: str) -> list[str]:
+        """Cancel runs across threads (each thread's supervisor cancels its own); returns
+        the ids that were still pending or running."""
+        by_thread: dict[str, list[str]] = {}
+        for run in runs:
+            by_thread.setdefault(run.thread_id, []).append(run.run_id)
+        cancelled = await asyncio.gather(
+            *(self.supervisors.get(tid).ask(Cancel(ids, action, reason, missing_ok=True)) for tid, ids in by_thread.items())
+        )
+        return [run_id for ids in cancelled for run_id in ids]
+
     def cancel_soon(self, thread_id: str, run_id: str, reason: str) -> None:
         """Interrupt a run without waiting, e.g. when its client went away."""
         if not self.closing:

@@ -30,6 +30,8 @@ class RunStore(Protocol):
     async def list(self, thread_id: str, *, limit: int, offset: int, status: str | None) -> list[Run]: ...
     async def active(self, thread_id: str) -> list[tuple[Run, int]]:
         """Pending and running runs of a thread with their attempt counts, in queue order."""
+    async def find_active(self, *, status: str | None = None, assistant_id: str | None = None) -> list[Run]:
+        """Pending and/or running runs across all threads, optionally of one assistant."""
     async def begin(self, thread: Thread, run: Run, *, create_thread: bool) -> None:
         """Insert `run` and write `thread` (inserting it if `create_thread`) atomically."""
     async def set_status(self, run_id: str, status: RunStatus, *, attempt: int | None = None) -> None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from aiohttp import web
@@ -12,6 +12,7 @@ from actors.eventlog import RunStream
 from actors.newrun import check_request
 from actors.results import collect, from_thread
 from protocol.errors import NotFound, Unprocessable
+from protocol.ids import parse_uuid
 from protocol.requests import RunCreate, cancel_action
 from protocol.resources import Run
 from protocol.serde import dumps
@@ -24,6 +25,7 @@ routes = web.RouteTableDef()
 
 WAIT_HEARTBEAT_SECONDS = 5.0
 DISCONNECTED = "client disconnected from the run stream (on_disconnect=cancel)"
+MAX_BATCH = 1000
 
 
 async def _create(request: web.Request, thread_id: str | None) -> tuple[Run, RunStream, RunCreate]:
@@ -239,3 +241,44 @@ async def stream_stateless_run(request: web.Request) -> web.StreamResponse:
 @routes.post("/runs/wait")
 async def wait_stateless_run(request: web.Request) -> web.StreamResponse:
     return await _wait(request, None)
+
+
+@routes.post("/runs/batch")
+async def create_run_batch(request: web.Request) -> web.Response:
+    """Stateless runs, all validated before any is created."""
+    requests = await body(request, list[RunCreate])
+    if not 1 <= len(requests) <= MAX_BATCH:
+        raise Unprocessable(f"A batch holds between 1 and {MAX_BATCH} runs")
+    assistants = []
+    for req in requests:
+        check_request(req, stateless=True)
+        assistants.append(await resolve_assistant(request, req.assistant_id))
+    rt = runtime(request)
+    created = [await rt.submit(None, req, assistant) for req, assistant in zip(requests, assistants, strict=True)]
+    return json([run for run, _ in created])
+
+
+class BulkCancel(msgspec.Struct, kw_only=True):
+    thread_id: str | None = None
+    run_ids: list[str] | None = None
+    status: Literal["pending", "running", "all"] | None = None
+
+
+@routes.post("/runs/cancel")
+async def cancel_runs(request: web.Request) -> web.Response:
+    """Either `{thread_id, run_ids}` or `{status: pending|running|all}`."""
+    req = await body(request, BulkCancel)
+    by_ids = req.thread_id is not None or req.run_ids is not None
+    if by_ids == (req.status is not None) or (by_ids and (req.thread_id is None or not req.run_ids)):
+        raise Unprocessable("Give either thread_id with run_ids, or status (pending, running or all)")
+    rt = runtime(request)
+    action = cancel_action(request.query.get("action"))
+    if by_ids:
+        thread_id = parse_uuid(req.thread_id, "thread")
+        wanted = {parse_uuid(r, "run") for r in req.run_ids or []}
+        runs = [r for r in await rt.storage.runs.find_active() if r.thread_id == thread_id and r.run_id in wanted]
+    else:
+        runs = await rt.storage.runs.find_active(status=None if req.status == "all" else req.status)
+    if not await rt.cancel_runs(runs, action, f"{action} requested via POST /runs/cancel"):
+        raise NotFound("No runs found to cancel.")
+    return no_content()

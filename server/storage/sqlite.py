@@ -141,6 +141,16 @@ class SqliteRuns:
         ).fetchall()
         return [(_run(r), r[9]) for r in rows]
 
+    async def find_active(self, *, status: str | None = None, assistant_id: str | None = None) -> list[Run]:
+        """Pending and/or running runs across all threads, optionally of one assistant."""
+        statuses = ("pending", "running") if status is None else (status,)
+        where, args = f"status IN ({','.join('?' * len(statuses))})", list(statuses)
+        if assistant_id is not None:
+            where += " AND assistant_id = ?"
+            args.append(assistant_id)
+        rows = self._db.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE {where} ORDER BY seq", args).fetchall()
+        return [_run(r) for r in rows]
+
     async def begin(self, thread: Thread, run: Run, *, create_thread: bool) -> None:
         row = (
             run.run_id, run.thread_id, run.assistant_id, to_json(run.metadata), run.status,
