@@ -51,3 +51,18 @@ async def test_cancel_many_rejects_a_bad_combination(url):
                      {"status": "all", "run_ids": ["0196b0d2-0000-7000-8000-000000000001"]}):
             async with http.post(f"{url}/runs/cancel", json=body) as resp:
                 assert resp.status == 422, body
+
+
+async def test_list_runs_filters_by_status_and_pages(client, url):
+    thread = await client.threads.create()
+    tid = thread["thread_id"]
+    for i in range(3):
+        await client.runs.wait(tid, "counter", input={"log": [str(i)]})
+    runs = await client.runs.list(tid, limit=2)
+    assert len(runs) == 2
+    assert len(await client.runs.list(tid, limit=2, offset=2)) == 1
+    assert len(await client.runs.list(tid, status="success")) == 3
+    assert await client.runs.list(tid, status="pending") == []
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{url}/threads/{tid}/runs", params={"status": "bogus"}) as resp:
+            assert resp.status == 422

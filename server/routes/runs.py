@@ -14,7 +14,7 @@ from actors.results import collect, from_thread
 from protocol.errors import NotFound, Unprocessable
 from protocol.ids import parse_uuid
 from protocol.requests import RunCreate, cancel_action
-from protocol.resources import Run
+from protocol.resources import Run, RunStatus
 from protocol.serde import dumps
 
 from ..context import get_run, get_thread, resolve_assistant, runtime
@@ -124,7 +124,7 @@ async def list_runs(request: web.Request) -> web.Response:
         thread_id,
         limit=query_int(request, "limit", 10, minimum=1, maximum=1000),
         offset=query_int(request, "offset", 0, maximum=1_000_000),
-        status=request.query.get("status"),
+        status=_run_status(request.query.get("status")),
     )
     select = query_list(request, "select")
     unknown = sorted(set(select) - set(Run.__struct_fields__))
@@ -133,6 +133,13 @@ async def list_runs(request: web.Request) -> web.Response:
     if select:
         return json([{k: v for k, v in _fields(run).items() if k in select} for run in runs])
     return json(runs)
+
+
+def _run_status(value: str | None) -> str | None:
+    statuses = RunStatus.__args__  # type: ignore[attr-defined]
+    if value is not None and value not in statuses:
+        raise Unprocessable(f"Invalid status {value!r}: expected one of {list(statuses)}")
+    return value
 
 
 def _fields(run: Run) -> dict[str, Any]:
