@@ -34,6 +34,7 @@ class RunStream:
         self._next_seq = 1
         self._closed = False
         self._waiter: asyncio.Future[None] | None = None
+        self.subscribers = 0  # readers iterating `subscribe` right now
 
     @property
     def closed(self) -> bool:
@@ -74,17 +75,21 @@ class RunStream:
         """Batches of events after sequence number `after` (None: from now on) until the
         log closes."""
         cursor = self.head if after is None else max(after, 0)
-        while True:
-            batch = self._since(cursor)
-            if isinstance(batch, Overflow):
-                yield batch
-                return
-            if batch:
-                cursor = batch[-1].seq
-                yield batch
-                continue
-            if self._closed:
-                return
-            if self._waiter is None:
-                self._waiter = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._waiter)
+        self.subscribers += 1
+        try:
+            while True:
+                batch = self._since(cursor)
+                if isinstance(batch, Overflow):
+                    yield batch
+                    return
+                if batch:
+                    cursor = batch[-1].seq
+                    yield batch
+                    continue
+                if self._closed:
+                    return
+                if self._waiter is None:
+                    self._waiter = asyncio.get_running_loop().create_future()
+                await asyncio.shield(self._waiter)
+        finally:
+            self.subscribers -= 1

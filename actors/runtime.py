@@ -14,6 +14,7 @@ from protocol.resources import Assistant, Run, Thread
 
 from .eventlog import RunStream
 from .execution import Action
+from .metrics import Metrics
 from .registry import SupervisorRegistry
 from .streams import StreamRegistry
 from .supervisor import Cancel, CreateThread, DeleteRun, DeleteThread, PatchThread, Submit, UpdateState
@@ -26,6 +27,7 @@ class RuntimeSettings:
     resumable_events: int = 100_000  # events kept per resumable run
     keep_finished_streams: int = 1_000  # finished resumable runs kept for replay
     supervisor_idle_seconds: float = 30.0
+    max_attempts: int = 3  # starts of one run (crashes mid-run count) before it fails
 
 
 class Runtime:
@@ -40,11 +42,12 @@ class Runtime:
             keep_finished=settings.keep_finished_streams,
         )
         self.supervisors = SupervisorRegistry(self, idle_seconds=settings.supervisor_idle_seconds)
+        self.metrics = Metrics()
         self.closing = False  # set when shutdown begins: dropped connections are not disconnects then
 
     async def start(self) -> None:
-        """Wake the supervisors of threads that have unfinished runs: they pick them up."""
-        for thread_id in await self.storage.threads.with_active_runs():
+        """Wake the supervisors of threads a previous process left unfinished."""
+        for thread_id in await self.storage.threads.needing_recovery():
             self.supervisors.get(thread_id)
 
     async def stop(self) -> None:

@@ -57,3 +57,8 @@ class StreamRegistry:
     @property
     def live(self) -> int:
         return len(self._live)
+
+    @property
+    def subscribers(self) -> int:
+        """Readers of event logs, live or kept for replay."""
+        return sum(s.subscribers for s in (*self._live.values(), *self._finished.values()))

@@ -95,13 +95,46 @@ class ThreadSupervisor(Actor):
         return self.current is not None or bool(self.queue)
 
     async def on_start(self) -> None:
-        """Pick up the runs a previous process left pending or running, in order."""
-        thread = await self.runtime.storage.threads.get(self.thread_id)
+        """Pick up the runs a previous process left pending or running, in order. A run
+        that has been started `max_attempts` times already fails instead."""
+        storage = self.runtime.storage
+        thread = await storage.threads.get(self.thread_id)
         if thread is not None and thread.status != "busy":
             self._resting = thread.status
-        for run, attempts in await self.runtime.storage.runs.active(self.thread_id):
-            self._enqueue(run, attempts + 1)  # a run that was running starts its next attempt
+        exhausted = []
+        for run, attempts in await storage.runs.active(self.thread_id):
+            if attempts >= self.runtime.settings.max_attempts:
+                exhausted.append((run, attempts))
+            else:
+                self._enqueue(run, attempts + 1)  # a run that was running starts its next attempt
+        for run, attempts in exhausted:
+            await self._fail_exhausted(run, attempts)
+        if thread is not None and thread.status == "busy" and not self.busy and not exhausted:
+            await self._settle_abandoned(thread)
         self._advance()
+
+    async def _fail_exhausted(self, run: Run, attempts: int) -> None:
+        error = {
+            "error": "RunAttemptsExceeded",
+            "message": f"Run {run.run_id} exceeded max attempts: the server stopped {attempts} times while running it",
+        }
+        thread = await self.runtime.storage.threads.get(self.thread_id)
+        if thread is not None:
+            self._resting = "error"
+            status = "busy" if self.busy else "error"
+            thread = msgspec.structs.replace(thread, status=status, error=error, updated_at=clock.now_iso())
+        await self.runtime.storage.runs.finish(thread, run.run_id, "error")
+
+    async def _settle_abandoned(self, thread: Thread) -> None:
+        """Busy with nothing to run: the thread's status follows its last checkpoint."""
+        graph_id = thread.metadata.get("graph_id")
+        if graph_id in self.runtime.graphs.graph_ids():
+            config = {"configurable": {"thread_id": self.thread_id, "graph_id": graph_id}}
+            async with self.runtime.graphs.open(graph_id, config, access="threads.read") as graph:
+                snapshot = await graph.aget_state({"configurable": {"thread_id": self.thread_id}})
+            await self.runtime.storage.threads.update(self._with_state(thread, snapshot))
+        else:
+            await self._rest_after_pending_cancel()
 
     async def on_stop(self) -> None:
         """At shutdown the running run goes back to pending, to be resumed on restart."""
@@ -121,6 +154,7 @@ class ThreadSupervisor(Actor):
             case Submit():
                 return await self._submit(message)
             case Started(run_id=run_id):
+                self.runtime.metrics.run_started(run_id)
                 await self.runtime.storage.runs.set_status(run_id, "running", attempt=self._attempt(run_id))
             case Finished(outcome=outcome):
                 await self._finished(outcome)
@@ -178,6 +212,7 @@ class ThreadSupervisor(Actor):
     def _enqueue(self, run: Run, attempt: int) -> RunStream:
         stream = self.runtime.streams.open(run.run_id, resumable=run.kwargs.resumable)
         self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at)))
+        self.runtime.metrics.run_queued(run.run_id)
         self.queue.sort(key=lambda q: q.start_at)  # stable: arrival order among equals
         return stream
 
@@ -207,6 +242,7 @@ class ThreadSupervisor(Actor):
     async def _finished(self, outcome: Outcome) -> None:
         execution, self.current = self.current, None
         assert execution is not None and execution.run.run_id == outcome.run_id
+        self.runtime.metrics.run_finished(outcome.run_id, outcome.status)
         storage = self.runtime.storage
         run_status = {"rollback": None, "requeue": "pending"}.get(outcome.status, outcome.status)
         thread = await storage.threads.get(self.thread_id)
@@ -253,6 +289,7 @@ class ThreadSupervisor(Actor):
                 await storage.runs.set_status(run_id, "interrupted")
             queued.stream.close()
             self.runtime.streams.finished(run_id)
+            self.runtime.metrics.run_finished(run_id, "rollback" if message.action == "rollback" else "interrupted")
             cancelled.append(run_id)
         current = self.current
         if current is not None and (wanted is None or current.run.run_id in wanted):

@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from .resources import Assistant, Run, RunStatus, Thread
+from .resources import Assistant, AssistantVersion, Cron, Run, RunStatus, Thread
 
 
 class ThreadStore(Protocol):
@@ -19,10 +20,17 @@ class ThreadStore(Protocol):
     async def delete(self, thread_id: str) -> bool: ...
     async def search(
         self, *, ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None,
-        status: str | None, limit: int, offset: int,
-    ) -> list[Thread]: ...
-    async def with_active_runs(self) -> list[str]:
-        """Ids of threads that have pending or running runs, for recovery at start-up."""
+        status: str | None, limit: int, offset: int, sort_by: str = "updated_at", sort_order: str = "desc",
+    ) -> list[Thread]:
+        """`metadata` and `values` match by JSON containment (Postgres `@>`)."""
+    async def count(
+        self, *, ids: list[str] | None = None, metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None, status: str | None = None,
+    ) -> int:
+        """How many threads `search` would find without limit and offset."""
+    async def needing_recovery(self) -> list[str]:
+        """Ids of threads with pending or running runs, or marked busy without any (left
+        so by a crash): their supervisors pick them up at start-up."""
 
 
 class RunStore(Protocol):
@@ -41,30 +49,81 @@ class RunStore(Protocol):
 
 
 class AssistantStore(Protocol):
+    """Assistants and their saved versions. `graph_ids` in search/count is an allow-list:
+    assistants of graphs the server does not serve are left out."""
+
     async def get(self, assistant_id: str) -> Assistant | None: ...
-    async def put(self, assistant: Assistant) -> None: ...
+    async def create(self, assistant: Assistant) -> bool:
+        """Insert it and its version 1; False if the id is taken (nothing written)."""
+    async def reset(self, assistant: Assistant) -> None:
+        """Replace it and every version it had by this record as version 1."""
+    async def add_version(self, assistant_id: str, change: Callable[[Assistant], Assistant]) -> Assistant | None:
+        """Save `change(current)` as the next version (one above the highest) and make it
+        current, atomically; None if there is no such assistant."""
+    async def set_latest(self, assistant_id: str, version: int) -> Assistant | None:
+        """Make a saved version current again; None if that version does not exist."""
+    async def versions(
+        self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
+    ) -> list[AssistantVersion]:
+        """Newest first."""
+    async def delete(self, assistant_id: str) -> bool:
+        """Delete it with its versions and its crons."""
     async def search(
-        self, *, graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
+        self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
         limit: int, offset: int, sort_by: str, sort_order: str,
     ) -> list[Assistant]: ...
+    async def count(
+        self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None
+    ) -> int: ...
 
 
 class CheckpointAdmin(Protocol):
     async def delete_run(self, thread_id: str, run_id: str) -> None:
         """Delete every checkpoint (and its writes) that `run_id` wrote on the thread."""
     async def delete_thread(self, thread_id: str) -> None: ...
+    async def copy_thread(self, source_id: str, target_id: str) -> None:
+        """Copy every checkpoint and pending write of `source_id`, all namespaces, to
+        `target_id` (which must have none), as one consistent snapshot."""
+    async def keep_latest(self, thread_id: str) -> None:
+        """Delete all but the thread's latest checkpoint (with the subgraph checkpoints that
+        belong to it), so its state stays and its history goes."""
 
 
 class GraphSource(Protocol):
     def graph_ids(self) -> list[str]: ...
-    def open(self, graph_id: str, config: dict[str, Any], *, checkpointer: bool = True) -> AbstractAsyncContextManager[Any]:
-        """The graph ready to run: with the platform checkpointer (unless False) and store."""
+    def open(
+        self, graph_id: str, config: dict[str, Any], *, checkpointer: bool = True, access: str = "threads.create_run"
+    ) -> AbstractAsyncContextManager[Any]:
+        """The graph ready to run: with the platform checkpointer (unless False) and store.
+        `access` tells a graph factory why it is called (`assistants.read` to describe it)."""
+
+
+class CronStore(Protocol):
+    async def get(self, cron_id: str) -> Cron | None: ...
+    async def insert(self, cron: Cron) -> bool:
+        """False if its thread is gone (nothing written)."""
+    async def update(self, cron_id: str, change: Callable[[Cron], Cron]) -> Cron | None:
+        """Replace a cron by `change(current)` in one transaction; None if there is none."""
+    async def delete(self, cron_id: str) -> bool: ...
+    async def search(
+        self, *, assistant_id: str | None, thread_id: str | None, enabled: bool | None,
+        metadata: dict[str, Any] | None, limit: int, offset: int, sort_by: str, sort_order: str,
+    ) -> list[Cron]: ...
+    async def count(
+        self, *, assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None,
+    ) -> int: ...
+    async def due(self, now: str, *, limit: int) -> list[Cron]:
+        """Enabled crons whose next_run_date is at or before `now`, earliest first."""
+    async def advance(self, cron_id: str, slot: str, next_run_date: str | None) -> bool:
+        """Claim the due `slot`: move next_run_date on (None also disables the cron) only if
+        it still equals `slot`. False if another claim or an update came first."""
 
 
 class Storage(Protocol):
     threads: ThreadStore
     runs: RunStore
     assistants: AssistantStore
+    crons: CronStore
     checkpoints: CheckpointAdmin
     store: Any  # LangGraph's BaseStore, shared by the graphs and the /store routes
 

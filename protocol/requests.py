@@ -4,12 +4,12 @@ official server does."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from .errors import Unprocessable
-from .resources import CancelAction, MultitaskStrategy, ThreadStatus
+from .resources import CancelAction, MultitaskStrategy, OnRunCompleted, ThreadStatus
 
 STREAM_MODES = frozenset(
     {"values", "updates", "messages", "messages-tuple", "custom", "debug", "tasks", "checkpoints", "events"}
@@ -69,13 +69,28 @@ class ThreadPatch(msgspec.Struct, kw_only=True):
     ttl: Any = None
 
 
-class ThreadSearch(msgspec.Struct, kw_only=True):
-    ids: list[str] | None = None
+class ThreadCount(msgspec.Struct, kw_only=True):
     metadata: dict[str, Any] | None = None
     values: dict[str, Any] | None = None
     status: ThreadStatus | None = None
-    limit: int = msgspec.field(default=10)
+
+
+ThreadSortBy = Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"]
+
+
+class ThreadSearch(ThreadCount, kw_only=True):
+    ids: list[str] | None = None
+    limit: int = 10
     offset: int = 0
+    sort_by: ThreadSortBy | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+    select: list[str] | None = None
+    extract: dict[str, str] | None = None
+
+
+class ThreadPrune(msgspec.Struct, kw_only=True):
+    thread_ids: list[str]
+    strategy: Literal["delete", "keep_latest"] | None = None
 
 
 class HistoryRequest(msgspec.Struct, kw_only=True):
@@ -83,6 +98,29 @@ class HistoryRequest(msgspec.Struct, kw_only=True):
     before: str | dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     checkpoint: dict[str, Any] | None = None
+
+
+class StateAtCheckpoint(msgspec.Struct, kw_only=True):
+    checkpoint: dict[str, Any]
+    subgraphs: bool | None = None
+
+
+class CheckpointSpec(msgspec.Struct, kw_only=True):
+    """A checkpoint a request names. Its thread is always the one in the path."""
+
+    checkpoint_ns: str | None = None
+    checkpoint_id: str | None = None
+    checkpoint_map: dict[str, Any] | None = None
+
+    @classmethod
+    def parse(cls, value: str | dict[str, Any], field: str) -> CheckpointSpec:
+        """From an id, `{"configurable": {...}}` (a RunnableConfig) or the flat fields."""
+        if isinstance(value, str):
+            return cls(checkpoint_id=value)
+        try:
+            return msgspec.convert(value.get("configurable", value), type=cls)
+        except msgspec.ValidationError as exc:
+            raise Unprocessable(f"Invalid checkpoint in `{field}`: {exc}") from None
 
 
 class AssistantSearch(msgspec.Struct, kw_only=True):
@@ -113,3 +151,119 @@ def decode(body: bytes, kind: type[Any]) -> Any:
         raise Unprocessable("Invalid JSON in request body") from None
     except RecursionError:
         raise Unprocessable("Invalid JSON in request body: nested too deeply") from None
+
+
+# crons
+
+
+class CronCreate(msgspec.Struct, kw_only=True):
+    """A cron's own fields. The run fields of the same body (CRON_RUN_FIELDS) become its
+    payload and are validated as a RunCreate."""
+
+    schedule: str
+    assistant_id: str
+    metadata: dict[str, Any] | None = None
+    on_run_completed: OnRunCompleted | None = None
+    enabled: bool | None = None
+    timezone: str | None = None
+    end_time: str | None = None
+
+
+class CronPatch(msgspec.Struct, kw_only=True):
+    schedule: str | None = None
+    metadata: dict[str, Any] | None = None
+    on_run_completed: OnRunCompleted | None = None
+    enabled: bool | None = None
+    timezone: str | None = None
+    end_time: str | None = None  # null clears it (the route tells null from absent)
+
+
+CRON_RUN_FIELDS = (
+    "input", "metadata", "config", "context", "checkpoint_during", "durability", "interrupt_before",
+    "interrupt_after", "webhook", "stream_mode", "stream_subgraphs", "stream_resumable", "multitask_strategy",
+)
+CRON_PATCH_FIELDS = frozenset(CronPatch.__struct_fields__) | frozenset(CRON_RUN_FIELDS)
+CronSortBy = Literal["cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"]
+
+
+class CronCount(msgspec.Struct, kw_only=True):
+    assistant_id: str | None = None
+    thread_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class CronSearch(CronCount, kw_only=True):
+    enabled: bool | None = None
+    limit: int = 10
+    offset: int = 0
+    sort_by: CronSortBy | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+    select: list[str] | None = None
+
+
+def convert(value: Any, kind: type[Any]) -> Any:
+    """Validate already decoded JSON as `kind`: a 422 that says what and where."""
+    try:
+        return msgspec.convert(value, type=kind)
+    except msgspec.ValidationError as exc:
+        raise Unprocessable(str(exc)) from None
+
+
+# assistants
+
+Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+Offset = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class RunnableConfigShape(msgspec.Struct, kw_only=True):
+    """The typed part of a config an assistant may hold; other keys pass unchecked."""
+
+    tags: list[str] | None = None
+    recursion_limit: int | None = None
+    configurable: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class _WithConfig(msgspec.Struct):
+    config: RunnableConfigShape  # so that errors read "at `$.config.tags`"
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """A 422 naming the field if a known config key has the wrong type."""
+    convert({"config": config}, _WithConfig)
+
+
+class AssistantCreate(msgspec.Struct, kw_only=True):
+    graph_id: str
+    assistant_id: str | None = None
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    if_exists: Literal["raise", "do_nothing"] | None = None
+    name: str | None = None
+    description: str | None = None
+
+
+class AssistantPatch(msgspec.Struct, kw_only=True):
+    graph_id: str | None = None
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    name: str | None = None
+    description: str | None = None
+
+
+class AssistantCount(msgspec.Struct, kw_only=True):
+    graph_id: str | None = None
+    name: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class AssistantVersionSearch(msgspec.Struct, kw_only=True):
+    metadata: dict[str, Any] | None = None
+    limit: Limit = 10
+    offset: Offset = 0
+
+
+class AssistantVersionChange(msgspec.Struct, kw_only=True):
+    version: int

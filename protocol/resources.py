@@ -70,10 +70,26 @@ class Assistant(msgspec.Struct, kw_only=True):
     description: str | None = None
 
 
+class AssistantVersion(msgspec.Struct, kw_only=True):
+    """One saved version of an assistant (each create, PATCH and system start adds one)."""
+
+    assistant_id: str
+    version: int
+    graph_id: str
+    config: dict[str, Any]
+    context: dict[str, Any]
+    metadata: dict[str, Any]
+    created_at: str
+    name: str
+    description: str | None = None
+
+
 class CheckpointRef(msgspec.Struct, kw_only=True):
     checkpoint_id: str
     thread_id: str
     checkpoint_ns: str = ""
+    # subgraph checkpoints also name their parents' checkpoints: `{namespace: checkpoint_id}`
+    checkpoint_map: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
 
 
 class ThreadState(msgspec.Struct, kw_only=True):
@@ -101,3 +117,23 @@ EMPTY_STATE = ThreadState(
     checkpoint_id=None,
     parent_checkpoint_id=None,
 )
+
+
+OnRunCompleted = Literal["delete", "keep"]
+
+
+class Cron(msgspec.Struct, kw_only=True):
+    cron_id: str
+    assistant_id: str
+    thread_id: str | None  # None: stateless, a new thread each fire
+    user_id: str | None
+    end_time: str | None
+    schedule: str
+    timezone: str | None
+    payload: dict[str, Any]  # the run body each fire submits
+    next_run_date: str | None  # None: the cron will not fire again
+    metadata: dict[str, Any]
+    on_run_completed: OnRunCompleted | None  # stateless crons only
+    enabled: bool
+    created_at: str
+    updated_at: str

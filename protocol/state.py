@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import msgspec
 
 from .resources import CheckpointRef, ThreadState
 from .serde import to_builtins
@@ -10,9 +13,12 @@ from .serde import to_builtins
 
 def _ref(config: dict[str, Any] | None) -> CheckpointRef | None:
     conf = (config or {}).get("configurable") or {}
-    if "checkpoint_id" not in conf:
+    if not conf.get("checkpoint_id"):
         return None
-    return CheckpointRef(checkpoint_id=conf["checkpoint_id"], thread_id=conf.get("thread_id", ""), checkpoint_ns=conf.get("checkpoint_ns", ""))
+    return CheckpointRef(
+        checkpoint_id=conf["checkpoint_id"], thread_id=conf.get("thread_id", ""),
+        checkpoint_ns=conf.get("checkpoint_ns") or "", checkpoint_map=conf.get("checkpoint_map", msgspec.UNSET),
+    )
 
 
 def _interrupt(interrupt: Any) -> dict[str, Any]:
@@ -20,9 +26,12 @@ def _interrupt(interrupt: Any) -> dict[str, Any]:
 
 
 def _task(task: Any) -> dict[str, Any]:
+    # a subgraph task's `state` is its StateSnapshot (read with subgraphs=True), else the
+    # config that locates its checkpoints
     state = task.state
-    nested = thread_state(state) if state is not None and hasattr(state, "values") else None
-    checkpoint = state.get("configurable") if isinstance(state, dict) else None
+    located = isinstance(state, Mapping)
+    checkpoint = to_builtins(state.get("configurable")) if located else None
+    nested = thread_state(state) if state is not None and not located else None
     return {
         "id": task.id,
         "name": task.name,

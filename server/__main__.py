@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> None:
         fail(str(exc))
     except SystemExit as exc:
         fail(f"a graph module called sys.exit({exc.code!r}) while loading")
-    asyncio.run(serve(create_app(settings, graphs), settings.host, settings.port))
+    try:
+        app = create_app(settings, graphs, project)
+    except ConfigError as exc:
+        fail(f"{settings.config}: {exc}")
+    asyncio.run(serve(app, settings.host, settings.port))
 
 
 if __name__ == "__main__":

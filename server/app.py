@@ -6,26 +6,29 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from actors.crons import CronScheduler
 from actors.runtime import Runtime, RuntimeSettings
 from protocol import clock
 from protocol.ids import system_assistant_id
 from protocol.resources import Assistant
 
-from .config import Settings
+from .config import Project, Settings
 from .context import RUNTIME
 from .graphs import GraphRegistry
 from .middleware import errors
+from .mount import mount_api
 from .routes import assistants, crons, runs, store, system, thread_stream, threads
 from .storage.sqlite import SqliteStorage
+from .storage.store import index_config
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
 async def _register_system_assistants(storage: SqliteStorage, graphs: GraphRegistry) -> None:
-    """Each graph gets its system assistant, recreated at every start."""
+    """Each graph gets its system assistant, recreated (as version 1) at every start."""
     for graph_id, spec in graphs.specs.items():
         now = clock.now_iso()
-        await storage.assistants.put(
+        await storage.assistants.reset(
             Assistant(
                 assistant_id=system_assistant_id(graph_id), graph_id=graph_id, config={}, context={},
                 metadata={"created_by": "system"}, name=graph_id, created_at=now, updated_at=now,
@@ -34,21 +37,29 @@ async def _register_system_assistants(storage: SqliteStorage, graphs: GraphRegis
         )
 
 
-def create_app(settings: Settings, graphs: GraphRegistry) -> web.Application:
+def create_app(settings: Settings, graphs: GraphRegistry, project: Project | None = None) -> web.Application:
+    """Raises `ConfigError` if project code `langgraph.json` names (the embedding
+    function, the custom app) cannot be loaded."""
+    project = project or Project(settings.config.resolve().parent, list(graphs.specs.values()))
+    store_index = index_config(project.store, project.base_dir)
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
-        storage = await SqliteStorage.open(settings.db)
+        storage = await SqliteStorage.open(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
         graphs.bind(checkpointer=storage.saver, store=storage.store)
         await _register_system_assistants(storage, graphs)
         rt = Runtime(storage, graphs, RuntimeSettings(
             jobs=settings.jobs,
             stream_buffer=settings.stream_buffer,
             supervisor_idle_seconds=settings.supervisor_idle_seconds,
+            max_attempts=settings.max_attempts,
         ))
         app[RUNTIME] = rt
         await rt.start()
+        scheduler = CronScheduler(rt, settings.cron_poll_seconds)
+        scheduler.start()
         yield
+        await scheduler.stop()
         await rt.stop()
         await storage.close()
 
@@ -57,6 +68,5 @@ def create_app(settings: Settings, graphs: GraphRegistry) -> web.Application:
 
     app.cleanup_ctx.append(lifespan)
     app.on_shutdown.append(closing)
-    for module in (system, assistants, threads, thread_stream, runs, crons, store):
-        app.add_routes(module.routes)
+    mount_api(app, (system, assistants, threads, thread_stream, runs, crons, store), project)
     return app

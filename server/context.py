@@ -9,7 +9,10 @@ from protocol.errors import NotFound, Unprocessable
 from protocol.ids import is_uuid, system_assistant_id
 from protocol.resources import Assistant, Run, Thread
 
+from .project import Project
+
 RUNTIME = web.AppKey("runtime", Runtime)
+PROJECT = web.AppKey("project", Project)  # what langgraph.json declares
 
 
 def runtime(request: web.Request) -> Runtime:

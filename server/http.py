@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import msgspec
 from aiohttp import web
 
 from protocol.errors import PayloadTooLarge, Unprocessable
@@ -68,3 +69,14 @@ def query_list(request: web.Request, name: str) -> list[str]:
         else:
             values.extend(v.strip() for v in raw.split(",") if v.strip())
     return values
+
+
+def paged(items: list[Any], *, total: int, offset: int, select: list[str] | None = None) -> web.Response:
+    """One page of a search, with the real total and the next offset (when there is more)
+    in the pagination headers; `select` keeps only those fields of each item."""
+    headers = {"X-Pagination-Total": str(total)}
+    if offset + len(items) < total:
+        headers["X-Pagination-Next"] = str(offset + len(items))
+    if select:
+        items = [{k: v for k, v in msgspec.structs.asdict(item).items() if k in select} for item in items]
+    return json(items, headers=headers)

@@ -24,7 +24,7 @@ MakeServer = Callable[..., Awaitable[str]]
 def make_app(config: Path = GRAPHS, **settings: Any) -> web.Application:
     project = load_project(config)
     graphs = GraphRegistry(project.graphs, project.base_dir)
-    return create_app(Settings(config=config, db=settings.pop("db", None), **settings), graphs)
+    return create_app(Settings(config=config, db=settings.pop("db", None), **settings), graphs, project)
 
 
 @pytest.fixture

@@ -473,7 +473,7 @@ async def test_unknown_routes_are_404_json_and_wrong_methods_405_json(api: Api) 
     for method, path in [("GET", "/nope"), ("POST", "/threads/{tid}/nope"), ("GET", "/runs/" + MISSING + "/stream"),
                          ("GET", "/threads/{tid}/runs/" + MISSING + "/nope"), ("GET", "/assistants")]:
         await api.rejected(method, path, status=404 if path != "/assistants" else None)
-    for method, path in [("DELETE", "/ok"), ("POST", "/info"), ("PUT", "/threads"), ("PATCH", "/assistants/search"),
+    for method, path in [("DELETE", "/ok"), ("POST", "/info"), ("PUT", "/threads"), ("PUT", "/assistants/search"),
                          ("PUT", "/threads/{tid}"), ("GET", "/threads/{tid}/history"), ("DELETE", "/threads/{tid}/runs"),
                          ("GET", "/runs/wait"), ("PATCH", "/threads/{tid}/runs/" + MISSING)]:
         code, answer = await api.call(method, path)

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
+from langgraph.store.base import NOT_PROVIDED
 
 from protocol.errors import BadRequest, Unprocessable
 
@@ -20,7 +21,7 @@ class PutItem(msgspec.Struct, kw_only=True):
     key: str
     value: dict[str, Any]
     index: Any = None
-    ttl: float | None = None
+    ttl: float | None | msgspec.UnsetType = msgspec.UNSET  # left out: the store's default_ttl
 
 
 class DeleteItem(msgspec.Struct, kw_only=True):
@@ -75,7 +76,7 @@ async def put_item(request: web.Request) -> web.Response:
     req = await body(request, PutItem)
     if req.index not in (None, False) and not (isinstance(req.index, list) and all(isinstance(i, str) for i in req.index)):
         raise Unprocessable("index must be false, null or a list of field paths")
-    await runtime(request).storage.store.aput(_namespace(req.namespace), req.key, req.value, index=req.index, ttl=req.ttl)
+    await runtime(request).storage.store.aput(_namespace(req.namespace), req.key, req.value, index=req.index, ttl=NOT_PROVIDED if req.ttl is msgspec.UNSET else req.ttl)
     return no_content()
 
 
@@ -85,7 +86,7 @@ async def get_item(request: web.Request) -> web.Response:
     if not key:
         raise BadRequest("Key is required")
     labels = [label for label in request.query.get("namespace", "").split(".") if label]
-    item = await runtime(request).storage.store.aget(_namespace(labels), key, refresh_ttl=query_bool(request, "refresh_ttl", True))
+    item = await runtime(request).storage.store.aget(_namespace(labels), key, refresh_ttl=query_bool(request, "refresh_ttl") if "refresh_ttl" in request.query else None)
     return json(_item(item) if item is not None else None)
 
 

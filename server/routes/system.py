@@ -1,14 +1,23 @@
-"""Health and server information."""
+"""Health, server information, metrics and the API's own description."""
 
 from __future__ import annotations
 
+import typing
 from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 
+from protocol.errors import Unprocessable
 from protocol.requests import STREAM_MODES
+from protocol.resources import MultitaskStrategy
 
+from ..apidocs import render_docs
+from ..context import PROJECT, runtime
+from ..custom_app import CUSTOM_APP
 from ..http import json
+from ..mount import route_group
+from ..openapi import build_spec
+from ..prometheus import CONTENT_TYPE, metrics_json, prometheus_text
 
 routes = web.RouteTableDef()
 
@@ -20,6 +29,16 @@ def _version(package: str) -> str | None:
         return None
 
 
+def _served_groups(app: web.Application, prefix: str) -> set[str]:
+    """The route groups this server answers, read off its router."""
+    groups = set()
+    for resource in app.router.resources():
+        path = resource.canonical
+        if path.startswith(prefix):
+            groups.add(route_group(path.removeprefix(prefix)))
+    return groups
+
+
 @routes.get("/ok")
 async def ok(request: web.Request) -> web.Response:
     return json({"ok": True})
@@ -27,12 +46,60 @@ async def ok(request: web.Request) -> web.Response:
 
 @routes.get("/info")
 async def info(request: web.Request) -> web.Response:
+    project = request.app[PROJECT]
+    prefix = project.http.mount_prefix or ""
+    served = _served_groups(request.app, prefix)
     return json(
         {
             "version": _version("threadloom"),
             "langgraph_py_version": _version("langgraph"),
-            "flags": {"assistants": True, "crons": False, "langsmith": False},
+            "flags": {"assistants": "assistants" in served, "crons": "crons" in served, "langsmith": False},
             "host": {"kind": "threadloom", "project_id": None, "host_revision_id": None, "revision_id": None, "tenant_id": None},
-            "threadloom": {"stream_modes": sorted(STREAM_MODES), "multitask_strategies": ["reject", "interrupt", "rollback", "enqueue"]},
+            "threadloom": {
+                "version": _version("threadloom"),
+                "mount_prefix": prefix or None,
+                "routes": sorted(served - {"health"}),
+                "features": {
+                    "multitask_strategies": list(typing.get_args(MultitaskStrategy)),
+                    "stream_modes": sorted(STREAM_MODES),
+                    "resumable_streams": True,
+                    "crons": "crons" in served,
+                    "store": "store" in served,
+                    "store_semantic_search": "store" in served and project.store.index is not None,
+                    "store_ttl": "store" in served and project.store.ttl is not None,
+                    "custom_app": project.http.app is not None,
+                    "auth": False,
+                    "webhooks": False,
+                },
+            },
         }
     )
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    fmt = request.query.get("format", "prometheus")
+    if fmt not in ("prometheus", "json"):
+        raise Unprocessable(f"Invalid format {fmt!r}: expected 'prometheus' or 'json'")
+    rt = runtime(request)
+    snapshot = rt.metrics.snapshot(rt)
+    if fmt == "json":
+        return json(metrics_json(snapshot))
+    return web.Response(body=prometheus_text(snapshot), headers={"Content-Type": CONTENT_TYPE})
+
+
+def _spec(request: web.Request) -> dict[str, typing.Any]:
+    app = request.app
+    prefix = app[PROJECT].http.mount_prefix or ""
+    return build_spec(app, version=_version("threadloom"), prefix=prefix, custom=app.get(CUSTOM_APP))
+
+
+@routes.get("/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return json(_spec(request))
+
+
+@routes.get("/docs")
+async def docs(request: web.Request) -> web.Response:
+    spec_url = request.path.removesuffix("docs") + "openapi.json"
+    return web.Response(text=render_docs(_spec(request), spec_url), content_type="text/html")

@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
+from actors.execution import interrupts_by_task
 from actors.newrun import RESERVED_METADATA
 from protocol import clock
-from protocol.errors import Conflict, Unprocessable
-from protocol.ids import parse_uuid, uuid7
-from protocol.requests import HistoryRequest, ThreadCreate, ThreadPatch, ThreadSearch
-from protocol.resources import EMPTY_STATE, Thread
+from protocol.errors import BadRequest, Conflict, NotFound, Unprocessable
+from protocol.ids import is_uuid, parse_uuid, uuid4, uuid7
+from protocol.requests import (
+    CheckpointSpec,
+    HistoryRequest,
+    StateAtCheckpoint,
+    ThreadCount,
+    ThreadCreate,
+    ThreadPatch,
+    ThreadPrune,
+    ThreadSearch,
+)
+from protocol.resources import EMPTY_STATE, Thread, ThreadState
+from protocol.search import check_select, extract_value, parse_extract, pick
+from protocol.serde import to_builtins
 from protocol.state import thread_state
 
 from ..context import get_thread, runtime
-from ..http import body, json, no_content, path_uuid, query_bool
+from ..http import body, json, no_content, paged, path_uuid, query_bool, query_int
 
 routes = web.RouteTableDef()
 
-MAX_SEARCH_IDS = 10_000  # each is a bound SQL parameter
+MAX_IDS = 10_000  # distinct thread ids in one search or prune: each is a bound SQL parameter
+MAX_HISTORY = 1000
+THREAD_FIELDS = tuple(Thread.__struct_fields__)
+# what LangGraph's SQLite saver allows as a metadata filter key (anything else is a ValueError there)
+_FILTER_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @routes.post("/threads")
@@ -44,13 +61,61 @@ async def search_threads(request: web.Request) -> web.Response:
     req = await body(request, ThreadSearch)
     if not 1 <= req.limit <= 1000 or req.offset < 0:
         raise Unprocessable("limit must be between 1 and 1000 and offset at least 0")
-    ids = list(dict.fromkeys(parse_uuid(i, "thread") for i in req.ids)) if req.ids is not None else None
-    if ids is not None and len(ids) > MAX_SEARCH_IDS:
-        raise Unprocessable(f"ids: at most {MAX_SEARCH_IDS} thread IDs per search")
-    threads = await runtime(request).storage.threads.search(
-        ids=ids, metadata=req.metadata, values=req.values, status=req.status, limit=req.limit, offset=req.offset
+    select = check_select(req.select, THREAD_FIELDS)
+    extract = parse_extract(req.extract, THREAD_FIELDS)
+    ids = None
+    if req.ids is not None:
+        malformed = next((i for i in req.ids if not is_uuid(i)), None)
+        if malformed is not None:  # a 400 here, as on the official server
+            raise BadRequest(f"Invalid thread ID {malformed}")
+        ids = _distinct_ids(req.ids, "ids")
+    store = runtime(request).storage.threads
+    where = {"ids": ids, "metadata": req.metadata, "values": req.values, "status": req.status}
+    page = await store.search(
+        **where, limit=req.limit, offset=req.offset, sort_by=req.sort_by or "updated_at", sort_order=req.sort_order or "desc"
     )
-    return json(threads)
+    total = await store.count(**where)
+    if select is None and not extract:
+        return paged(page, total=total, offset=req.offset)
+    records = []
+    for thread in page:
+        record = msgspec.structs.asdict(thread)
+        shown = pick(record, select)
+        if extract:
+            shown["extracted"] = {alias: extract_value(record, path) for alias, path in extract.items()}
+        records.append(shown)
+    return paged(records, total=total, offset=req.offset)
+
+
+def _distinct_ids(ids: list[str], field: str) -> list[str]:
+    """Canonical and deduplicated, at most MAX_IDS of them."""
+    distinct = list(dict.fromkeys(parse_uuid(i, "thread") for i in ids))
+    if len(distinct) > MAX_IDS:
+        raise Unprocessable(f"{field}: at most {MAX_IDS} distinct thread IDs per request")
+    return distinct
+
+
+@routes.post("/threads/count")
+async def count_threads(request: web.Request) -> web.Response:
+    req = await body(request, ThreadCount)
+    return json(await runtime(request).storage.threads.count(metadata=req.metadata, values=req.values, status=req.status))
+
+
+@routes.post("/threads/prune")
+async def prune_threads(request: web.Request) -> web.Response:
+    """Delete the threads (`delete`) or their history (`keep_latest`); unknown ids are skipped."""
+    req = await body(request, ThreadPrune)
+    rt = runtime(request)
+    pruned = 0
+    for thread_id in _distinct_ids(req.thread_ids, "thread_ids"):
+        if await rt.storage.threads.get(thread_id) is None:
+            continue
+        if req.strategy == "keep_latest":
+            await rt.storage.checkpoints.keep_latest(thread_id)
+            pruned += 1
+        elif await rt.delete_thread(thread_id):  # its supervisor cancels its runs first
+            pruned += 1
+    return json({"pruned_count": pruned})
 
 
 @routes.get("/threads/{thread_id}")
@@ -86,49 +151,135 @@ async def _graph_state_reader(request: web.Request, thread: Thread) -> Any:
     return runtime(request).graphs.open(graph_id, config, access="threads.read")
 
 
+@routes.post("/threads/{thread_id}/copy")
+async def copy_thread(request: web.Request) -> web.Response:
+    """A new thread with the same metadata and checkpoints (runs are not copied). A missing
+    source is a 404 (the official server answers 409)."""
+    source = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    rt = runtime(request)
+    now = clock.now_iso()
+    copy = Thread(thread_id=uuid4(), created_at=now, updated_at=now, state_updated_at=now, metadata=source.metadata)
+    await rt.storage.checkpoints.copy_thread(source.thread_id, copy.thread_id)
+    try:
+        copy = await _with_current_state(request, copy)
+        if not await rt.create_thread(copy):
+            raise Conflict(f"Thread with ID {copy.thread_id} already exists")
+    except BaseException:
+        await rt.storage.checkpoints.delete_thread(copy.thread_id)
+        raise
+    return json(copy)
+
+
+async def _with_current_state(request: web.Request, thread: Thread) -> Thread:
+    """`thread` showing the values and interrupts of its latest checkpoint, and the status
+    they mean for a thread that has no run."""
+    opened = await _graph_state_reader(request, thread)
+    if opened is None:
+        return thread
+    async with opened as graph:
+        snapshot = await graph.aget_state({"configurable": {"thread_id": thread.thread_id}})
+    if snapshot.created_at is None:
+        return thread
+    return msgspec.structs.replace(
+        thread, values=to_builtins(snapshot.values), interrupts=interrupts_by_task(snapshot),
+        status="interrupted" if snapshot.next else "idle",
+    )
+
+
 @routes.get("/threads/{thread_id}/state")
 async def get_state(request: web.Request) -> web.Response:
     thread = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    return json(await _read_state(request, thread, None, subgraphs=query_bool(request, "subgraphs")))
+
+
+@routes.get("/threads/{thread_id}/state/{checkpoint_id}")
+async def get_state_at_checkpoint(request: web.Request) -> web.Response:
+    thread = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    checkpoint = CheckpointSpec(checkpoint_id=request.match_info["checkpoint_id"])
+    return json(await _read_state(request, thread, checkpoint, subgraphs=query_bool(request, "subgraphs")))
+
+
+@routes.post("/threads/{thread_id}/state/checkpoint")
+async def post_state_at_checkpoint(request: web.Request) -> web.Response:
+    thread = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    req = await body(request, StateAtCheckpoint)
+    checkpoint = CheckpointSpec.parse(req.checkpoint, "checkpoint")
+    return json(await _read_state(request, thread, checkpoint, subgraphs=bool(req.subgraphs)))
+
+
+async def _read_state(
+    request: web.Request, thread: Thread, checkpoint: CheckpointSpec | None, *, subgraphs: bool
+) -> ThreadState:
+    """The state at `checkpoint` (the latest of its namespace without an id); a checkpoint
+    named by id that does not exist is a 404."""
+    config = _config(thread.thread_id, checkpoint)
+    wanted = config["configurable"].get("checkpoint_id")
     opened = await _graph_state_reader(request, thread)
-    if opened is None:
-        return json(EMPTY_STATE)
-    async with opened as graph:
-        snapshot = await graph.aget_state(
-            {"configurable": {"thread_id": thread.thread_id}}, subgraphs=query_bool(request, "subgraphs")
-        )
-    return json(thread_state(snapshot))
+    snapshot = None
+    if opened is not None:
+        async with opened as graph:
+            snapshot = await graph.aget_state(config, subgraphs=subgraphs)
+    if snapshot is None or snapshot.created_at is None:
+        if wanted:
+            raise NotFound(f"Checkpoint {wanted} not found on thread {thread.thread_id}")
+        return EMPTY_STATE
+    return thread_state(snapshot)
 
 
-def _checkpoint_config(thread_id: str, checkpoint: dict[str, Any] | str | None) -> dict[str, Any] | None:
-    """A checkpoint given as an id, as `{"configurable": {...}}`, or flat."""
-    if checkpoint is None:
-        return None
-    if isinstance(checkpoint, str):
-        checkpoint = {"checkpoint_id": checkpoint}
-    fields = checkpoint.get("configurable", checkpoint)
-    if not isinstance(fields, dict):
-        raise Unprocessable("Invalid checkpoint: expected an object")
-    keep = {k: v for k, v in fields.items() if k in ("checkpoint_id", "checkpoint_ns", "checkpoint_map") and v is not None}
-    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": "", **keep}}
+@routes.get("/threads/{thread_id}/history")
+async def get_history(request: web.Request) -> web.Response:
+    thread = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    limit = query_int(request, "limit", 1, minimum=1, maximum=MAX_HISTORY)
+    before = request.query.get("before") or None
+    return json(await _history(request, thread, limit=limit, before=before, checkpoint=None, metadata=None))
 
 
 @routes.post("/threads/{thread_id}/history")
 async def post_history(request: web.Request) -> web.Response:
     thread = await get_thread(request, path_uuid(request, "thread_id", "thread"))
     req = await body(request, HistoryRequest)
-    if not 1 <= req.limit <= 1000:
-        raise Unprocessable("limit must be between 1 and 1000")
-    config = _checkpoint_config(thread.thread_id, req.checkpoint) or {"configurable": {"thread_id": thread.thread_id, "checkpoint_ns": ""}}
-    before = _checkpoint_config(thread.thread_id, req.before)
+    return json(await _history(
+        request, thread, limit=req.limit, before=req.before, checkpoint=req.checkpoint, metadata=req.metadata
+    ))
+
+
+async def _history(
+    request: web.Request, thread: Thread, *, limit: int, before: str | dict[str, Any] | None,
+    checkpoint: dict[str, Any] | None, metadata: dict[str, Any] | None,
+) -> list[ThreadState]:
+    """Newest first: the checkpoints of a namespace (the root's by default), from a start
+    checkpoint, older than `before`, whose metadata has the given values."""
+    if not 1 <= limit <= MAX_HISTORY:
+        raise Unprocessable(f"Invalid limit: must be between 1 and {MAX_HISTORY}")
+    config = _config(thread.thread_id, CheckpointSpec.parse(checkpoint, "checkpoint") if checkpoint is not None else None)
+    before_config = None
+    if before is not None:
+        before_config = _config(thread.thread_id, CheckpointSpec.parse(before, "before"))
+        if not before_config["configurable"].get("checkpoint_id"):
+            raise Unprocessable("Invalid before: it names no checkpoint_id")
+    bad_keys = [key for key in metadata or {} if not _FILTER_KEY.fullmatch(key)]
+    if bad_keys:
+        raise Unprocessable(f"Invalid metadata filter keys {bad_keys}: use letters, digits, '_', '.' and '-'")
     opened = await _graph_state_reader(request, thread)
     if opened is None:
-        return json([])
+        return []
     async with opened as graph:
-        states = [
+        return [
             thread_state(s)
-            async for s in graph.aget_state_history(config, limit=req.limit, before=before, filter=req.metadata)
+            async for s in graph.aget_state_history(config, limit=limit, before=before_config, filter=metadata or None)
         ]
-    return json(states)
+
+
+def _config(thread_id: str, checkpoint: CheckpointSpec | None) -> dict[str, Any]:
+    """The RunnableConfig that reads `checkpoint` of the thread (its root namespace by default)."""
+    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+    if checkpoint is not None:
+        configurable["checkpoint_ns"] = checkpoint.checkpoint_ns or ""
+        if checkpoint.checkpoint_id:
+            configurable["checkpoint_id"] = checkpoint.checkpoint_id
+        if checkpoint.checkpoint_map is not None:
+            configurable["checkpoint_map"] = checkpoint.checkpoint_map
+    return {"configurable": configurable}
 
 
 class StateUpdateBody(msgspec.Struct, kw_only=True):

@@ -67,6 +67,7 @@ MIGRATIONS: list[str] = [
         updated_at TEXT NOT NULL
     );
     CREATE INDEX crons_due ON crons(next_run_date) WHERE enabled;
+    CREATE INDEX crons_by_thread ON crons(thread_id);  -- for the cascade when a thread is deleted
     """,
 ]
 

@@ -11,10 +11,12 @@ it retries after a short asynchronous sleep instead (`Database.write`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiosqlite
@@ -24,11 +26,13 @@ from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from protocol.clock import now_iso
 from protocol.resources import Run, RunKwargs, RunStatus, Thread
+from protocol.search import json_contains
 from protocol.serde import loads
 
 from .assistants import SqliteAssistants
 from .crons import SqliteCrons
 from .db import Database, to_json
+from .store import open_store
 
 _THREAD_COLUMNS = 'thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values", interrupts, error'
 _UPSERT_THREAD = (
@@ -61,9 +65,17 @@ def _run(row: sqlite3.Row) -> Run:
     )
 
 
+def _sql_json_contains(document: str | None, wanted: str) -> bool:
+    return document is not None and json_contains(loads(document), loads(wanted))
+
+
+_THREAD_SORTS = frozenset({"thread_id", "status", "created_at", "updated_at", "state_updated_at"})
+
+
 class SqliteThreads:
     def __init__(self, db: Database) -> None:
         self._db = db
+        db.conn.create_function("json_contains", 2, _sql_json_contains, deterministic=True)
 
     async def get(self, thread_id: str) -> Thread | None:
         row = self._db.conn.execute(f"SELECT {_THREAD_COLUMNS} FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
@@ -87,8 +99,30 @@ class SqliteThreads:
 
     async def search(
         self, *, ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None,
-        status: str | None, limit: int, offset: int,
+        status: str | None, limit: int, offset: int, sort_by: str = "updated_at", sort_order: str = "desc",
     ) -> list[Thread]:
+        if sort_by not in _THREAD_SORTS or sort_order not in ("asc", "desc"):
+            raise ValueError(f"cannot sort threads by {sort_by} {sort_order}")
+        where, args = self._where(ids, metadata, values, status)
+        # thread_id breaks ties, so that pages never overlap
+        rows = self._db.conn.execute(
+            f"SELECT {_THREAD_COLUMNS} FROM threads WHERE {where} "
+            f"ORDER BY {sort_by} {sort_order}, thread_id {sort_order} LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
+        return [_thread(r) for r in rows]
+
+    async def count(
+        self, *, ids: list[str] | None = None, metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None, status: str | None = None,
+    ) -> int:
+        where, args = self._where(ids, metadata, values, status)
+        return self._db.conn.execute(f"SELECT count(*) FROM threads WHERE {where}", args).fetchone()[0]
+
+    @staticmethod
+    def _where(
+        ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None, status: str | None
+    ) -> tuple[str, list[Any]]:
         where, args = ["1"], []
         if ids is not None:
             where.append(f"thread_id IN ({','.join('?' * len(ids))})")
@@ -97,20 +131,16 @@ class SqliteThreads:
             where.append("status = ?")
             args.append(status)
         for column, wanted in (("metadata", metadata), ('"values"', values)):
-            for key, value in (wanted or {}).items():
-                # json_each, not a JSON path: a key may hold any character, `"` included
-                where.append(f"EXISTS (SELECT 1 FROM json_each({column}) WHERE key = ? AND value IS json_extract(?, '$'))")
-                args.extend([key, to_json(value)])
-        rows = self._db.conn.execute(
-            f"SELECT {_THREAD_COLUMNS} FROM threads WHERE {' AND '.join(where)} "
-            "ORDER BY updated_at DESC LIMIT ? OFFSET ?",
-            (*args, limit, offset),
-        ).fetchall()
-        return [_thread(r) for r in rows]
+            if wanted:
+                where.append(f"json_contains({column}, ?)")
+                args.append(to_json(wanted))
+        return " AND ".join(where), args
 
-    async def with_active_runs(self) -> list[str]:
+    async def needing_recovery(self) -> list[str]:
         rows = self._db.conn.execute(
-            "SELECT thread_id FROM runs WHERE status IN ('pending', 'running') GROUP BY thread_id ORDER BY min(seq)"
+            "SELECT thread_id FROM runs WHERE status IN ('pending', 'running') GROUP BY thread_id "
+            "UNION ALL SELECT thread_id FROM threads WHERE status = 'busy' AND NOT EXISTS "
+            "(SELECT 1 FROM runs WHERE runs.thread_id = threads.thread_id AND status IN ('pending', 'running'))"
         ).fetchall()
         return [r[0] for r in rows]
 
@@ -205,6 +235,52 @@ class SqliteCheckpoints:
     async def delete_thread(self, thread_id: str) -> None:
         await self._saver.adelete_thread(thread_id)
 
+    async def copy_thread(self, source_id: str, target_id: str) -> None:
+        async with self._transaction() as conn:
+            for table in ("checkpoints", "writes"):
+                async with conn.execute(f"PRAGMA table_info({table})") as cursor:
+                    columns = ", ".join(row[1] for row in await cursor.fetchall() if row[1] != "thread_id")
+                await conn.execute(
+                    f"INSERT INTO {table} (thread_id, {columns}) SELECT ?, {columns} FROM {table} WHERE thread_id = ?",
+                    (target_id, source_id),
+                )
+            # runs record their thread in the checkpoint metadata; the copies name their own
+            await conn.execute(
+                "UPDATE checkpoints SET metadata = CAST(json_set(CAST(metadata AS TEXT), '$.thread_id', ?) AS BLOB) "
+                "WHERE thread_id = ? AND json_valid(CAST(metadata AS TEXT)) "
+                "AND json_type(CAST(metadata AS TEXT), '$.thread_id') IS NOT NULL",
+                (target_id, target_id),
+            )
+
+    async def keep_latest(self, thread_id: str) -> None:
+        # The latest checkpoint of each namespace: the root's is the thread's state, a
+        # subgraph's may be what an interrupted (or persistent) subgraph resumes from.
+        kept = (
+            "WITH kept AS (SELECT checkpoint_ns, max(checkpoint_id) FROM checkpoints WHERE thread_id = :t "
+            "GROUP BY checkpoint_ns) "
+        )
+        async with self._transaction() as conn:
+            for table in ("writes", "checkpoints"):
+                await conn.execute(
+                    f"{kept}DELETE FROM {table} WHERE thread_id = :t "
+                    "AND (checkpoint_ns, checkpoint_id) NOT IN (SELECT * FROM kept)",
+                    {"t": thread_id},
+                )
+            await conn.execute("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ?", (thread_id,))
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The saver's connection, under its lock, in one write transaction."""
+        conn = self._saver.conn
+        async with self._saver.lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
 
 class SqliteStorage:
     """Opened with `await SqliteStorage.open(path)`; `path=None` is a throw-away database."""
@@ -221,7 +297,10 @@ class SqliteStorage:
         self.checkpoints = SqliteCheckpoints(saver)
 
     @classmethod
-    async def open(cls, path: str | None) -> SqliteStorage:
+    async def open(
+        cls, path: str | None, *, store_index: dict[str, Any] | None = None, store_ttl: dict[str, Any] | None = None
+    ) -> SqliteStorage:
+        """`store_index` and `store_ttl`: LangGraph's store configuration (see `store.py`)."""
         tmpdir = None
         if path is None:
             tmpdir = tempfile.mkdtemp(prefix="threadloom-")
@@ -230,13 +309,13 @@ class SqliteStorage:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         db = Database(path)
         saver = await open_saver(path)
-        store = AsyncSqliteStore(await _connect(path))
-        await store.setup()
+        store = await open_store(await _connect(path), index=store_index, ttl=store_ttl)
         if tmpdir is not None:
             db.conn.execute("PRAGMA synchronous=OFF")
         return cls(db, saver, store, tmpdir)
 
     async def close(self) -> None:
+        await self.store.stop_ttl_sweeper()
         await self.store.conn.close()
         await self.saver.conn.close()
         self._db.conn.close()

@@ -1,0 +1,80 @@
+"""The cron scheduler: a task that wakes every few seconds and fires the crons that are due."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+
+from protocol import clock
+from protocol.errors import ApiError
+from protocol.resources import Cron
+
+from .newcron import following, past_end, run_request
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # due crons fired per tick; any more wait for the next tick
+
+
+class CronScheduler:
+    """Fires due crons through `Runtime.submit`, the path HTTP runs take.
+
+    Each due slot is claimed before it fires: one compare-and-set write moves the cron's
+    next_run_date on, so a slot fires at most once, even with several schedulers on one
+    database or a PATCH racing the claim. Slots missed while the server was down fire once,
+    then the cron goes on from now. A fire that fails is logged and the cron goes on."""
+
+    def __init__(self, runtime: Runtime, poll_seconds: float) -> None:
+        self.runtime = runtime
+        self.poll_seconds = poll_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="cron-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # e.g. the database busy for too long: try again next time
+                log.exception("cron scheduler tick failed")
+            await asyncio.sleep(self.poll_seconds)
+
+    async def tick(self) -> None:
+        """Fire the crons due now."""
+        now = clock.now()
+        for cron in await self.runtime.storage.crons.due(clock.iso(now), limit=BATCH):
+            if await self._claim(cron, now):
+                await self._fire(cron)
+
+    async def _claim(self, cron: Cron, now: datetime) -> bool:
+        """Move the cron past its due slot; True if this slot is ours to fire."""
+        slot = cron.next_run_date
+        assert slot is not None
+        if past_end(cron, slot):
+            await self.runtime.storage.crons.advance(cron.cron_id, slot, None)
+            return False
+        return await self.runtime.storage.crons.advance(cron.cron_id, slot, following(cron.schedule, cron.timezone, now))
+
+    async def _fire(self, cron: Cron) -> None:
+        try:
+            assistant = await self.runtime.storage.assistants.get(cron.assistant_id)
+            if assistant is None or assistant.graph_id not in self.runtime.graphs.graph_ids():
+                log.warning("cron %s: assistant %s not found; nothing run", cron.cron_id, cron.assistant_id)
+                return
+            run, _ = await self.runtime.submit(cron.thread_id, run_request(cron), assistant)
+        except ApiError as exc:  # e.g. the thread is busy and the strategy is reject
+            log.warning("cron %s: run not created: %s", cron.cron_id, exc.detail)
+        except Exception:
+            log.exception("cron %s: run not created", cron.cron_id)
+        else:
+            log.info("cron %s: started run %s on thread %s", cron.cron_id, run.run_id, run.thread_id)

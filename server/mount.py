@@ -1,0 +1,68 @@
+"""The HTTP surface `langgraph.json`'s `http` section shapes: which route groups are
+served (`disable_*`), under which prefix (`mount_prefix`; the health check and metrics
+stay at the root too), CORS, and the project's custom app in front of the API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from types import ModuleType
+
+from aiohttp import hdrs, web
+
+from .context import PROJECT
+from .cors import CorsPolicy
+from .custom_app import load_custom_app
+from .project import Project
+
+AT_ROOT_TOO = frozenset({"/ok", "/metrics"})
+_API_LOCATIONS = ("/threads/", "/runs/")  # what Location and Content-Location point at
+
+
+def route_group(path: str) -> str:
+    """The `http.disable_*` group of an API path; `health` is never disabled."""
+    parts = [p for p in path.split("/") if p]
+    if parts == ["ok"]:
+        return "health"
+    if "crons" in parts:
+        return "crons"
+    if "runs" in parts:
+        return "runs"
+    return parts[0] if parts and parts[0] in ("assistants", "threads", "store") else "meta"
+
+
+def _add_routes(app: web.Application, modules: Iterable[ModuleType], project: Project) -> None:
+    http = project.http
+    prefix = http.mount_prefix or ""
+    for module in modules:
+        for route in module.routes:
+            if not isinstance(route, web.RouteDef):
+                continue
+            group = route_group(route.path)
+            if group != "health" and http.disabled(group):
+                continue
+            paths = [prefix + route.path] + ([route.path] if prefix and route.path in AT_ROOT_TOO else [])
+            for path in paths:
+                app.router.add_route(route.method, path, route.handler, **route.kwargs)
+
+
+def _prefix_locations(prefix: str) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    async def rewrite(request: web.Request, response: web.StreamResponse) -> None:
+        for name in (hdrs.LOCATION, hdrs.CONTENT_LOCATION):
+            value = response.headers.get(name)
+            if value is not None and value.startswith(_API_LOCATIONS):
+                response.headers[name] = prefix + value
+
+    return rewrite
+
+
+def mount_api(app: web.Application, modules: Iterable[ModuleType], project: Project) -> None:
+    """Add the routes of `modules` and what `http` asks for around them. Raises
+    `ConfigError` if the custom app cannot be loaded."""
+    http = project.http
+    app[PROJECT] = project
+    CorsPolicy(http.cors).install(app)
+    if http.app is not None:
+        load_custom_app(http.app, project.base_dir, http.mount_prefix or "").install(app)
+    if http.mount_prefix:
+        app.on_response_prepare.append(_prefix_locations(http.mount_prefix))
+    _add_routes(app, modules, project)

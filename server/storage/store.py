@@ -1,0 +1,99 @@
+"""LangGraph's SQLite store as `langgraph.json`'s `store` section configures it: semantic
+search with the project's embedding function (`index`), expiry of items (`ttl`).
+
+LangGraph's store ranks items with sqlite-vec's distance functions, loaded as an SQLite
+extension. A Python whose `sqlite3` cannot load extensions (pyenv builds, some distro
+builds) gets the same three functions written in Python instead: the vectors are plain
+BLOBs in an ordinary table, so nothing else depends on the extension.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import struct
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+from ..imports import load_object
+from ..sections import ConfigError, StoreIndex, StoreSection
+
+
+def _floats(blob: bytes) -> tuple[float, ...]:
+    return struct.unpack(f"<{len(blob) // 4}f", blob)
+
+
+def _cosine(a: bytes | None, b: bytes | None) -> float | None:
+    if a is None or b is None:
+        return None
+    x, y = _floats(a), _floats(b)
+    norms = math.sqrt(sum(v * v for v in x)) * math.sqrt(sum(v * v for v in y))
+    return 1.0 - sum(p * q for p, q in zip(x, y, strict=True)) / norms if norms else 1.0
+
+
+def _l2(a: bytes | None, b: bytes | None) -> float | None:
+    return None if a is None or b is None else math.dist(_floats(a), _floats(b))
+
+
+def _l1(a: bytes | None, b: bytes | None) -> float | None:
+    return None if a is None or b is None else sum(abs(p - q) for p, q in zip(_floats(a), _floats(b), strict=True))
+
+
+_DISTANCES = {"vec_distance_cosine": _cosine, "vec_distance_L2": _l2, "vec_distance_L1": _l1}
+
+
+async def _skip(*_: Any) -> None:
+    return None
+
+
+async def _python_distances(conn: aiosqlite.Connection) -> None:
+    conn.enable_load_extension = _skip  # type: ignore[method-assign]
+    conn.load_extension = _skip  # type: ignore[method-assign]
+    for name, function in _DISTANCES.items():
+        await conn.create_function(name, 2, function, deterministic=True)
+
+
+def embeddings(index: StoreIndex, base_dir: Path) -> Any:
+    """The `embed` of `store.index` as LangChain `Embeddings`: a function in a project
+    file (sync or async, list[str] -> list[list[float]]) or a "provider:model" name."""
+    from langchain_core.embeddings import Embeddings
+    from langgraph.store.base import ensure_embeddings
+
+    key = "store.index.embed"
+    if ".py:" in index.embed:
+        function = load_object(index.embed, base_dir, key)
+        if not isinstance(function, Embeddings) and not callable(function):
+            raise ConfigError(f"{key}: {index.embed} is not a function")
+        return ensure_embeddings(function)
+    try:
+        return ensure_embeddings(index.embed)
+    except Exception as exc:
+        raise ConfigError(f"{key}: cannot set up the embeddings {index.embed!r}: {exc}") from None
+
+
+def index_config(section: StoreSection, base_dir: Path) -> dict[str, Any] | None:
+    """LangGraph's `IndexConfig` for `store.index`, or None without one."""
+    index = section.index
+    if index is None:
+        return None
+    fields = index.fields or ["$"]
+    # LangGraph's SQLite store reads `text_fields` where its IndexConfig says `fields`
+    config: dict[str, Any] = {"dims": index.dims, "embed": embeddings(index, base_dir), "fields": fields, "text_fields": fields}
+    if index.distance_type is not None:
+        config["distance_type"] = index.distance_type
+    return config
+
+
+async def open_store(
+    conn: aiosqlite.Connection, *, index: dict[str, Any] | None = None, ttl: dict[str, Any] | None = None
+) -> AsyncSqliteStore:
+    store = AsyncSqliteStore(conn, index=index, ttl=ttl)  # type: ignore[arg-type]
+    if index is not None and not hasattr(sqlite3.Connection, "enable_load_extension"):
+        await _python_distances(conn)
+    await store.setup()
+    if ttl and ttl.get("sweep_interval_minutes"):
+        await store.start_ttl_sweeper()  # stopped by `SqliteStorage.close`
+    return store

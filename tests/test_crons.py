@@ -1,0 +1,373 @@
+"""Crons (reference §2.5) through the real langgraph-sdk client, and the scheduler firing
+them on a real server. Schedules use croniter's sixth field (seconds, last) and the
+servers poll fast (`cron_poll_seconds`), so nothing waits for a minute to turn."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp.test_utils import TestServer
+from conftest import make_app
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from actors.newcron import new_cron
+from protocol.requests import CronCreate
+from server.storage.crons import SqliteCrons
+from server.storage.db import Database
+
+T = TypeVar("T")
+
+EVERY_SECOND = "* * * * * *"
+FAST = {"cron_poll_seconds": 0.05}
+MISSING = "00000000-0000-4000-8000-000000000000"
+CRON_FIELDS = [
+    "cron_id", "assistant_id", "thread_id", "user_id", "end_time", "schedule", "timezone", "payload",
+    "next_run_date", "metadata", "on_run_completed", "enabled", "created_at", "updated_at",
+]
+COUNTER_ASSISTANT = str(uuid.uuid5(uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8"), "counter"))
+
+
+async def until(check: Callable[[], Awaitable[T]], timeout: float = 15.0) -> T:
+    """Poll `check` until it returns something truthy; fail after a generous timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def fast(make_server: Callable[..., Awaitable[str]]) -> Any:
+    """A client on a server whose scheduler polls every 50 ms."""
+    lg = get_client(url=await make_server(**FAST), api_key=None)
+    yield lg
+    await lg.http.client.aclose()
+
+
+async def raw(client: LangGraphClient, method: str, path: str, body: Any = None) -> tuple[int, Any, dict[str, str]]:
+    resp = await client.http.client.request(method, path, json=body)
+    payload = resp.json() if resp.content and resp.headers.get("content-type", "").startswith("application/json") else None
+    return resp.status_code, payload, dict(resp.headers)
+
+
+async def runs_on(client: LangGraphClient, thread_id: str) -> list[dict[str, Any]]:
+    return await client.runs.list(thread_id, limit=100)
+
+
+# records -----------------------------------------------------------------------------------
+
+
+async def test_stateless_cron_record(client: LangGraphClient) -> None:
+    cron = await client.crons.create(
+        "counter", schedule="0 9 * * *", input={"log": ["x"]}, metadata={"team": "a"}, stream_mode=["values"]
+    )
+    assert list(cron) == CRON_FIELDS
+    assert uuid.UUID(cron["cron_id"]).version == 7
+    assert cron["assistant_id"] == COUNTER_ASSISTANT  # a graph id stands for its system assistant
+    assert (cron["thread_id"], cron["user_id"], cron["end_time"]) == (None, None, None)
+    assert (cron["on_run_completed"], cron["enabled"], cron["timezone"]) == ("delete", True, "UTC")
+    assert cron["metadata"] == {"team": "a"}
+    assert cron["payload"]["input"] == {"log": ["x"]}
+    assert cron["payload"]["stream_mode"] == ["values"]
+    assert cron["payload"]["config"]["configurable"]["cron_id"] == cron["cron_id"]
+    next_run = datetime.fromisoformat(cron["next_run_date"])
+    assert next_run > datetime.now(UTC) and (next_run.hour, next_run.minute, next_run.second) == (9, 0, 0)
+    status, fetched, _ = await raw(client, "GET", f"/runs/crons/{cron['cron_id']}")
+    assert (status, fetched) == (200, cron)
+
+
+async def test_thread_cron_record_and_timezone(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    cron = await client.crons.create_for_thread(
+        thread["thread_id"], "chat", schedule="0 9 * * *", timezone=ZoneInfo("America/New_York")
+    )
+    assert cron["thread_id"] == thread["thread_id"]
+    assert cron["on_run_completed"] is None  # only stateless crons have one
+    assert cron["timezone"] == "America/New_York"
+    local = datetime.fromisoformat(cron["next_run_date"]).astimezone(ZoneInfo("America/New_York"))
+    assert (local.hour, local.minute) == (9, 0)  # 09:00 in New York, whatever the offset today
+
+
+async def test_update(client: LangGraphClient) -> None:
+    end = datetime.now(UTC) + timedelta(days=30)
+    cron = await client.crons.create(
+        "counter", schedule="0 9 * * *", input={"log": ["a"]}, metadata={"a": 1}, end_time=end,
+        config={"tags": ["t"]},
+    )
+    updated = await client.crons.update(
+        cron["cron_id"], schedule="30 10 * * *", input={"log": ["b"]}, metadata={"b": 2}, enabled=False,
+        on_run_completed="keep",
+    )
+    assert updated["schedule"] == "30 10 * * *"
+    assert datetime.fromisoformat(updated["next_run_date"]).strftime("%H:%M") == "10:30"
+    assert updated["metadata"] == {"a": 1, "b": 2}  # merged
+    assert updated["payload"]["input"] == {"log": ["b"]}  # payload fields replaced one by one...
+    assert updated["payload"]["config"] == cron["payload"]["config"]  # ...the others kept
+    assert (updated["enabled"], updated["on_run_completed"]) == (False, "keep")
+    assert datetime.fromisoformat(updated["end_time"]) == end
+    assert updated["created_at"] == cron["created_at"] and updated["updated_at"] > cron["updated_at"]
+
+    cleared = await client.crons.update(cron["cron_id"], end_time=None)
+    assert cleared["end_time"] is None
+    kept = await client.crons.update(cron["cron_id"], webhook="https://example.com/hook")
+    assert kept["end_time"] is None and kept["schedule"] == "30 10 * * *"  # not given: unchanged
+    status, fetched, _ = await raw(client, "GET", f"/runs/crons/{cron['cron_id']}")
+    assert (status, fetched) == (200, kept)
+
+
+async def test_delete(client: LangGraphClient) -> None:
+    cron = await client.crons.create("counter", schedule="0 9 * * *")
+    await client.crons.delete(cron["cron_id"])
+    assert (await raw(client, "GET", f"/runs/crons/{cron['cron_id']}"))[0] == 404
+    assert (await raw(client, "DELETE", f"/runs/crons/{cron['cron_id']}"))[0] == 404
+
+
+async def test_deleting_the_thread_deletes_its_crons(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    cron = await client.crons.create_for_thread(thread["thread_id"], "counter", schedule="0 9 * * *")
+    await client.threads.delete(thread["thread_id"])
+    assert (await raw(client, "GET", f"/runs/crons/{cron['cron_id']}"))[0] == 404
+
+
+async def test_search_and_count(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    first = await client.crons.create("counter", schedule="0 9 * * *", metadata={"k": "x"})
+    second = await client.crons.create("counter", schedule="0 8 * * *", metadata={"k": "y"}, enabled=False)
+    third = await client.crons.create_for_thread(thread["thread_id"], "chat", schedule="0 7 * * *")
+
+    assert _ids(await client.crons.search()) == _ids([third, second, first])  # newest first
+    assert _ids(await client.crons.search(sort_by="next_run_date", sort_order="asc")) == _ids([third, second, first])
+    assert _ids(await client.crons.search(assistant_id="counter")) == _ids([second, first])
+    assert _ids(await client.crons.search(assistant_id=COUNTER_ASSISTANT, enabled=True)) == _ids([first])
+    assert _ids(await client.crons.search(thread_id=thread["thread_id"])) == _ids([third])
+    assert _ids(await client.crons.search(metadata={"k": "y"})) == _ids([second])
+    assert await client.crons.search(select=["cron_id", "enabled"], limit=1) == [{"cron_id": third["cron_id"], "enabled": True}]
+    assert await client.crons.count() == 3
+    assert await client.crons.count(assistant_id="counter") == 2
+    assert await client.crons.count(thread_id=thread["thread_id"]) == 1
+    assert await client.crons.count(metadata={"k": "x"}) == 1
+
+    status, page, headers = await raw(client, "POST", "/runs/crons/search", {"limit": 2})
+    assert status == 200 and _ids(page) == _ids([third, second])
+    assert (headers["x-pagination-total"], headers["x-pagination-next"]) == ("3", "2")  # the real total
+    status, page, headers = await raw(client, "POST", "/runs/crons/search", {"limit": 2, "offset": 2})
+    assert _ids(page) == _ids([first]) and headers["x-pagination-total"] == "3" and "x-pagination-next" not in headers
+
+
+def _ids(crons: list[dict[str, Any]]) -> list[str]:
+    return [c["cron_id"] for c in crons]
+
+
+async def test_bad_input_changes_nothing(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    tid = thread["thread_id"]
+    good = {"assistant_id": "counter", "schedule": "0 9 * * *"}
+    bad_creates = [
+        ({"assistant_id": "counter"}, 422, "schedule"),
+        ({**good, "schedule": "every day"}, 422, "Invalid schedule"),
+        ({**good, "schedule": "61 * * * *"}, 422, "Invalid schedule"),
+        ({**good, "schedule": "0 0 30 2 *"}, 422, "never fires"),
+        ({**good, "timezone": "Mars/Olympus"}, 422, "Invalid timezone"),
+        ({**good, "timezone": "America"}, 422, "Invalid timezone"),
+        ({**good, "end_time": "tomorrow"}, 422, "Invalid end_time"),
+        ({**good, "enabled": "yes"}, 422, "enabled"),
+        ({**good, "on_run_completed": "archive"}, 422, "on_run_completed"),
+        ({**good, "assistant_id": MISSING}, 404, ""),
+        ({**good, "assistant_id": "no-such-graph"}, 422, "Invalid assistant"),
+        ({**good, "stream_mode": "everything"}, 422, "stream_mode"),
+        ({**good, "durability": "forever"}, 422, "durability"),
+        ({**good, "config": {"configurable": {"a": 1}}, "context": {"a": 1}}, 400, "both configurable and context"),
+        ({**good, "multitask_strategy": "shove"}, 422, "multitask_strategy"),
+    ]
+    for path in ("/runs/crons", f"/threads/{tid}/runs/crons"):
+        for body, status, says in bad_creates:
+            code, answer, _ = await raw(client, "POST", path, body)
+            assert (code, list(answer)) == (status, ["detail"]), (path, body, answer)
+            assert says in answer["detail"], (body, answer)
+        code, answer, _ = await raw(client, "POST", path, [good])
+        assert code == 422, answer
+    assert (await raw(client, "POST", f"/threads/{MISSING}/runs/crons", good))[0] == 404
+    assert (await raw(client, "POST", "/threads/not-a-uuid/runs/crons", good))[0] == 422
+    assert await client.crons.count() == 0
+
+    cron = await client.crons.create("counter", schedule="0 9 * * *", input={"log": ["a"]})
+    path = f"/runs/crons/{cron['cron_id']}"
+    for body, status in [
+        (None, 400), ({}, 400), ({"schedule": None}, 400), ({"unknown": 1}, 400),
+        ({"schedule": "nope"}, 422), ({"timezone": "Nowhere"}, 422), ({"end_time": "soon"}, 422),
+        ({"enabled": 3}, 422), ({"stream_mode": "everything"}, 422), ({"context": {"a": 1}, "config": {"configurable": {"b": 1}}}, 400),
+    ]:
+        code, answer, _ = await raw(client, "PATCH", path, body)
+        assert (code, list(answer)) == (status, ["detail"]), (body, answer)
+    assert (await raw(client, "GET", path))[1] == cron  # unchanged
+    assert (await raw(client, "PATCH", f"/runs/crons/{MISSING}", {"enabled": False}))[0] == 404
+    for method in ("GET", "PATCH", "DELETE"):
+        assert (await raw(client, method, "/runs/crons/not-a-uuid", {"enabled": False}))[0] == 422
+    for body in ({"limit": 0}, {"offset": -1}, {"select": ["cron_id", "secret"]}, {"sort_by": "schedule"}, {"thread_id": "x"}):
+        code, answer, _ = await raw(client, "POST", "/runs/crons/search", body)
+        assert (code, list(answer)) == (422, ["detail"]), (body, answer)
+
+
+# the scheduler -------------------------------------------------------------------------------
+
+
+async def test_thread_cron_fires_on_its_thread(fast: LangGraphClient) -> None:
+    thread = await fast.threads.create()
+    tid = thread["thread_id"]
+    cron = await fast.crons.create_for_thread(tid, "counter", schedule=EVERY_SECOND, input={})
+    runs = await until(lambda: _at_least(runs_on(fast, tid), 2))
+    assert all(run["assistant_id"] == COUNTER_ASSISTANT for run in runs)
+    assert all(run["kwargs"]["config"]["configurable"]["cron_id"] == cron["cron_id"] for run in runs)
+    await fast.crons.delete(cron["cron_id"])
+    for run in runs:
+        await fast.runs.join(tid, run["run_id"])
+    state = await fast.threads.get_state(tid)
+    assert state["values"]["log"][:4] == ["first", "second", "first", "second"]  # one thread, runs in turn
+
+
+async def _at_least(items: Awaitable[list[Any]], n: int) -> list[Any] | None:
+    found = await items
+    return found if len(found) >= n else None
+
+
+async def test_stateless_cron_keep_makes_a_thread_per_fire(fast: LangGraphClient) -> None:
+    tag = str(uuid.uuid4())
+    cron = await fast.crons.create(
+        "counter", schedule=EVERY_SECOND, input={}, metadata={"tag": tag}, on_run_completed="keep"
+    )
+    threads = await until(lambda: _at_least(fast.threads.search(metadata={"tag": tag}), 2))
+    await fast.crons.update(cron["cron_id"], enabled=False)
+    assert len({t["thread_id"] for t in threads}) == len(threads)
+    done = await until(lambda: _idle(fast, threads[-1]["thread_id"]))
+    assert done["values"]["log"] == ["first", "second"]
+
+
+async def _idle(client: LangGraphClient, thread_id: str) -> dict[str, Any] | None:
+    thread = await client.threads.get(thread_id)
+    return thread if thread["status"] == "idle" and thread["values"] else None
+
+
+async def test_stateless_cron_deletes_its_thread_after_the_run(fast: LangGraphClient) -> None:
+    tag = str(uuid.uuid4())
+    cron = await fast.crons.create("slow", schedule=EVERY_SECOND, input={"steps": 3, "delay": 0.2}, metadata={"tag": tag})
+    assert cron["on_run_completed"] == "delete"
+    await until(lambda: fast.threads.search(metadata={"tag": tag}))  # a fire's thread, while it runs
+    await fast.crons.update(cron["cron_id"], enabled=False)
+    await until(lambda: _none(fast.threads.search(metadata={"tag": tag})))  # ...gone once done
+
+
+async def _none(items: Awaitable[list[Any]]) -> bool:
+    return not await items
+
+
+async def test_end_time_disables_the_cron(fast: LangGraphClient) -> None:
+    thread = await fast.threads.create()
+    end = datetime.now(UTC) + timedelta(seconds=1.5)
+    cron = await fast.crons.create_for_thread(thread["thread_id"], "counter", schedule=EVERY_SECOND, input={}, end_time=end)
+
+    async def finished() -> dict[str, Any] | None:
+        _, current, _ = await raw(fast, "GET", f"/runs/crons/{cron['cron_id']}")
+        return current if not current["enabled"] else None
+
+    current = await until(finished)
+    assert current["next_run_date"] is None
+    assert await runs_on(fast, thread["thread_id"])  # it did fire before its end
+
+
+async def test_a_failing_fire_does_not_stop_the_scheduler(fast: LangGraphClient, caplog: pytest.LogCaptureFixture) -> None:
+    busy = await fast.threads.create()
+    tid = busy["thread_id"]
+    long_run = await fast.runs.create(tid, "slow", input={"steps": 10, "delay": 0.2})
+    # while the thread is busy every fire of this cron is rejected...
+    await fast.crons.create_for_thread(tid, "counter", schedule=EVERY_SECOND, input={}, multitask_strategy="reject")
+    # ...and the other cron still fires meanwhile
+    tag = str(uuid.uuid4())
+    other = await fast.crons.create("counter", schedule=EVERY_SECOND, input={}, metadata={"tag": tag}, on_run_completed="keep")
+    await until(lambda: _at_least(fast.threads.search(metadata={"tag": tag}), 2))
+    await fast.crons.delete(other["cron_id"])
+    assert "Thread is already running a task" in caplog.text
+    await fast.runs.join(tid, long_run["run_id"])
+    runs = await until(lambda: _at_least(runs_on(fast, tid), 2))  # free again: the next fire gets through
+    assert runs[-1]["run_id"] == long_run["run_id"] and runs[0]["assistant_id"] == COUNTER_ASSISTANT
+
+
+async def _serve(db: str, **settings: Any) -> tuple[TestServer, LangGraphClient]:
+    server = TestServer(make_app(db=db, **settings))
+    await server.start_server()
+    return server, get_client(url=str(server.make_url("")).rstrip("/"), api_key=None)
+
+
+async def _close(server: TestServer, client: LangGraphClient) -> None:
+    await client.http.client.aclose()
+    await server.close()
+
+
+async def test_a_cron_survives_a_restart(tmp_path: Any) -> None:
+    db = str(tmp_path / "threadloom.sqlite")
+    server, client = await _serve(db, cron_poll_seconds=3600)  # this one never gets to fire it
+    thread = await client.threads.create()
+    tid = thread["thread_id"]
+    cron = await client.crons.create_for_thread(tid, "counter", schedule=EVERY_SECOND, input={})
+    assert await runs_on(client, tid) == []
+    await _close(server, client)
+
+    server, client = await _serve(db, **FAST)
+    try:
+        run = (await until(lambda: runs_on(client, tid)))[0]
+        assert run["kwargs"]["config"]["configurable"]["cron_id"] == cron["cron_id"]
+    finally:
+        await _close(server, client)
+
+
+async def test_one_slot_fires_once_with_two_schedulers_on_one_database(tmp_path: Any) -> None:
+    db = str(tmp_path / "threadloom.sqlite")
+    first, one = await _serve(db, cron_poll_seconds=0.01)
+    second, two = await _serve(db, cron_poll_seconds=0.01)
+    try:
+        thread = await one.threads.create()
+        tid = thread["thread_id"]
+        second_of_minute = (datetime.now(UTC).second + 2) % 60
+        cron = await one.crons.create_for_thread(tid, "counter", schedule=f"* * * * * {second_of_minute}", input={})
+        slot = datetime.fromisoformat(cron["next_run_date"])
+        await until(lambda: runs_on(one, tid))
+        # both schedulers polled through the slot, and well past it
+        await asyncio.sleep(max(0.0, (slot - datetime.now(UTC)).total_seconds()) + 1.0)
+        assert len(await runs_on(one, tid)) == 1
+        _, current, _ = await raw(two, "GET", f"/runs/crons/{cron['cron_id']}")
+        assert datetime.fromisoformat(current["next_run_date"]) == slot + timedelta(minutes=1)
+    finally:
+        await _close(second, two)
+        await _close(first, one)
+
+
+async def test_a_slot_is_claimed_once(tmp_path: Any) -> None:
+    """The claim is a compare-and-set on the database: of two schedulers (processes) that
+    both read a cron as due, only the first to write fires it."""
+    db = Database(str(tmp_path / "threadloom.sqlite"))
+    try:
+        await _claim_twice(SqliteCrons(db))
+    finally:
+        db.conn.close()
+
+
+async def _claim_twice(crons: SqliteCrons) -> None:
+    cron = new_cron(CronCreate(schedule=EVERY_SECOND, assistant_id=COUNTER_ASSISTANT), {}, assistant_id=COUNTER_ASSISTANT, thread_id=None)
+    assert await crons.insert(cron)
+    slot, later = cron.next_run_date, "2999-01-01T00:00:00+00:00"
+    assert [c.cron_id for c in await crons.due(later, limit=10)] == [cron.cron_id]
+    assert await crons.advance(cron.cron_id, slot, later)
+    assert not await crons.advance(cron.cron_id, slot, "2998-01-01T00:00:00+00:00")  # the slot is taken
+    assert (await crons.get(cron.cron_id)).next_run_date == later
+    assert await crons.due(slot, limit=10) == []
+    assert await crons.advance(cron.cron_id, later, None)  # no next slot: disabled
+    current = await crons.get(cron.cron_id)
+    assert (current.enabled, current.next_run_date) == (False, None)

@@ -1,0 +1,173 @@
+"""System endpoints: /ok, /info (the official keys and an honest `threadloom` section),
+/metrics (Prometheus text and JSON, following real runs, streams and cancellations),
+/openapi.json (every route of the live router, with request and response schemas) and
+/docs (the route list without network)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from conftest import make_app
+from langgraph_sdk.client import LangGraphClient
+from prometheus_client.parser import text_string_to_metric_families
+from test_config import write_project
+
+GUARD_SECONDS = 30.0  # how long to wait for a condition before giving up: not a timing assertion
+
+
+async def fetch(url: str, **params: str) -> tuple[int, str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(url, params=params) as resp:
+        text = await resp.text()
+        return resp.status, resp.content_type, json.loads(text) if resp.content_type == "application/json" else text
+
+
+async def metrics(url: str) -> dict[str, Any]:
+    status, _, body = await fetch(f"{url}/metrics", format="json")
+    assert status == 200
+    return body
+
+
+async def until(url: str, check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The JSON metrics once `check` holds of them."""
+    async with asyncio.timeout(GUARD_SECONDS):
+        while not check(found := await metrics(url)):
+            await asyncio.sleep(0.01)
+    return found
+
+
+async def test_ok(url: str) -> None:
+    assert await fetch(f"{url}/ok") == (200, "application/json", {"ok": True})
+
+
+async def test_info_keeps_the_official_keys_and_says_what_threadloom_supports(url: str) -> None:
+    status, _, info = await fetch(f"{url}/info")
+    assert status == 200
+    assert {"version", "langgraph_py_version", "flags", "host"} <= set(info)
+    assert info["flags"]["assistants"] is True and info["flags"]["crons"] is True
+    assert set(info["host"]) == {"kind", "project_id", "host_revision_id", "revision_id", "tenant_id"}
+    ours = info["threadloom"]
+    assert ours["routes"] == ["assistants", "crons", "meta", "runs", "store", "threads"]
+    assert ours["mount_prefix"] is None
+    features = ours["features"]
+    assert features["multitask_strategies"] == ["reject", "interrupt", "rollback", "enqueue"]
+    assert {"values", "updates", "messages-tuple", "events"} <= set(features["stream_modes"])
+    assert features["crons"] is True and features["store"] is True
+    assert features["store_semantic_search"] is False
+    assert features["auth"] is False and features["webhooks"] is False
+
+
+async def test_info_follows_disabled_groups(tmp_path: Path, aiohttp_server: Any) -> None:
+    config = write_project(tmp_path, http={"disable_crons": True, "disable_store": True, "disable_assistants": True})
+    url = str((await aiohttp_server(make_app(config=config))).make_url("")).rstrip("/")
+    info = (await fetch(f"{url}/info"))[2]
+    assert info["flags"]["crons"] is False and info["flags"]["assistants"] is False
+    assert info["threadloom"]["routes"] == ["meta", "runs", "threads"]
+    assert info["threadloom"]["features"]["crons"] is False and info["threadloom"]["features"]["store"] is False
+
+
+async def test_metrics_follow_runs_streams_and_cancellations(url: str, client: LangGraphClient) -> None:
+    before = await metrics(url)
+    assert before["queue"] == {"n_pending": 0, "n_running": 0} and before["runs"]["finished"] == {}
+    assert before["workers"]["max"] == before["workers"]["available"] == 10
+
+    thread = (await client.threads.create())["thread_id"]
+    slow = {"steps": 100_000, "delay": 0.01}
+    first = await client.runs.create(thread, "slow", input=slow)
+    second = await client.runs.create(thread, "slow", input=slow, multitask_strategy="enqueue")
+    found = await until(url, lambda m: m["queue"]["n_running"] == 1)
+    assert found["queue"] == {"n_pending": 1, "n_running": 1}
+    assert found["workers"]["active"] == 1 and found["threads"]["supervised"] >= 1
+    assert found["streams"]["live"] == 2
+
+    async def follow() -> list[Any]:
+        return [part async for part in client.runs.join_stream(thread, first["run_id"])]
+
+    joined = asyncio.create_task(follow())
+    await until(url, lambda m: m["streams"]["subscribers"] == 1)
+
+    await client.runs.cancel(thread, second["run_id"], action="rollback")  # still queued
+    await client.runs.cancel(thread, first["run_id"], wait=True)  # running
+    await joined
+    await client.runs.wait(thread, "counter", input={})
+    await client.runs.wait(None, "failing", input={}, raise_error=False)
+    after = await until(url, lambda m: m["streams"]["subscribers"] == 0)
+    assert after["runs"]["finished"] == {"error": 1, "interrupted": 1, "rollback": 1, "success": 1}
+    assert after["queue"] == {"n_pending": 0, "n_running": 0} and after["streams"]["live"] == 0
+
+    status, content_type, text = await fetch(f"{url}/metrics")
+    assert status == 200 and content_type == "text/plain"
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    finished = {s.labels["outcome"]: s.value for s in families["threadloom_runs_finished"].samples if s.name.endswith("_total")}
+    assert finished == {"error": 1.0, "interrupted": 1.0, "rollback": 1.0, "success": 1.0}
+    assert families["threadloom_runs_running"].samples[0].value == 0
+    assert families["threadloom_run_slots"].samples[0].value == 10
+    assert {"threadloom_runs_pending", "threadloom_stream_subscribers", "threadloom_streams_live",
+            "threadloom_thread_supervisors"} <= set(families)
+
+
+async def test_metrics_format_must_be_known(url: str) -> None:
+    status, _, body = await fetch(f"{url}/metrics", format="xml")
+    assert status == 422 and "format" in body["detail"]
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [node["$ref"]] if "$ref" in node else [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
+
+
+async def test_openapi_describes_every_route_of_the_live_router(aiohttp_server: Any) -> None:
+    app = make_app()
+
+    async def extra(request: Any) -> Any:
+        """An extra route, added after the others."""
+
+    app.router.add_get("/extra/{thing}", extra)
+    url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
+    status, _, spec = await fetch(f"{url}/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.")
+    served = {(r.method.lower(), r.resource.canonical) for r in app.router.routes() if r.method not in ("HEAD", "OPTIONS")}
+    described = {(method, path) for path, operations in spec["paths"].items() for method in operations}
+    assert described == served
+    assert spec["paths"]["/extra/{thing}"]["get"]["summary"] == "An extra route, added after the others."
+    assert spec["paths"]["/extra/{thing}"]["get"]["parameters"][0]["name"] == "thing"
+
+    schemas = spec["components"]["schemas"]
+    assert all(ref.removeprefix("#/components/schemas/") in schemas for ref in _refs(spec))
+
+    def body_of(method: str, path: str) -> str:
+        return spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+
+    assert body_of("post", "/threads").endswith("/ThreadCreate")
+    assert body_of("post", "/threads/{thread_id}/runs/stream").endswith("/RunCreate")  # through a helper
+    assert body_of("post", "/runs/wait").endswith("/RunCreate")
+    assert body_of("put", "/store/items").endswith("/PutItem")
+    assert "thread_id" in schemas["ThreadCreate"]["properties"]
+    assert "assistant_id" in schemas["RunCreate"]["required"]
+    get_thread = spec["paths"]["/threads/{thread_id}"]["get"]
+    assert get_thread["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Thread")
+    assert "text/event-stream" in spec["paths"]["/threads/{thread_id}/runs/stream"]["post"]["responses"]["200"]["content"]
+    assert get_thread["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorDetail")
+    assert "requestBody" not in get_thread
+
+
+async def test_docs_list_the_routes_without_network(url: str) -> None:
+    status, content_type, page = await fetch(f"{url}/docs")
+    assert status == 200 and content_type == "text/html"
+    assert "/threads/{thread_id}/runs/stream" in page and "Start a run and stream its events" in page
+    assert 'data-url="/openapi.json"' in page and "<table>" in page
+
+
+@pytest.mark.parametrize("path", ["/ok", "/info", "/metrics", "/openapi.json", "/docs"])
+async def test_system_endpoints_accept_only_get(url: str, path: str) -> None:
+    async with aiohttp.ClientSession() as http, http.post(url + path, json={}) as resp:
+        assert resp.status == 405 and "detail" in await resp.json()
+
