@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from .execution import RunExecution
 from .supervisor import ThreadSupervisor
 
 if TYPE_CHECKING:
@@ -27,6 +28,10 @@ class SupervisorRegistry:
             actor = self._actors[thread_id] = ThreadSupervisor(thread_id, self._runtime)
             actor.start()
         return actor
+
+    def executions(self) -> list[RunExecution]:
+        """The runs executing now (waiting for a slot included), one at most per thread."""
+        return [a.current for a in self._actors.values() if a.current is not None]
 
     def __len__(self) -> int:
         return len(self._actors)

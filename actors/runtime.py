@@ -7,13 +7,14 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from protocol.errors import ServiceUnavailable
 from protocol.ids import uuid7
 from protocol.ports import GraphSource, Storage
 from protocol.requests import RunCreate
 from protocol.resources import Assistant, Run, Thread
 
 from .eventlog import RunStream
-from .execution import Action
+from .execution import Action, RunExecution
 from .metrics import Metrics
 from .registry import SupervisorRegistry
 from .streams import StreamRegistry
@@ -50,6 +51,20 @@ class Runtime:
         for thread_id in await self.storage.threads.needing_recovery():
             self.supervisors.get(thread_id)
 
+    async def drain(self, grace_seconds: float) -> None:
+        """Shut down gently: start no more runs, let running ones finish for up to
+        `grace_seconds`, hand the rest back as pending (resumed by the next process),
+        then end every stream."""
+        self.closing = True
+        if running := _tasks(self.supervisors.executions()):
+            await asyncio.wait(running, timeout=grace_seconds)
+        left = self.supervisors.executions()
+        for execution in left:
+            execution.cancel("requeue", "server shutting down")
+        if unfinished := _tasks(left):
+            await asyncio.wait(unfinished)
+        self.streams.close_all()
+
     async def stop(self) -> None:
         self.streams.close_threads()
         await self.supervisors.stop()
@@ -58,6 +73,8 @@ class Runtime:
         self, thread_id: str | None, request: RunCreate, assistant: Assistant
     ) -> tuple[Run, RunStream]:
         """Create a run (on a new temporary thread when `thread_id` is None)."""
+        if self.closing:
+            raise ServiceUnavailable("The server is shutting down: retry shortly")
         stateless = thread_id is None
         supervisor = self.supervisors.get(uuid7() if thread_id is None else thread_id)
         return await supervisor.ask(Submit(request, assistant, stateless))
@@ -99,3 +116,7 @@ class Runtime:
         self, thread_id: str, values: Any, *, as_node: str | None = None, checkpoint: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         return await self.supervisors.get(thread_id).ask(UpdateState(values, as_node, checkpoint))
+
+
+def _tasks(executions: list[RunExecution]) -> list[asyncio.Task[None]]:
+    return [e.task for e in executions if e.task is not None]

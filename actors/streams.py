@@ -39,6 +39,12 @@ class StreamRegistry:
         for log in self._threads.values():
             log.close()
 
+    def close_all(self) -> None:
+        """End every stream (at shutdown): live runs' and threads'."""
+        for log in self._live.values():
+            log.close()
+        self.close_threads()
+
     def open(self, run_id: str, *, resumable: bool) -> RunStream:
         capacity = self._resumable_capacity if resumable else self._buffer
         stream = self._live[run_id] = RunStream(run_id, capacity=capacity, resumable=resumable)

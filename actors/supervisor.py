@@ -217,8 +217,9 @@ class ThreadSupervisor(Actor):
         return stream
 
     def _advance(self) -> None:
-        """Start the next run if none is running and the head of the queue is due."""
-        if self.current is not None or not self.queue:
+        """Start the next run if none is running and the head of the queue is due (and
+        the server is not shutting down)."""
+        if self.current is not None or not self.queue or self.runtime.closing:
             return
         head = self.queue[0]
         delay = (head.start_at - clock.now()).total_seconds()
@@ -244,14 +245,16 @@ class ThreadSupervisor(Actor):
         assert execution is not None and execution.run.run_id == outcome.run_id
         self.runtime.metrics.run_finished(outcome.run_id, outcome.status)
         storage = self.runtime.storage
-        run_status = {"rollback": None, "requeue": "pending"}.get(outcome.status, outcome.status)
+        if outcome.status == "requeue":  # handed back at shutdown: the attempt does not count
+            await storage.runs.set_status(outcome.run_id, "pending", attempt=execution.attempt - 1)
+            return
         thread = await storage.threads.get(self.thread_id)
-        if thread is not None and outcome.status != "requeue":
+        if thread is not None:
             thread = self._settled(thread, outcome)
+        run_status = None if outcome.status == "rollback" else outcome.status
         await storage.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
-        if outcome.status != "requeue":
-            run_done = dumps({"status": "run_done", "run_id": outcome.run_id})
-            self.runtime.streams.thread_publish(self.thread_id, "metadata", run_done)
+        run_done = dumps({"status": "run_done", "run_id": outcome.run_id})
+        self.runtime.streams.thread_publish(self.thread_id, "metadata", run_done)
         if thread is None:  # deleted while the run was writing: drop what it wrote since
             await storage.checkpoints.delete_thread(self.thread_id)
         elif execution.run.kwargs.temporary and not self.busy:

@@ -31,6 +31,10 @@ class Unprocessable(ApiError):
     status = 422
 
 
+class ServiceUnavailable(ApiError):
+    status = 503
+
+
 THREAD_BUSY = (
     "Thread is already running a task. Wait for it to finish or choose a different "
     "multitask strategy."

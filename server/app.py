@@ -63,10 +63,12 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
         await rt.stop()
         await storage.close()
 
-    async def closing(app: web.Application) -> None:
-        app[RUNTIME].closing = True
+    async def drain(app: web.Application) -> None:
+        """Runs before aiohttp cancels open requests: streams of runs that finish within
+        the grace period are delivered whole."""
+        await app[RUNTIME].drain(settings.shutdown_grace_seconds)
 
     app.cleanup_ctx.append(lifespan)
-    app.on_shutdown.append(closing)
+    app.on_shutdown.append(drain)
     mount_api(app, (system, assistants, threads, thread_stream, runs, crons, store), project)
     return app

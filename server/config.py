@@ -30,6 +30,7 @@ class Settings:
     supervisor_idle_seconds: float = 30.0
     cron_poll_seconds: float = 5.0  # how often the scheduler looks for due crons
     max_attempts: int = 3
+    shutdown_grace_seconds: float = 10.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,6 +61,16 @@ def _at_least(minimum: int) -> Callable[[str], int]:
     return convert
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds: {value!r}") from None
+    if not 0 <= seconds <= 86_400:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400, got {value}")
+    return seconds
+
+
 _jobs = _at_least(1)
 _stream_buffer = _at_least(100)
 
@@ -79,6 +90,9 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     store.add_argument("--db", help=f"SQLite database file [THREADLOOM_DB, default {DEFAULT_DB}]")
     store.add_argument("--memory", action="store_true", default=None, help="keep nothing after the process exits [THREADLOOM_MEMORY=1]")
     parser.add_argument("--jobs", type=_jobs, help="runs executing at once across all threads [THREADLOOM_JOBS, default 10]")
+    parser.add_argument("--shutdown-grace", type=_seconds,
+                        help="on SIGTERM, seconds running runs may take to finish before they are handed back "
+                        "as pending [THREADLOOM_SHUTDOWN_GRACE, default 10]")
     parser.add_argument("--max-attempts", type=_jobs,
                         help="times a run may be started (crashes included) before it fails [THREADLOOM_MAX_ATTEMPTS, default 3]")
     parser.add_argument("--stream-buffer", type=_stream_buffer,
@@ -97,6 +111,7 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     port = args.port if args.port is not None else from_env("THREADLOOM_PORT", _port, 2024)
     jobs = args.jobs if args.jobs is not None else from_env("THREADLOOM_JOBS", _jobs, 10)
     max_attempts = args.max_attempts or from_env("THREADLOOM_MAX_ATTEMPTS", _jobs, 3)
+    grace = args.shutdown_grace if args.shutdown_grace is not None else from_env("THREADLOOM_SHUTDOWN_GRACE", _seconds, 10.0)
     stream_buffer = args.stream_buffer or from_env("THREADLOOM_STREAM_BUFFER", _stream_buffer, DEFAULT_STREAM_BUFFER)
     # an explicit flag beats either variable: `--db x` wins over THREADLOOM_MEMORY=1
     if args.memory:
@@ -115,4 +130,5 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         jobs=jobs,
         stream_buffer=stream_buffer,
         max_attempts=max_attempts,
+        shutdown_grace_seconds=grace,
     )

@@ -24,6 +24,7 @@ MakeServer = Callable[..., Awaitable[str]]
 def make_app(config: Path = GRAPHS, **settings: Any) -> web.Application:
     project = load_project(config)
     graphs = GraphRegistry(project.graphs, project.base_dir)
+    settings.setdefault("shutdown_grace_seconds", 0)  # tests close servers mid-run: hand runs back at once
     return create_app(Settings(config=config, db=settings.pop("db", None), **settings), graphs, project)
 
 
