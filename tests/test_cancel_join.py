@@ -5,49 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import pytest
+import support
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import NotFoundError
+from support import items, seq, slow, status, tagged, until
 
-TIMEOUT = 20
-
-
-async def until(check: Callable[[], Awaitable[Any]], timeout: float = TIMEOUT, every: float = 0.01) -> Any:
-    async def loop() -> Any:
-        while not (value := await check()):
-            await asyncio.sleep(every)
-        return value
-
-    return await asyncio.wait_for(loop(), timeout)
-
-
-def slow(tag: str, steps: int, delay: float = 0.05) -> dict[str, Any]:
-    return {"steps": steps, "delay": delay, "tag": tag}
-
-
-def seq(tag: str, n: int) -> list[str]:
-    return [f"{tag}:{i}" for i in range(n)]
-
-
-async def items(client, tid: str) -> list[str]:
-    state = await client.threads.get_state(tid)
-    return list((state["values"] or {}).get("items", []))
-
-
-async def tagged(client, tid: str, tag: str, n: int) -> list[str]:
-    async def check() -> list[str] | None:
-        got = [i for i in await items(client, tid) if i.startswith(tag + ":")]
-        return got if len(got) >= n else None
-
-    return await until(check)
-
-
-async def status(client, tid: str, rid: str) -> str:
-    return (await client.runs.get(tid, rid))["status"]
+TIMEOUT = support.TIMEOUT
 
 
 async def settled(client, tid: str, rid: str) -> str:

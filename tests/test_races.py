@@ -8,40 +8,20 @@ import asyncio
 import itertools
 import json
 import socket
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import support
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import ConflictError, NotFoundError
+from support import items, seq, status, until
 
-TIMEOUT = 30
-
-
-async def until(check: Callable[[], Awaitable[Any]], timeout: float = TIMEOUT, every: float = 0.005) -> Any:
-    async def loop() -> Any:
-        while not (value := await check()):
-            await asyncio.sleep(every)
-        return value
-
-    return await asyncio.wait_for(loop(), timeout)
+TIMEOUT = support.TIMEOUT
 
 
 def slow(tag: str, steps: int, delay: float = 0.01) -> dict[str, Any]:
-    return {"steps": steps, "delay": delay, "tag": tag}
-
-
-def seq(tag: str, n: int) -> list[str]:
-    return [f"{tag}:{i}" for i in range(n)]
-
-
-async def items(client, tid: str) -> list[str]:
-    state = await client.threads.get_state(tid)
-    return list((state["values"] or {}).get("items", []))
-
-
-async def status(client, tid: str, rid: str) -> str:
-    return (await client.runs.get(tid, rid))["status"]
+    """Races want many checkpoints close together."""
+    return support.slow(tag, steps, delay)
 
 
 async def gone(client, tid: str, rid: str) -> bool:
