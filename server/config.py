@@ -38,41 +38,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"threadloom: error: {message}\n")
 
 
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid port: {value!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"invalid port: {value!r} (0-65535, 0 for any free one)")
-    return port
+def _number(kind: Callable[[str], float], low: float, high: float | None = None) -> Callable[[str], Any]:
+    """An argparse converter: a `kind` (int or float) between `low` and `high`."""
 
-
-def _at_least(minimum: int) -> Callable[[str], int]:
-    def convert(value: str) -> int:
+    def convert(value: str) -> Any:
         try:
-            number = int(value)
+            number = kind(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"invalid number: {value!r}") from None
-        if number < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {number}")
+        if number < low or (high is not None and number > high):
+            bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
         return number
 
     return convert
 
 
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number of seconds: {value!r}") from None
-    if not 0 <= seconds <= 86_400:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 86400, got {value}")
-    return seconds
-
-
-_jobs = _at_least(1)
-_stream_buffer = _at_least(100)
+_port = _number(int, 0, 65535)  # 0: any free port
+_jobs = _number(int, 1)
+_stream_buffer = _number(int, 100)
+_seconds = _number(float, 0, 86_400)
 
 
 def _flag(value: str) -> bool:
