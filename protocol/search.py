@@ -27,6 +27,11 @@ def json_contains(document: Any, wanted: Any) -> bool:
     return type(document) is type(wanted) and document == wanted
 
 
+def check_page(limit: int, offset: int, *, max_limit: int = 1000) -> None:
+    if not 1 <= limit <= max_limit or offset < 0:
+        raise Unprocessable(f"limit must be between 1 and {max_limit} and offset at least 0")
+
+
 def check_select(select: list[str] | None, allowed: Iterable[str]) -> list[str] | None:
     """The fields to keep (None: all), or a 422 listing the unknown ones."""
     if not select:

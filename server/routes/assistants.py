@@ -31,6 +31,7 @@ from protocol.requests import (
     check_config,
 )
 from protocol.resources import Assistant
+from protocol.search import check_page, check_select
 
 from .. import graphinfo
 from ..context import runtime
@@ -162,11 +163,8 @@ async def create_assistant(request: web.Request) -> web.Response:
 @routes.post("/assistants/search")
 async def search_assistants(request: web.Request) -> web.Response:
     req = await body(request, AssistantSearch)
-    if not 1 <= req.limit <= 1000 or req.offset < 0:
-        raise Unprocessable("limit must be between 1 and 1000 and offset at least 0")
-    unknown = sorted(set(req.select or ()) - set(Assistant.__struct_fields__))
-    if unknown:
-        raise Unprocessable(f"Invalid select: unknown field(s) {unknown}; expected any of {list(Assistant.__struct_fields__)}")
+    check_page(req.limit, req.offset)
+    check_select(req.select, Assistant.__struct_fields__)
     rt = runtime(request)
     if req.graph_id is not None:
         _check_graph(rt, req.graph_id)

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from actors.newcron import new_cron, patched_cron, run_fields
-from protocol.errors import BadRequest, NotFound, Unprocessable
+from protocol.errors import BadRequest, NotFound
 from protocol.ids import parse_uuid, system_assistant_id
 from protocol.requests import (
     CRON_PATCH_FIELDS,
@@ -18,6 +18,7 @@ from protocol.requests import (
     convert,
 )
 from protocol.resources import Cron
+from protocol.search import check_page, check_select
 
 from ..context import get_thread, resolve_assistant, runtime
 from ..http import body, json, no_content, paged, path_uuid
@@ -52,11 +53,8 @@ async def create_thread_cron(request: web.Request) -> web.Response:
 @routes.post("/runs/crons/search")
 async def search_crons(request: web.Request) -> web.Response:
     req = await body(request, CronSearch)
-    if not 1 <= req.limit <= 1000 or req.offset < 0:
-        raise Unprocessable("limit must be between 1 and 1000 and offset at least 0")
-    unknown = sorted(set(req.select or ()) - set(Cron.__struct_fields__))
-    if unknown:
-        raise Unprocessable(f"Invalid select: unknown field(s) {unknown}; expected any of {list(Cron.__struct_fields__)}")
+    check_page(req.limit, req.offset)
+    check_select(req.select, Cron.__struct_fields__)
     crons = runtime(request).storage.crons
     filters = _filters(request, req, enabled=req.enabled)
     total = await crons.count(**filters)

@@ -15,6 +15,7 @@ from protocol.errors import NotFound, Unprocessable
 from protocol.ids import parse_uuid
 from protocol.requests import RunCreate, cancel_action
 from protocol.resources import Run, RunStatus
+from protocol.search import check_select
 from protocol.serde import dumps
 
 from ..context import get_run, get_thread, resolve_assistant, runtime
@@ -126,12 +127,9 @@ async def list_runs(request: web.Request) -> web.Response:
         offset=query_int(request, "offset", 0, maximum=1_000_000),
         status=_run_status(request.query.get("status")),
     )
-    select = query_list(request, "select")
-    unknown = sorted(set(select) - set(Run.__struct_fields__))
-    if unknown:
-        raise Unprocessable(f"Invalid select: unknown field(s) {unknown}; expected any of {list(Run.__struct_fields__)}")
+    select = check_select(query_list(request, "select"), Run.__struct_fields__)
     if select:
-        return json([{k: v for k, v in _fields(run).items() if k in select} for run in runs])
+        return json([{k: v for k, v in msgspec.structs.asdict(run).items() if k in select} for run in runs])
     return json(runs)
 
 
@@ -140,10 +138,6 @@ def _run_status(value: str | None) -> str | None:
     if value is not None and value not in statuses:
         raise Unprocessable(f"Invalid status {value!r}: expected one of {list(statuses)}")
     return value
-
-
-def _fields(run: Run) -> dict[str, Any]:
-    return msgspec.structs.asdict(run)
 
 
 @routes.get("/threads/{thread_id}/runs/{run_id}")

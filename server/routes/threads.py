@@ -24,7 +24,7 @@ from protocol.requests import (
     ThreadSearch,
 )
 from protocol.resources import EMPTY_STATE, Thread, ThreadState
-from protocol.search import check_select, extract_value, parse_extract, pick
+from protocol.search import check_page, check_select, extract_value, parse_extract, pick
 from protocol.serde import to_builtins
 from protocol.state import thread_state
 
@@ -59,8 +59,7 @@ async def create_thread(request: web.Request) -> web.Response:
 @routes.post("/threads/search")
 async def search_threads(request: web.Request) -> web.Response:
     req = await body(request, ThreadSearch)
-    if not 1 <= req.limit <= 1000 or req.offset < 0:
-        raise Unprocessable("limit must be between 1 and 1000 and offset at least 0")
+    check_page(req.limit, req.offset)
     select = check_select(req.select, THREAD_FIELDS)
     extract = parse_extract(req.extract, THREAD_FIELDS)
     ids = None
