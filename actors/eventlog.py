@@ -6,13 +6,18 @@ capacity and costs nothing to fill. Publishing never waits for anyone. A subscri
 falls so far behind that the ring dropped events it had not read gets an `Overflow`
 marker (with how many it missed) instead of silently skipping them; the HTTP layer turns
 that into an `error` event and ends the stream.
+
+A log may start after sequence number 1 (`first_seq`): a run resumed after a restart
+continues the numbering of the events an earlier process persisted. Those earlier events
+were never in this ring; a subscriber asking for them gets this ring's events from its
+start (the join route reads the earlier ones from storage first).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 
 class Event(NamedTuple):
@@ -25,13 +30,25 @@ class Overflow(NamedTuple):
     missed: int
 
 
+class EventSource(Protocol):
+    """What an SSE response reads: a run's log, or a replay of it."""
+
+    @property
+    def resumable(self) -> bool: ...
+
+    def subscribe(self, after: int | None = None) -> AsyncIterator[list[Event] | Overflow]:
+        """Batches of events after sequence number `after` (None: from now on)."""
+        ...
+
+
 class RunStream:
-    def __init__(self, run_id: str, *, capacity: int, resumable: bool = False) -> None:
+    def __init__(self, run_id: str, *, capacity: int, resumable: bool = False, first_seq: int = 1) -> None:
         self.run_id = run_id
         self.resumable = resumable
         self.capacity = capacity
+        self.first_seq = first_seq
         self._events: list[Event] = []
-        self._next_seq = 1
+        self._next_seq = first_seq
         self._closed = False
         self._waiter: asyncio.Future[None] | None = None
         self.subscribers = 0  # readers iterating `subscribe` right now
@@ -42,21 +59,34 @@ class RunStream:
 
     @property
     def head(self) -> int:
-        """The sequence number of the last event published (0 before any)."""
+        """The sequence number of the last event published (first_seq - 1 before any)."""
         return self._next_seq - 1
 
+    @property
+    def visible(self) -> int:
+        """The sequence number of the last event subscribers may read."""
+        return self.head
+
     def publish(self, name: str, data: bytes) -> None:
-        if self._closed:
-            return
-        self._events.append(Event(self._next_seq, name, data))
+        if not self._closed:
+            self._append(name, data)
+            self._wake()
+
+    def _append(self, name: str, data: bytes) -> Event:
+        event = Event(self._next_seq, name, data)
+        self._events.append(event)
         self._next_seq += 1
         if len(self._events) >= self.capacity + (self.capacity >> 1) + 1:
             del self._events[: len(self._events) - self.capacity]
-        self._wake()
+        return event
 
     def close(self) -> None:
         self._closed = True
         self._wake()
+
+    async def flush(self) -> None:
+        """Wait until every event published so far is durable (nothing to do here: this
+        log lives in memory only)."""
 
     def _wake(self) -> None:
         if self._waiter is not None:
@@ -64,12 +94,27 @@ class RunStream:
                 self._waiter.set_result(None)
             self._waiter = None
 
+    @property
+    def oldest(self) -> int:
+        """The sequence number of the oldest event in the ring (head + 1 when empty)."""
+        return self._events[0].seq if self._events else self._next_seq
+
+    def covers(self, cursor: int) -> bool:
+        """Whether every event after `cursor` is in this ring or still to come: none was
+        dropped, none was published by an earlier process."""
+        return cursor + 1 >= self.oldest
+
     def _since(self, cursor: int) -> list[Event] | Overflow:
         """Events after sequence number `cursor`, or how many of them the ring dropped."""
-        first = self._events[0].seq if self._events else self._next_seq
+        cursor = max(cursor, self.first_seq - 1)
+        first = self.oldest
         if cursor + 1 < first:
             return Overflow(first - cursor - 1)
-        return self._events[cursor + 1 - first :]
+        return self._events[cursor + 1 - first : self.visible + 1 - first]
+
+    @property
+    def _drained(self) -> bool:
+        return self._closed and self.visible == self.head
 
     async def subscribe(self, after: int | None = None) -> AsyncIterator[list[Event] | Overflow]:
         """Batches of events after sequence number `after` (None: from now on) until the
@@ -86,7 +131,7 @@ class RunStream:
                     cursor = batch[-1].seq
                     yield batch
                     continue
-                if self._closed:
+                if self._drained:
                     return
                 if self._waiter is None:
                     self._waiter = asyncio.get_running_loop().create_future()

@@ -154,6 +154,7 @@ class RunExecution:
         if status == "error" and error is not None:
             self._publish("error", dumps(error))
         outcome = Outcome(self.run.run_id, status, error, await self._settle(status))
+        await self.stream.flush()  # a resumable run's stored log is complete before its status is final
         try:
             await self.supervisor.ask(Finished(outcome))
         except ActorStopped:

@@ -4,7 +4,7 @@ logs and the thread supervisors, wired together."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from protocol.errors import ServiceUnavailable
@@ -17,8 +17,16 @@ from .eventlog import RunStream
 from .execution import Action, RunExecution
 from .metrics import Metrics
 from .registry import SupervisorRegistry
-from .streams import StreamRegistry
-from .supervisor import Cancel, CreateThread, DeleteRun, DeleteThread, PatchThread, Submit, UpdateState
+from .streams import Retention, StreamRegistry
+from .supervisor import (
+    Cancel,
+    CreateThread,
+    DeleteRun,
+    DeleteThread,
+    PatchThread,
+    Submit,
+    UpdateState,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class RuntimeSettings:
     keep_finished_streams: int = 1_000  # finished resumable runs kept for replay
     supervisor_idle_seconds: float = 30.0
     max_attempts: int = 3  # starts of one run (crashes mid-run count) before it fails
+    stream_retention: Retention = field(default_factory=Retention)  # how long finished runs' persisted logs keep their events
 
 
 class Runtime:
@@ -41,6 +50,8 @@ class Runtime:
             buffer=settings.stream_buffer,
             resumable_capacity=settings.resumable_events,
             keep_finished=settings.keep_finished_streams,
+            store=storage.events,
+            retention=settings.stream_retention,
         )
         self.supervisors = SupervisorRegistry(self, idle_seconds=settings.supervisor_idle_seconds)
         self.metrics = Metrics()
@@ -48,6 +59,7 @@ class Runtime:
 
     async def start(self) -> None:
         """Wake the supervisors of threads a previous process left unfinished."""
+        await self.streams.start()  # first: resumed runs' logs go on from the persisted ones
         for thread_id in await self.storage.threads.needing_recovery():
             self.supervisors.get(thread_id)
 
@@ -68,6 +80,7 @@ class Runtime:
     async def stop(self) -> None:
         self.streams.close_threads()
         await self.supervisors.stop()
+        await self.streams.stop()  # persist the last events of the runs just stopped
 
     async def submit(
         self, thread_id: str | None, request: RunCreate, assistant: Assistant

@@ -1,16 +1,44 @@
 """The event logs of live runs (and of finished resumable runs for a while after), and
 of threads: a thread's log carries the events of every run on it plus thread-level
-events (`state_update`, `run_done`), for `GET /threads/{id}/stream`."""
+events (`state_update`, `run_done`), for `GET /threads/{id}/stream`.
+
+With a `RunEventStore`, the logs of resumable runs are also persisted (`durable.py`), so
+their streams can be resumed after a restart (`replay.py`); finished runs' persisted
+logs are kept as long as `Retention` says."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
 
+from protocol import clock
+from protocol.ports import RunEventStore
+
+from .durable import DurableRunStream, EventWriter
 from .eventlog import RunStream
+from .replay import Replay, replay
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long the persisted logs of finished runs keep their events."""
+
+    seconds: float = 86_400.0  # after the run finished
+    keep_runs: int = 10_000  # the most recently finished runs that keep theirs
+    sweep_seconds: float = 60.0  # how often old logs are looked for
 
 
 class StreamRegistry:
-    def __init__(self, *, buffer: int, resumable_capacity: int, keep_finished: int, keep_threads: int = 1_000) -> None:
+    def __init__(
+        self, *, buffer: int, resumable_capacity: int, keep_finished: int, keep_threads: int = 1_000,
+        store: RunEventStore | None = None, retention: Retention = Retention(),
+    ) -> None:
         self._buffer = buffer
         self._resumable_capacity = resumable_capacity
         self._keep_finished = keep_finished
@@ -18,6 +46,44 @@ class StreamRegistry:
         self._live: dict[str, RunStream] = {}
         self._finished: OrderedDict[str, RunStream] = OrderedDict()
         self._threads: OrderedDict[str, RunStream] = OrderedDict()
+        self._store = store
+        self._retention = retention
+        self._writer = None if store is None else EventWriter(store, keep=resumable_capacity)
+        self._resume_after: dict[str, int] = {}  # run_id → last persisted seq, for runs to resume
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Before any run starts: learn where the logs of runs to resume go on, evict
+        what retention no longer keeps, and keep doing so periodically."""
+        if self._store is None:
+            return
+        self._resume_after = await self._store.unfinished_heads()
+        await self.sweep()
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_periodically(), name="stream retention")
+
+    async def stop(self) -> None:
+        """After the last run stopped: persist what is left."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self._writer is not None:
+            await self._writer.flush()
+
+    async def sweep(self) -> int:
+        """Evict the events of finished runs' logs that retention no longer keeps."""
+        if self._store is None:
+            return 0
+        cutoff = clock.iso(clock.now() - timedelta(seconds=self._retention.seconds))
+        return await self._store.sweep(finished_before=cutoff, keep_runs=self._retention.keep_runs)
+
+    async def _sweep_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._retention.sweep_seconds)
+            try:
+                await self.sweep()
+            except Exception:
+                logger.exception("could not sweep the persisted stream logs")
 
     def thread(self, thread_id: str) -> RunStream:
         """The thread's log, made on first use; only the most recently used are kept."""
@@ -46,9 +112,24 @@ class StreamRegistry:
         self.close_threads()
 
     def open(self, run_id: str, *, resumable: bool) -> RunStream:
-        capacity = self._resumable_capacity if resumable else self._buffer
-        stream = self._live[run_id] = RunStream(run_id, capacity=capacity, resumable=resumable)
+        stream: RunStream
+        if not resumable:
+            stream = RunStream(run_id, capacity=self._buffer)
+        elif self._writer is None:
+            stream = RunStream(run_id, capacity=self._resumable_capacity, resumable=True)
+        else:
+            first_seq = self._resume_after.pop(run_id, 0) + 1
+            stream = DurableRunStream(run_id, capacity=self._resumable_capacity, writer=self._writer, first_seq=first_seq)
+        self._live[run_id] = stream
         return stream
+
+    async def replay(self, run_id: str, after: int) -> Replay:
+        """A resumable run's events after seq `after`: from memory, else from storage
+        then memory."""
+        live = self.get(run_id)
+        if self._store is None:
+            return Replay(live, after, None)
+        return await replay(self._store, run_id, live, after)
 
     def get(self, run_id: str) -> RunStream | None:
         return self._live.get(run_id) or self._finished.get(run_id)

@@ -26,7 +26,15 @@ from protocol.state import thread_state
 
 from .actor import Actor, ActorStopped
 from .eventlog import RunStream
-from .execution import Action, Finished, Outcome, RunExecution, Started, command, interrupts_by_task
+from .execution import (
+    Action,
+    Finished,
+    Outcome,
+    RunExecution,
+    Started,
+    command,
+    interrupts_by_task,
+)
 from .newrun import new_run, thread_for_run
 
 if TYPE_CHECKING:
@@ -365,7 +373,10 @@ class ThreadSupervisor(Actor):
 
         async def update(graph: Any, config: dict[str, Any]) -> None:
             start = {"configurable": {**config["configurable"], **fields}}
-            written.update(await graph.aupdate_state(start, message.values, as_node=message.as_node))
+            try:
+                written.update(await graph.aupdate_state(start, message.values, as_node=message.as_node))
+            except Exception as exc:  # values, as_node or checkpoint the graph cannot take
+                raise BadRequest(f"Could not update the state: {exc}") from None
 
         snapshot = await self._apply(graph_id, "threads.update", update)
         await storage.threads.update(self._with_state(thread, snapshot))

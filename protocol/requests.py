@@ -201,6 +201,20 @@ class CronSearch(CronCount, kw_only=True):
     select: list[str] | None = None
 
 
+def check_int64(value: Any, field: str) -> None:
+    """A 422 if decoded JSON `value` holds an integer past 64 bits (signed), which SQLite
+    and orjson cannot take: LangGraph's store and SQLite saver would fail on it."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, int) and not -(2**63) <= item < 2**63:
+            raise Unprocessable(f"Invalid {field}: an integer in it does not fit in 64 bits")
+
+
 def convert(value: Any, kind: type[Any]) -> Any:
     """Validate already decoded JSON as `kind`: a 422 that says what and where."""
     try:
@@ -212,7 +226,8 @@ def convert(value: Any, kind: type[Any]) -> Any:
 # assistants
 
 Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
-Offset = Annotated[int, msgspec.Meta(ge=0)]
+SqlInt = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # what SQLite can hold: a 64-bit integer
+Offset = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
 class RunnableConfigShape(msgspec.Struct, kw_only=True):
@@ -266,4 +281,4 @@ class AssistantVersionSearch(msgspec.Struct, kw_only=True):
 
 
 class AssistantVersionChange(msgspec.Struct, kw_only=True):
-    version: int
+    version: SqlInt

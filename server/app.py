@@ -53,6 +53,8 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             stream_buffer=settings.stream_buffer,
             supervisor_idle_seconds=settings.supervisor_idle_seconds,
             max_attempts=settings.max_attempts,
+            resumable_events=settings.resumable_events,
+            stream_retention=settings.stream_retention,
         ))
         app[RUNTIME] = rt
         await rt.start()

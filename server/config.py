@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
+
+from actors.streams import Retention
 
 from .project import Project, apply_project, load_project
 from .sections import ConfigError
@@ -31,6 +33,8 @@ class Settings:
     cron_poll_seconds: float = 5.0  # how often the scheduler looks for due crons
     max_attempts: int = 3
     shutdown_grace_seconds: float = 10.0
+    resumable_events: int = 100_000  # events a resumable run's log keeps (in memory and persisted)
+    stream_retention: Retention = field(default_factory=Retention)  # how long finished runs' persisted logs keep their events
 
 
 class _Parser(argparse.ArgumentParser):

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import msgspec
 from aiohttp import web
 
-from protocol.errors import PayloadTooLarge, Unprocessable
+from protocol.errors import BadRequest, PayloadTooLarge, Unprocessable
 from protocol.ids import parse_uuid
 from protocol.requests import decode
 from protocol.serde import dumps, loads
@@ -20,6 +20,8 @@ async def body(request: web.Request, kind: type[T]) -> T:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge("Request body too large") from None
+    except web.RequestPayloadError as exc:  # e.g. bytes not in the Content-Encoding it names
+        raise BadRequest(f"Invalid request body: {getattr(exc.__cause__, 'message', exc)}") from None
     return decode(raw, kind)
 
 

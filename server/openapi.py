@@ -6,6 +6,7 @@ adds summaries and response types."""
 
 from __future__ import annotations
 
+import dis
 import inspect
 import re
 from dataclasses import dataclass
@@ -103,7 +104,10 @@ def request_body(handler: Any, depth: int = 3) -> type[msgspec.Struct] | None:
     code = getattr(handler, "__code__", None)
     if code is None:
         return None
-    names, scope = code.co_names, handler.__globals__
+    # only names read as globals: `co_names` also holds attribute names, and a call such as
+    # `rt.create_thread(...)` must not be taken for the module's `create_thread` handler
+    names = list(dict.fromkeys(i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"))
+    scope = handler.__globals__
     if "body" in names:
         for name in names:
             value = scope.get(name)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
-from actors.eventlog import Overflow, RunStream
+from actors.eventlog import EventSource, Overflow
 from protocol import sse
 from protocol.serde import dumps
 
@@ -40,7 +40,7 @@ def overflow_frame(missed: int) -> bytes:
 
 async def write_stream(
     request: web.Request,
-    stream: RunStream | None,
+    stream: EventSource | None,
     *,
     after: int | None,
     headers: dict[str, str] | None = None,

@@ -8,9 +8,11 @@ from typing import Any, Literal
 import msgspec
 from aiohttp import web
 
-from actors.eventlog import RunStream
+from actors.eventlog import EventSource, RunStream
 from actors.newrun import check_request
+from actors.replay import Evicted
 from actors.results import collect, from_thread
+from protocol import sse
 from protocol.errors import NotFound, Unprocessable
 from protocol.ids import parse_uuid
 from protocol.requests import RunCreate, cancel_action
@@ -208,17 +210,36 @@ def _last_event_id(request: web.Request) -> int | None:
         return 0
 
 
+def _evicted_frame(evicted: Evicted | None) -> bytes:
+    """Sent before the rest when retention dropped events the client asked for. Clients
+    pass event names they do not know through (the SDKs) or ignore them (`useStream`)."""
+    if evicted is None:
+        return b""
+    return sse.frame("evicted", dumps({"first_available": evicted.first_available, "requested_after": evicted.requested_after}))
+
+
+async def _join_source(request: web.Request, run: Run) -> tuple[EventSource | None, int | None, bytes]:
+    """What a join sends (source, after, prelude). Without `Last-Event-ID`, or for a run
+    that is not resumable: the events from now on. With it: the events after it, from
+    storage when memory no longer (or never, before a restart) held them, then live."""
+    rt = runtime(request)
+    last_id = _last_event_id(request)
+    if last_id is None or not run.kwargs.resumable:
+        return rt.streams.get(run.run_id), None, b""
+    replay = await rt.streams.replay(run.run_id, last_id)
+    return replay.source, replay.after, _evicted_frame(replay.evicted)
+
+
 @routes.get("/threads/{thread_id}/runs/{run_id}/stream")
 async def join_run_stream(request: web.Request) -> web.StreamResponse:
     thread_id = path_uuid(request, "thread_id", "thread")
     run = await get_run(request, thread_id, path_uuid(request, "run_id", "run"))
     rt = runtime(request)
-    stream = rt.streams.get(run.run_id)
-    last_id = _last_event_id(request)
-    after = last_id if stream is not None and stream.resumable and last_id is not None else None
+    source, after, prelude = await _join_source(request, run)
     headers = _locations(run, stateless=False, location="stream")
+    wanted = _mode_filter(query_list(request, "stream_mode"))
     try:
-        return await write_stream(request, stream, after=after, headers=headers, wanted=_mode_filter(query_list(request, "stream_mode")))
+        return await write_stream(request, source, after=after, headers=headers, wanted=wanted, prelude=prelude)
     except (asyncio.CancelledError, ConnectionResetError):
         if query_bool(request, "cancel_on_disconnect"):
             rt.cancel_soon(thread_id, run.run_id, DISCONNECTED)

@@ -22,6 +22,7 @@ from protocol.requests import (
     ThreadPatch,
     ThreadPrune,
     ThreadSearch,
+    check_int64,
 )
 from protocol.resources import EMPTY_STATE, Thread, ThreadState
 from protocol.search import check_page, check_select, extract_value, parse_extract, pick
@@ -259,6 +260,7 @@ async def _history(
     bad_keys = [key for key in metadata or {} if not _FILTER_KEY.fullmatch(key)]
     if bad_keys:
         raise Unprocessable(f"Invalid metadata filter keys {bad_keys}: use letters, digits, '_', '.' and '-'")
+    check_int64(metadata, "metadata filter")
     opened = await _graph_state_reader(request, thread)
     if opened is None:
         return []

@@ -69,6 +69,26 @@ MIGRATIONS: list[str] = [
     CREATE INDEX crons_due ON crons(next_run_date) WHERE enabled;
     CREATE INDEX crons_by_thread ON crons(thread_id);  -- for the cascade when a thread is deleted
     """,
+    """
+    -- the persisted event logs of resumable runs (`events.py`)
+    CREATE TABLE run_logs (
+        run_id TEXT PRIMARY KEY,
+        last_seq INTEGER NOT NULL,  -- the last seq ever written, kept when the events are evicted
+        evicted INTEGER NOT NULL DEFAULT 0  -- the retention sweep dropped its events
+    );
+    CREATE TABLE run_events (
+        run_id TEXT NOT NULL REFERENCES run_logs(run_id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+    -- no foreign key to runs (a late write for a deleted run must not fail a whole
+    -- batch): the log follows its run out, or the sweep drops it
+    CREATE TRIGGER run_logs_follow_runs AFTER DELETE ON runs BEGIN
+        DELETE FROM run_logs WHERE run_id = OLD.run_id;
+    END;
+    """,
 ]
 
 

@@ -32,6 +32,7 @@ from protocol.serde import loads
 from .assistants import SqliteAssistants
 from .crons import SqliteCrons
 from .db import Database, to_json
+from .events import SqliteRunEvents
 from .store import open_store
 
 _THREAD_COLUMNS = 'thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values", interrupts, error'
@@ -294,6 +295,7 @@ class SqliteStorage:
         self.runs = SqliteRuns(db)
         self.assistants = SqliteAssistants(db)
         self.crons = SqliteCrons(db)
+        self.events = SqliteRunEvents(db)
         self.checkpoints = SqliteCheckpoints(saver)
 
     @classmethod

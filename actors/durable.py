@@ -1,0 +1,118 @@
+"""The persisted event logs of resumable runs, so a client can resume a run's stream
+after the server restarted (or crashed).
+
+Events are written behind, in batches: publishing appends to a buffer, and one write
+(one transaction) takes everything buffered a few milliseconds later, or at once when
+the buffer is full. A persisted log shows its subscribers only events already written
+(write-ahead): every id a client has seen names a stored event, so a run resumed after a
+crash numbers its events on from the last stored one without reusing an id a client
+holds, and a client that comes back with that id misses nothing and gets nothing twice.
+The run flushes its log before its final status is persisted, so a finished run's stored
+log is complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from protocol.ports import RunEventStore
+
+from .eventlog import Event, RunStream
+
+log = logging.getLogger(__name__)
+
+
+class DurableRunStream(RunStream):
+    def __init__(self, run_id: str, *, capacity: int, writer: EventWriter, first_seq: int = 1) -> None:
+        super().__init__(run_id, capacity=capacity, resumable=True, first_seq=first_seq)
+        self._writer = writer
+        self._stored = first_seq - 1
+
+    @property
+    def visible(self) -> int:
+        return self._stored
+
+    def publish(self, name: str, data: bytes) -> None:
+        if not self._closed:
+            self._writer.add(self, self._append(name, data))
+
+    def stored(self, seq: int) -> None:
+        """The writer wrote the events up to `seq`: subscribers may read them."""
+        if seq > self._stored:
+            self._stored = seq
+            self._wake()
+
+    async def flush(self) -> None:
+        await self._writer.flush()
+
+
+class EventWriter:
+    """Writes the events of every persisted log, in one transaction per batch."""
+
+    def __init__(self, store: RunEventStore, *, keep: int, delay: float = 0.005, batch: int = 1_000) -> None:
+        self._store = store
+        self._keep = keep  # events kept per run
+        self._delay = delay
+        self._batch = batch
+        self._pending: list[tuple[DurableRunStream, Event]] = []
+        self._added = 0
+        self._written = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._progress: asyncio.Future[None] | None = None
+
+    def add(self, stream: DurableRunStream, event: Event) -> None:
+        self._pending.append((stream, event))
+        self._added += 1
+        if self._task is not None:
+            return  # the write in flight takes these next
+        if len(self._pending) >= self._batch:
+            self._start()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._delay, self._start)
+
+    async def flush(self) -> None:
+        """Wait until every event added so far is written."""
+        target = self._added
+        while self._written < target:
+            self._start()
+            if self._progress is None:
+                self._progress = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._progress)
+
+    def _start(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._task is None and self._pending:
+            self._task = asyncio.get_running_loop().create_task(self._write_pending(), name="event writer")
+
+    async def _write_pending(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                await self._write(batch)
+        finally:
+            self._task = None
+            self._notify()
+
+    async def _write(self, batch: list[tuple[DurableRunStream, Event]]) -> None:
+        try:
+            await self._store.append([(s.run_id, e.seq, e.name, e.data) for s, e in batch], keep=self._keep)
+        except Exception:
+            # Delivered all the same (a stream must not stall on a failing disk), but
+            # these events will not survive a restart.
+            log.exception("could not persist %d stream events", len(batch))
+        finally:
+            self._written += len(batch)
+            last = {stream: event.seq for stream, event in batch}
+            for stream, seq in last.items():
+                stream.stored(seq)
+            self._notify()
+
+    def _notify(self) -> None:
+        if self._progress is not None:
+            if not self._progress.done():
+                self._progress.set_result(None)
+            self._progress = None

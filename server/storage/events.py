@@ -1,0 +1,78 @@
+"""The persisted event logs of resumable runs (`protocol.ports.RunEventStore`), in the
+records database. `run_logs` has one row per log (its last seq, which outlives evicted
+events); `run_events` the events themselves, keyed by (run_id, seq)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from protocol.ports import StoredEvent
+
+from .db import Database
+
+_ACTIVE = "('pending', 'running')"
+_LOG_HEAD = (
+    "INSERT INTO run_logs (run_id, last_seq) VALUES (?, ?) "
+    "ON CONFLICT(run_id) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)"
+)
+# Logs of finished runs that still hold events: past their age, or beyond the newest few.
+_DOOMED = f"""
+WITH finished AS (
+    SELECT l.run_id, r.updated_at FROM run_logs l JOIN runs r USING (run_id)
+    WHERE NOT l.evicted AND r.status NOT IN {_ACTIVE}
+)
+SELECT run_id FROM finished WHERE updated_at < :cutoff
+UNION SELECT run_id FROM (SELECT run_id FROM finished ORDER BY updated_at DESC LIMIT -1 OFFSET :keep)
+"""
+
+
+class SqliteRunEvents:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def append(self, events: list[tuple[str, int, str, bytes]], *, keep: int) -> None:
+        by_run: dict[str, list[tuple[str, int, str, bytes]]] = {}
+        for event in events:
+            by_run.setdefault(event[0], []).append(event)
+
+        def work(conn: sqlite3.Connection) -> None:
+            for run_id, rows in by_run.items():
+                last = rows[-1][1]
+                conn.execute(_LOG_HEAD, (run_id, last))  # first: the events reference it
+                conn.executemany("INSERT OR IGNORE INTO run_events (run_id, seq, name, data) VALUES (?,?,?,?)", rows)
+                if last > keep:
+                    conn.execute("DELETE FROM run_events WHERE run_id = ? AND seq <= ?", (run_id, last - keep))
+
+        await self._db.write(work)
+
+    async def read(self, run_id: str, *, after: int, limit: int) -> list[StoredEvent]:
+        return self._db.conn.execute(
+            "SELECT seq, name, data FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (run_id, after, limit),
+        ).fetchall()
+
+    async def bounds(self, run_id: str) -> tuple[int, int] | None:
+        row = self._db.conn.execute(
+            "SELECT (SELECT min(seq) FROM run_events WHERE run_id = :r), last_seq FROM run_logs WHERE run_id = :r",
+            {"r": run_id},
+        ).fetchone()
+        if row is None:
+            return None
+        first, last = row
+        return (last + 1 if first is None else first), last
+
+    async def unfinished_heads(self) -> dict[str, int]:
+        rows = self._db.conn.execute(
+            f"SELECT l.run_id, l.last_seq FROM run_logs l JOIN runs r USING (run_id) WHERE r.status IN {_ACTIVE}"
+        ).fetchall()
+        return dict(rows)
+
+    async def sweep(self, *, finished_before: str, keep_runs: int) -> int:
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute("DELETE FROM run_logs WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.run_id = run_logs.run_id)")
+            doomed = conn.execute(_DOOMED, {"cutoff": finished_before, "keep": keep_runs}).fetchall()
+            conn.executemany("DELETE FROM run_events WHERE run_id = ?", doomed)
+            conn.executemany("UPDATE run_logs SET evicted = 1 WHERE run_id = ?", doomed)
+            return len(doomed)
+
+        return await self._db.write(work)

@@ -1,0 +1,367 @@
+"""Streams that survive restarts (reference §5.7, §9.3, which the official server does
+not do): the event log of a resumable run is persisted, so a client that comes back with
+`Last-Event-ID` after the server was killed gets exactly what it missed, then the live
+events of the resumed run, and the stream of a finished run ends. Ids go on across the
+restart. Retention is bounded; history that is gone is announced by an `evicted` event."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import socket
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from conftest import make_app
+from langgraph_sdk import get_client
+from langgraph_sdk.errors import NotFoundError
+from serverproc import ServerProcess
+
+from actors.streams import Retention
+
+TIMEOUT = 60
+Part = tuple[str, Any, "str | None"]
+
+
+def slow(steps: int, delay: float = 0.05) -> dict[str, Any]:
+    return {"steps": steps, "delay": delay, "tag": "t"}
+
+
+def items(steps: int) -> list[str]:
+    return [f"t:{i}" for i in range(steps)]
+
+
+async def sse(resp: aiohttp.ClientResponse) -> AsyncIterator[Part]:
+    """(event, data, id) as they arrive; a connection that dies just ends the iteration."""
+    fields: dict[str, str] = {}
+    with contextlib.suppress(aiohttp.ClientError):
+        async for raw in resp.content:
+            line = raw.decode().rstrip("\r\n")
+            if line.startswith(":"):
+                continue
+            if line:
+                key, _, value = line.partition(": ")
+                fields[key] = value
+            elif "event" in fields:
+                yield fields["event"], json.loads(fields["data"]), fields.get("id")
+                fields = {}
+
+
+async def join(http: aiohttp.ClientSession, url: str, tid: str, rid: str, last_id: str | None) -> list[Part]:
+    headers = {} if last_id is None else {"Last-Event-ID": last_id}
+    async with http.get(f"{url}/threads/{tid}/runs/{rid}/stream", headers=headers) as resp:
+        assert resp.status == 200
+        return await asyncio.wait_for(_all(sse(resp)), TIMEOUT)
+
+
+async def _all(parts: AsyncIterator[Any]) -> list[Any]:
+    return [p async for p in parts]
+
+
+async def sdk_parts(parts: AsyncIterator[Any]) -> list[Part]:
+    return await asyncio.wait_for(_all(_triples(parts)), TIMEOUT)
+
+
+async def _triples(parts: AsyncIterator[Any]) -> AsyncIterator[Part]:
+    async for p in parts:
+        yield p.event, p.data, p.id
+
+
+def assert_one_whole_log(full: list[Part], run_id: str, steps: int, attempts: list[int]) -> None:
+    """Ids 1..n without a gap, a `metadata` event per attempt, every step done once."""
+    assert [int(i) for _, _, i in full] == list(range(1, len(full) + 1))
+    assert [d for e, d, _ in full if e == "metadata"] == [{"run_id": run_id, "attempt": a} for a in attempts]
+    values = [d for e, d, _ in full if e == "values"]
+    assert values[-1]["items"] == items(steps)
+
+
+# across a real process restart ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
+async def test_restart_mid_stream_then_resume_from_the_last_id_seen(tmp_path: Path, sig: signal.Signals) -> None:
+    db = tmp_path / "db.sqlite"
+    server = ServerProcess(db, "--shutdown-grace", "0")
+    url = await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            tid = (await (await http.post(f"{url}/threads", json={})).json())["thread_id"]
+            body = {"assistant_id": "slow", "input": slow(40), "stream_mode": ["values", "updates"], "stream_resumable": True}
+            first: list[Part] = []
+            async with http.post(f"{url}/threads/{tid}/runs/stream", json=body) as resp:
+                rid = resp.headers["Content-Location"].rsplit("/", 1)[1]
+                async for part in sse(resp):
+                    first.append(part)
+                    if len(first) == 8:
+                        # and read on: whatever the server sent before it died counts too
+                        await server.signal(sig)
+            assert len(first) >= 8
+
+            server = ServerProcess(db)
+            url = await server.start()
+            second = await join(http, url, tid, rid, first[-1][2])
+            full = await join(http, url, tid, rid, "-1")
+
+        assert first + second == full  # nothing lost, nothing twice
+        # a run handed back at shutdown does not count the interrupted attempt
+        assert_one_whole_log(full, rid, 40, attempts=[1, 1] if sig == signal.SIGTERM else [1, 2])
+    finally:
+        await server.kill()
+
+
+async def test_sdk_join_stream_with_last_event_id_after_sigkill(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    server = ServerProcess(db)
+    client = get_client(url=await server.start(), api_key=None)
+    try:
+        tid = (await client.threads.create())["thread_id"]
+        head: list[Part] = []
+        stream = client.runs.stream(tid, "slow", input=slow(30), stream_mode=["values"], stream_resumable=True)
+        async with contextlib.aclosing(stream) as parts:
+            async for part in parts:
+                head.append((part.event, part.data, part.id))
+                if len(head) == 5:
+                    break
+        rid = head[0][1]["run_id"]
+        await server.kill()
+        await client.http.client.aclose()
+
+        server = ServerProcess(db)
+        client = get_client(url=await server.start(), api_key=None)
+        rest = await sdk_parts(client.runs.join_stream(tid, rid, last_event_id=head[-1][2]))
+        full = await sdk_parts(client.runs.join_stream(tid, rid, last_event_id="-1"))
+        assert head + rest == full
+        assert_one_whole_log(full, rid, 30, attempts=[1, 2])
+        assert (await client.runs.get(tid, rid))["status"] == "success"
+    finally:
+        await client.http.client.aclose()
+        await server.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_the_sdk_reconnects_by_itself_across_a_restart(tmp_path: Path) -> None:
+    """One `join_stream` spanning a SIGKILL and a restart on the same port: the SDK
+    reconnects with the last id it saw and the stream goes on where it was."""
+    db, port = tmp_path / "db.sqlite", _free_port()
+    server = ServerProcess(db, "--port", str(port))
+    client = get_client(url=await server.start(), api_key=None)
+    try:
+        tid = (await client.threads.create())["thread_id"]
+        run = await client.runs.create(tid, "slow", input=slow(40), stream_mode=["values"], stream_resumable=True)
+        seen: list[Part] = []
+        enough = asyncio.Event()
+
+        async def follow() -> None:
+            async for part in client.runs.join_stream(tid, run["run_id"], last_event_id="-1"):
+                seen.append((part.event, part.data, part.id))
+                if len(seen) == 6:
+                    enough.set()
+
+        follower = asyncio.create_task(follow())
+        await asyncio.wait_for(enough.wait(), TIMEOUT)
+        await server.kill()
+        server = ServerProcess(db, "--port", str(port))
+        await server.start()
+        await asyncio.wait_for(follower, TIMEOUT)
+        full = await sdk_parts(client.runs.join_stream(tid, run["run_id"], last_event_id="-1"))
+        assert seen == full
+        assert_one_whole_log(full, run["run_id"], 40, attempts=[1, 2])
+    finally:
+        await client.http.client.aclose()
+        await server.kill()
+
+
+async def test_a_run_queued_at_the_crash_streams_whole_after_the_restart(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    server = ServerProcess(db)
+    client = get_client(url=await server.start(), api_key=None)
+    try:
+        tid = (await client.threads.create())["thread_id"]
+        first = await client.runs.create(tid, "slow", input=slow(30), stream_resumable=True)
+        queued = await client.runs.create(tid, "slow", input={**slow(3, 0.01), "tag": "q"}, stream_resumable=True)
+        head = []
+        async with contextlib.aclosing(client.runs.join_stream(tid, first["run_id"], last_event_id="-1")) as parts:
+            async for part in parts:
+                head.append(part)
+                if len(head) == 3:
+                    break
+        await server.kill()
+        await client.http.client.aclose()
+
+        server = ServerProcess(db)
+        client = get_client(url=await server.start(), api_key=None)
+        full = await sdk_parts(client.runs.join_stream(tid, queued["run_id"], last_event_id="-1"))
+        assert [int(i) for _, _, i in full] == list(range(1, len(full) + 1))
+        assert [d for e, d, _ in full if e == "metadata"] == [{"run_id": queued["run_id"], "attempt": 1}]
+        assert full[-1][1]["items"][-3:] == ["q:0", "q:1", "q:2"]
+    finally:
+        await client.http.client.aclose()
+        await server.kill()
+
+
+# finished runs after a restart (in process) ----------------------------------------------------
+
+
+class Served:
+    """A server on a database file that can be stopped and started again, in process."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = str(db)
+        self.server: TestServer | None = None
+        self.url = ""
+
+    async def start(self, **settings: Any) -> str:
+        self.server = TestServer(make_app(db=self.db, **settings))
+        await self.server.start_server()
+        self.url = str(self.server.make_url("")).rstrip("/")
+        return self.url
+
+    async def restart(self, **settings: Any) -> str:
+        await self.stop()
+        return await self.start(**settings)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+            self.server = None
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    s = Served(tmp_path / "db.sqlite")
+    yield s
+    await s.stop()
+
+
+async def _streamed_run(http: aiohttp.ClientSession, url: str, tid: str, steps: int, *, resumable: bool = True) -> tuple[str, list[Part]]:
+    body = {"assistant_id": "slow", "input": slow(steps, 0.01), "stream_mode": ["values"], "stream_resumable": resumable}
+    async with http.post(f"{url}/threads/{tid}/runs/stream", json=body) as resp:
+        rid = resp.headers["Content-Location"].rsplit("/", 1)[1]
+        return rid, await asyncio.wait_for(_all(sse(resp)), TIMEOUT)
+
+
+async def _thread(http: aiohttp.ClientSession, url: str) -> str:
+    return (await (await http.post(f"{url}/threads", json={})).json())["thread_id"]
+
+
+async def test_a_finished_run_replays_from_storage_and_ends(served: Served) -> None:
+    url = await served.start()
+    async with aiohttp.ClientSession() as http:
+        tid = await _thread(http, url)
+        rid, streamed = await _streamed_run(http, url, tid, 6)
+        plain, _ = await _streamed_run(http, url, tid, 2, resumable=False)
+        url = await served.restart()
+
+        assert await join(http, url, tid, rid, "-1") == streamed
+        for last in ("0", "-"):
+            assert await join(http, url, tid, rid, last) == streamed
+        for k in (0, 3, len(streamed) - 1):
+            assert await join(http, url, tid, rid, streamed[k][2]) == streamed[k + 1 :]
+        assert await join(http, url, tid, rid, None) == []  # nothing more will come
+        assert await join(http, url, tid, plain, "-1") == []  # not resumable: nothing kept
+        async with http.get(f"{url}/threads/{tid}/runs/{tid}/stream", headers={"Last-Event-ID": "-1"}) as resp:
+            assert resp.status == 404
+
+    client = get_client(url=url, api_key=None)
+    try:
+        assert await sdk_parts(client.runs.join_stream(tid, rid, last_event_id=streamed[2][2])) == streamed[3:]
+        with pytest.raises(NotFoundError):
+            await sdk_parts(client.runs.join_stream(tid, "00000000-0000-0000-0000-000000000000", last_event_id="-1"))
+    finally:
+        await client.http.client.aclose()
+
+
+async def test_ids_go_on_after_a_graceful_restart_mid_run(served: Served) -> None:
+    """A run handed back at shutdown numbers its next attempt's events after its last."""
+    url = await served.start()
+    async with aiohttp.ClientSession() as http:
+        tid = await _thread(http, url)
+        body = {"assistant_id": "slow", "input": slow(20), "stream_mode": ["values"], "stream_resumable": True}
+        head: list[Part] = []
+        async with http.post(f"{url}/threads/{tid}/runs/stream", json=body) as resp:
+            rid = resp.headers["Content-Location"].rsplit("/", 1)[1]
+            async for part in sse(resp):
+                head.append(part)
+                if len(head) == 4:
+                    break
+        url = await served.restart()
+        rest = await join(http, url, tid, rid, head[-1][2])
+        full = await join(http, url, tid, rid, "-1")
+    assert head + rest == full
+    assert [int(i) for _, _, i in full] == list(range(1, len(full) + 1))
+    assert full[-1][1]["items"] == items(20)
+
+
+# retention -----------------------------------------------------------------------------------
+
+
+async def test_history_beyond_the_per_run_cap_is_announced_as_evicted(served: Served) -> None:
+    url = await served.start(resumable_events=5)
+    async with aiohttp.ClientSession() as http:
+        tid = await _thread(http, url)
+        rid, streamed = await _streamed_run(http, url, tid, 10)
+        assert len(streamed) == 12  # metadata + 11 values
+
+        # in memory: whatever the ring still holds, announced first
+        live = await join(http, url, tid, rid, "-1")
+        assert live[0][0] == "evicted" and live[0][2] is None
+        first = live[0][1]["first_available"]
+        assert live[0][1] == {"first_available": first, "requested_after": 0} and 1 < first <= 8
+        assert live[1:] == streamed[first - 1 :]
+
+        url = await served.restart(resumable_events=5)  # storage keeps exactly the last 5
+        evicted = ("evicted", {"first_available": 8, "requested_after": 3}, None)
+        assert await join(http, url, tid, rid, "3") == [evicted, *streamed[7:]]
+        assert (await join(http, url, tid, rid, "-1"))[0][1] == {"first_available": 8, "requested_after": 0}
+        assert await join(http, url, tid, rid, "7") == streamed[7:]  # nothing missing: no announcement
+        assert await join(http, url, tid, rid, "10") == streamed[10:]
+
+
+async def test_finished_logs_are_kept_for_the_newest_runs_and_for_a_while(served: Served) -> None:
+    url = await served.start()
+    async with aiohttp.ClientSession() as http:
+        tid = await _thread(http, url)
+        older, older_events = await _streamed_run(http, url, tid, 2)
+        newer, newer_events = await _streamed_run(http, url, tid, 2)
+
+        url = await served.restart(stream_retention=Retention(keep_runs=1))  # a sweep runs at start
+        gone = ("evicted", {"first_available": len(older_events) + 1, "requested_after": 0}, None)
+        assert await join(http, url, tid, older, "-1") == [gone]
+        assert await join(http, url, tid, newer, "-1") == newer_events
+
+        url = await served.restart(stream_retention=Retention(seconds=0))
+        gone = ("evicted", {"first_available": len(newer_events) + 1, "requested_after": 2}, None)
+        assert await join(http, url, tid, newer, "2") == [gone]
+        # asking for nothing that is gone needs no announcement
+        assert await join(http, url, tid, newer, str(len(newer_events))) == []
+
+
+def _stored(db: str) -> dict[str, int]:
+    """Persisted events per run, read from the database file itself."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return dict(conn.execute("SELECT run_id, count(*) FROM run_events GROUP BY run_id").fetchall())
+
+
+async def test_only_resumable_runs_are_persisted_and_their_logs_go_with_them(served: Served) -> None:
+    url = await served.start()
+    async with aiohttp.ClientSession() as http:
+        tid = await _thread(http, url)
+        rid, streamed = await _streamed_run(http, url, tid, 3)
+        plain, _ = await _streamed_run(http, url, tid, 3, resumable=False)
+        assert _stored(served.db) == {rid: len(streamed)}  # complete when the stream ended
+        assert plain not in _stored(served.db)
+        async with http.delete(f"{url}/threads/{tid}") as resp:
+            assert resp.status == 204
+        assert _stored(served.db) == {}
