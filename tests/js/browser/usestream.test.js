@@ -1,0 +1,348 @@
+// useStream (@langchain/langgraph-sdk/react) in a real Chromium against a real threadloom:
+// the page (built by Vite, served from another 127.0.0.1 port, so every API call is
+// cross-origin) submits, streams tokens, stops, rejoins after a reload and answers an
+// interrupt. Screenshots go to tests/js/output/.
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Client } from "@langchain/langgraph-sdk";
+import { build } from "vite";
+import { launchChromium } from "../lib/browser.js";
+import { TOKENS, until } from "../lib/sdk.js";
+import { startServer } from "../lib/server.js";
+import { serveStatic } from "../lib/static.js";
+
+const JS = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const OUTPUT = join(JS, "output");
+const WAIT = { timeout: 60_000 }; // an upper bound against hanging, not a timing assertion
+
+let api, site, browser, client;
+
+before(async () => {
+  await mkdir(OUTPUT, { recursive: true });
+  await build({ configFile: join(JS, "vite.config.js") });
+  [api, site, browser] = await Promise.all([startServer(), serveStatic(join(JS, "app", "dist")), launchChromium()]);
+  client = new Client({ apiUrl: api.url, apiKey: null, callerOptions: { maxRetries: 0 } });
+  assert.notEqual(new URL(site.url).origin, new URL(api.url).origin);
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  await api?.stop();
+});
+
+const pageUrl = (params) => `${site.url}/index.html?${new URLSearchParams({ api: api.url, ...params })}`;
+
+/** A fresh browser context and page; records requests, console errors and page errors, and
+ * always leaves a screenshot in output/<name>.png. */
+async function withPage(name, fn, { expectConsoleErrors = [] } = {}) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const log = { requests: [], responses: [], consoleErrors: [], pageErrors: [] };
+  page.on("response", (r) => log.responses.push(r));
+  page.on("console", (m) => m.type() === "error" && log.consoleErrors.push(m.text()));
+  page.on("pageerror", (e) => log.pageErrors.push(String(e)));
+  page.on("request", (r) => {
+    log.requests.push(r.allHeaders().then((headers) => ({ method: r.method(), url: new URL(r.url()), headers, body: r.postData() })));
+  });
+  // every distinct text the first AI message shows, as the DOM changes (survives reloads)
+  await page.addInitScript(() => {
+    window.__aiTexts = [];
+    new MutationObserver(() => {
+      const ai = document.querySelector('li[data-type="ai"] .content');
+      if (ai && window.__aiTexts.at(-1) !== ai.textContent) window.__aiTexts.push(ai.textContent);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  try {
+    await fn(page, log);
+    assert.deepEqual(log.pageErrors, [], "uncaught errors in the page");
+    const unexpected = log.consoleErrors.filter((text) => !expectConsoleErrors.some((re) => re.test(text)));
+    assert.deepEqual(unexpected, [], "console errors in the page");
+  } finally {
+    await page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true }).catch(() => {});
+    await context.close();
+  }
+}
+
+async function requests(log, method, pathPattern) {
+  const all = await Promise.all(log.requests);
+  return all.filter((r) => r.url.origin === new URL(api.url).origin && r.method === method && pathPattern.test(r.url.pathname));
+}
+
+const messagesOnPage = (page) =>
+  page.$$eval("li.message", (items) => items.map((li) => [li.dataset.type, li.querySelector(".content").textContent]));
+const threadOf = (page) => new URL(page.url()).searchParams.get("thread");
+const events = (page) => page.evaluate(() => window.__events);
+const aiTexts = (page) => page.evaluate(() => window.__aiTexts);
+
+async function send(page, text) {
+  await page.fill("#text", text);
+  await page.click("#send");
+}
+
+/** Waits until the page is idle and its last message is `type` with `content`. */
+function waitForLast(page, type, content) {
+  return page.waitForFunction(
+    ([type, content]) => {
+      const items = document.querySelectorAll("li.message");
+      const last = items[items.length - 1];
+      return document.querySelector("#state").textContent === "idle" && last?.dataset.type === type && last.querySelector(".content").textContent === content;
+    },
+    [type, content],
+    WAIT,
+  );
+}
+
+/** Waits until the page is streaming and the AI message shows at least `n` characters. */
+function waitForPartial(page, n) {
+  return page.waitForFunction(
+    (n) => document.querySelector("#state").textContent === "loading" && (document.querySelector('li[data-type="ai"] .content')?.textContent.length ?? 0) >= n,
+    n,
+    WAIT,
+  );
+}
+
+describe("useStream in Chromium", () => {
+  it("submits a message: the fake chat model's tokens reach the page and its reply appears", async () => {
+    await withPage("chat", async (page, log) => {
+      await page.goto(pageUrl({ assistant: "chat" }));
+      await send(page, "hi there");
+      await waitForLast(page, "ai", "You said: hi there");
+      assert.deepEqual(await messagesOnPage(page), [["human", "hi there"], ["ai", "You said: hi there"]]);
+
+      const threadId = threadOf(page);
+      assert.ok(threadId, "the thread id reached the page (onThreadId)");
+      const [create] = await requests(log, "POST", /^\/threads$/);
+      assert.ok(create, "useStream created the thread");
+      const [run] = await requests(log, "POST", new RegExp(`^/threads/${threadId}/runs/stream$`));
+      const body = JSON.parse(run.body);
+      assert.equal(body.assistant_id, "chat");
+      assert.deepEqual(body.input, { messages: [{ type: "human", content: "hi there" }] });
+      assert.deepEqual([...body.stream_mode].sort(), ["messages-tuple", "values"]);
+      assert.equal(body.stream_resumable, true); // reconnectOnMount
+      assert.equal(body.on_disconnect, "continue");
+      // what reached the browser: the model's tokens as `messages` events, between the values
+      const [response] = log.responses.filter((r) => r.request().method() === "POST" && r.url().endsWith(`/threads/${threadId}/runs/stream`));
+      const sse = (await response.text()).split("\r\n\r\n").filter((frame) => frame.startsWith("event: "));
+      const frames = sse.map((frame) => [/^event: (.*)$/m.exec(frame)[1], JSON.parse(/^data: (.*)$/m.exec(frame)[1])]);
+      assert.deepEqual(frames.map(([event]) => event), ["metadata", "values", ...TOKENS.map(() => "messages"), "values"]);
+      assert.deepEqual(frames.filter(([e]) => e === "messages").map(([, [chunk]]) => chunk.content), TOKENS);
+
+      const [serverRun] = await client.runs.list(threadId);
+      assert.equal(serverRun.status, "success");
+      // Content-Location was readable cross-origin: onCreated got the run id
+      assert.deepEqual((await events(page)).filter((e) => e.kind === "created"), [{ kind: "created", run_id: serverRun.run_id, thread_id: threadId }]);
+      assert.deepEqual((await events(page)).filter((e) => e.kind === "finish"), [{ kind: "finish", run_id: serverRun.run_id, next: [] }]);
+      const state = await client.threads.getState(threadId);
+      assert.deepEqual(state.values.messages.map((m) => [m.type, m.content]), await messagesOnPage(page));
+      const pageIds = await page.$$eval("li.message", (items) => items.map((li) => li.dataset.id));
+      assert.deepEqual(pageIds, state.values.messages.map((m) => m.id));
+      assert.equal(await page.evaluate((t) => sessionStorage.getItem(`lg:stream:${t}`), threadId), null);
+    });
+  });
+
+  it("streams the reply token by token", async () => {
+    await withPage("tokens", async (page) => {
+      await page.goto(pageUrl({ assistant: "slowchat", delay: "0.1" }));
+      await send(page, "one token at a time");
+      const expected = "You said: one token at a time";
+      await waitForLast(page, "ai", expected);
+      const seen = await aiTexts(page);
+      assert.equal(seen.at(-1), expected);
+      for (const text of seen) assert.ok(expected.startsWith(text), `"${text}" is a prefix of the reply`);
+      // 13 tokens (words and spaces); the page showed the reply growing, not just the end
+      assert.ok(seen.length >= 5, `the page showed ${seen.length} stages: ${JSON.stringify(seen)}`);
+      assert.ok(seen.includes("You"), JSON.stringify(seen));
+    });
+  });
+
+  it("stop() during a slow stream cancels the run", async () => {
+    await withPage("stop", async (page, log) => {
+      await page.goto(pageUrl({ assistant: "slowchat", delay: "0.3" }));
+      const words = "please stop me before I finish this rather long sentence";
+      await send(page, words);
+      await waitForPartial(page, "You said:".length);
+      const [{ run_id: runId }] = (await events(page)).filter((e) => e.kind === "created");
+      const threadId = threadOf(page);
+      assert.equal(await page.evaluate((t) => sessionStorage.getItem(`lg:stream:${t}`), threadId), runId);
+      await page.click("#stop");
+      await page.waitForFunction(() => document.querySelector("#state").textContent === "idle", null, WAIT);
+
+      const run = await until(async () => {
+        const r = await client.runs.get(threadId, runId);
+        return ["pending", "running"].includes(r.status) ? null : r;
+      });
+      assert.equal(run.status, "interrupted");
+      const cancels = await requests(log, "POST", new RegExp(`^/threads/${threadId}/runs/${runId}/cancel$`));
+      assert.equal(cancels.length, 1);
+      assert.equal(cancels[0].url.searchParams.get("wait"), "0");
+      assert.equal(cancels[0].url.searchParams.get("action"), "interrupt");
+
+      const thread = await client.threads.get(threadId);
+      assert.equal(thread.status, "interrupted");
+      assert.equal(thread.error?.error, "UserInterrupt");
+      // the model node never finished: the thread holds only the question
+      assert.deepEqual(thread.values.messages.map((m) => [m.type, m.content]), [["human", words]]);
+      const shown = await page.$eval('li[data-type="ai"] .content', (el) => el.textContent);
+      assert.ok(`You said: ${words}`.startsWith(shown) && shown.length < `You said: ${words}`.length, `page shows "${shown}"`);
+      const kinds = (await events(page)).map((e) => e.kind);
+      assert.ok(kinds.includes("stop") && !kinds.includes("error") && !kinds.includes("finish"), kinds.join());
+      assert.equal(await page.evaluate((t) => sessionStorage.getItem(`lg:stream:${t}`), threadId), null);
+    });
+  });
+
+  it("a reload mid-run rejoins the run (reconnectOnMount) and sees it complete", async () => {
+    await withPage("reload", async (page, log) => {
+      await page.goto(pageUrl({ assistant: "slowchat", delay: "0.25" }));
+      const words = "come back to me after the reload please";
+      const expected = `You said: ${words}`;
+      await send(page, words);
+      await waitForPartial(page, "You said: come".length);
+      const threadId = threadOf(page);
+      const [{ run_id: runId }] = (await events(page)).filter((e) => e.kind === "created");
+      assert.equal(await page.evaluate((t) => sessionStorage.getItem(`lg:stream:${t}`), threadId), runId);
+      assert.equal((await client.runs.get(threadId, runId)).status, "running");
+      const before = log.requests.length;
+
+      await page.reload();
+      await waitForLast(page, "ai", expected);
+
+      const after = await Promise.all(log.requests.slice(before));
+      const joins = after.filter((r) => r.method === "GET" && r.url.pathname === `/threads/${threadId}/runs/${runId}/stream`);
+      assert.equal(joins.length, 1, "one joinStream after the reload");
+      assert.equal(joins[0].headers["last-event-id"], "-1");
+      assert.equal(joins[0].url.searchParams.get("cancel_on_disconnect"), "0");
+      assert.ok(!after.some((r) => r.method === "POST" && /\/runs(\/stream)?$/.test(r.url.pathname)), "no new run");
+
+      // after the reload the page showed the reply still growing, then complete
+      // (with the full replay every stage is a prefix of the reply: nothing missed, nothing twice)
+      const seen = await aiTexts(page);
+      for (const text of seen) assert.ok(expected.startsWith(text), `"${text}" is a prefix of the reply: ${JSON.stringify(seen)}`);
+      assert.ok(seen.some((t) => t !== expected && t.length > 0), JSON.stringify(seen));
+      assert.deepEqual(await messagesOnPage(page), [["human", words], ["ai", expected]]);
+      const runs = await client.runs.list(threadId);
+      assert.deepEqual(runs.map((r) => [r.run_id, r.status]), [[runId, "success"]]);
+      const state = await client.threads.getState(threadId);
+      assert.deepEqual(state.values.messages.map((m) => [m.type, m.content]), [["human", words], ["ai", expected]]);
+      assert.equal(await page.$eval('li[data-type="ai"]', (li) => li.dataset.id), state.values.messages[1].id);
+      // the page after the reload created nothing, and finished the joined run
+      const kinds = (await events(page)).map((e) => [e.kind, e.run_id]);
+      assert.deepEqual(kinds, [["finish", runId]]);
+      assert.equal(await page.evaluate((t) => sessionStorage.getItem(`lg:stream:${t}`), threadId), null);
+    });
+  });
+
+  it("an interrupt() is shown, survives a reload, and the answer resumes the graph", async () => {
+    await withPage("interrupt", async (page, log) => {
+      await page.goto(pageUrl({ assistant: "interviewer" }));
+      await send(page, "hello");
+      await page.waitForFunction(() => document.querySelector("#state").textContent === "idle" && document.querySelector("#question"), null, WAIT);
+      assert.equal(await page.textContent("#question"), "What is your name?");
+      assert.deepEqual(await messagesOnPage(page), [["human", "hello"]]);
+      const threadId = threadOf(page);
+      const thread = await client.threads.get(threadId);
+      assert.equal(thread.status, "interrupted");
+      assert.deepEqual(Object.values(thread.interrupts).flat().map((i) => i.value), [{ question: "What is your name?" }]);
+
+      // after a reload the interrupt comes from the thread's state (tasks[].interrupts)
+      await page.reload();
+      await page.waitForSelector("#question", WAIT);
+      assert.equal(await page.textContent("#question"), "What is your name?");
+      assert.deepEqual(await messagesOnPage(page), [["human", "hello"]]);
+
+      await page.fill("#answer", "Ada");
+      await page.click("#resume");
+      await waitForLast(page, "ai", "Nice to meet you, Ada!");
+      assert.equal(await page.$("#interrupt"), null);
+      assert.deepEqual(await messagesOnPage(page), [["human", "hello"], ["ai", "Nice to meet you, Ada!"]]);
+
+      const [resume] = (await requests(log, "POST", new RegExp(`^/threads/${threadId}/runs/stream$`))).slice(-1);
+      const body = JSON.parse(resume.body);
+      assert.deepEqual(body.command, { resume: "Ada" });
+      assert.equal(body.input ?? null, null);
+      const done = await client.threads.get(threadId);
+      assert.equal(done.status, "idle");
+      assert.deepEqual(done.interrupts, {});
+      assert.deepEqual((await client.runs.list(threadId)).map((r) => r.status), ["success", "success"]);
+    });
+  });
+
+  it("a graph's error is shown, and again after a reload (the failed run is rejoined)", async () => {
+    // useStream logs a stream error with console.error: expected here, and only here
+    await withPage("error", async (page, log) => {
+      await page.goto(pageUrl({ assistant: "failing" }));
+      await send(page, "break");
+      await page.waitForSelector("#error", WAIT);
+      assert.equal(await page.textContent("#error"), "kaboom");
+      await page.waitForFunction(() => document.querySelector("#state").textContent === "idle", null, WAIT);
+      const threadId = threadOf(page);
+      const [run] = await client.runs.list(threadId);
+      assert.equal(run.status, "error");
+      const [error] = (await events(page)).filter((e) => e.kind === "error");
+      assert.deepEqual(error, { kind: "error", name: "ValueError", message: "kaboom", run_id: run.run_id });
+      assert.ok(log.consoleErrors.length >= 1);
+
+      // useStream leaves the run in sessionStorage when it fails, so a reload rejoins it
+      assert.equal(await page.evaluate((t) => sessionStorage.getItem(`lg:stream:${t}`), threadId), run.run_id);
+      const state = await client.threads.getState(threadId);
+      assert.deepEqual(state.tasks.map((t) => [t.name, t.error]), [["explode", "ValueError('kaboom')"]]);
+      const before = log.requests.length;
+      await page.reload();
+      await page.waitForFunction(() => document.querySelector("#state").textContent === "idle" && document.querySelector("#error"), null, WAIT);
+      const joins = (await Promise.all(log.requests.slice(before))).filter((r) => r.method === "GET" && r.url.pathname.endsWith(`/runs/${run.run_id}/stream`));
+      assert.equal(joins.length, 1);
+      assert.equal(joins[0].headers["last-event-id"], "-1");
+      // threadloom replays the stored `error` event, so the page shows the StreamError again
+      // ("kaboom") and keeps the run in sessionStorage; the official server does not store
+      // error events: its replay ends cleanly, useStream forgets the run and shows the
+      // history's task error instead ("ValueError('kaboom')")
+      assert.equal(await page.textContent("#error"), "kaboom");
+      assert.equal(await page.evaluate((t) => sessionStorage.getItem(`lg:stream:${t}`), threadId), run.run_id);
+    }, { expectConsoleErrors: [/kaboom/] });
+  });
+
+  it("the browser can read Location, Content-Location and X-Pagination-* cross-origin", async () => {
+    await withPage("cors", async (page) => {
+      await page.goto(pageUrl({}));
+      const seen = await page.evaluate(async (apiUrl) => {
+        const json = { "content-type": "application/json" };
+        const thread = await (await fetch(`${apiUrl}/threads`, { method: "POST", headers: json, body: "{}" })).json();
+        const res = await fetch(`${apiUrl}/threads/${thread.thread_id}/runs/stream`, {
+          method: "POST",
+          headers: json,
+          body: JSON.stringify({ assistant_id: "counter", input: {} }),
+        });
+        const stream = await res.text();
+        const wait = await fetch(`${apiUrl}/threads/${thread.thread_id}/runs/wait`, {
+          method: "POST",
+          headers: json,
+          body: JSON.stringify({ assistant_id: "counter", input: {} }),
+        });
+        await wait.text();
+        const search = await fetch(`${apiUrl}/threads/search`, { method: "POST", headers: json, body: JSON.stringify({ limit: 1 }) });
+        await search.text();
+        return {
+          threadId: thread.thread_id,
+          streamType: res.headers.get("content-type"),
+          location: res.headers.get("location"),
+          contentLocation: res.headers.get("content-location"),
+          waitLocation: wait.headers.get("location"),
+          waitContentLocation: wait.headers.get("content-location"),
+          total: search.headers.get("x-pagination-total"),
+          stream,
+        };
+      }, api.url);
+      const [first, second] = (await client.runs.list(seen.threadId)).reverse();
+      assert.match(seen.streamType, /^text\/event-stream/);
+      assert.equal(seen.location, `/threads/${seen.threadId}/runs/${first.run_id}/stream`);
+      assert.equal(seen.contentLocation, `/threads/${seen.threadId}/runs/${first.run_id}`);
+      assert.equal(seen.waitLocation, `/threads/${seen.threadId}/runs/${second.run_id}/join`);
+      assert.equal(seen.waitContentLocation, `/threads/${seen.threadId}/runs/${second.run_id}`);
+      assert.ok(Number(seen.total) >= 1, `X-Pagination-Total: ${seen.total}`);
+      assert.match(seen.stream, /^event: metadata\r\ndata: /);
+    });
+  });
+});
