@@ -46,26 +46,41 @@ async def write_stream(
     headers: dict[str, str] | None = None,
     wanted: Callable[[str], bool] | None = None,
     prelude: bytes = b"",
+    on_disconnect: Callable[[], None] | None = None,
 ) -> SseResponse:
     """Send the events of `stream` after sequence number `after` (None: from now on)
-    until it closes. Ids go out only for resumable runs, as the official server does."""
+    until it closes. Ids go out only for resumable runs, as the official server does.
+    A client that goes away ends the stream (and calls `on_disconnect`): no error."""
     response = SseResponse(headers=headers)
-    await response.prepare(request)
-    if prelude:
-        await response.write(prelude)
-    if stream is not None:
-        with_ids = stream.resumable
-        async for batch in stream.subscribe(after):
-            if isinstance(batch, Overflow):
-                await response.write(overflow_frame(batch.missed))
-                break
-            data = b"".join(
-                sse.frame(e.name, e.data, str(e.seq) if with_ids else None)
-                for e in batch
-                if wanted is None or wanted(e.name)
-            )
-            if data:
-                await response.write(data)
-    response.stop_streaming()
-    await response.write_eof()
+    try:
+        await response.prepare(request)
+        if prelude:
+            await response.write(prelude)
+        if stream is not None:
+            await _send(response, stream, after, wanted)
+        response.stop_streaming()
+        await response.write_eof()
+    except ConnectionResetError:
+        response.stop_streaming()
+        if on_disconnect is not None:
+            on_disconnect()
+    except asyncio.CancelledError:
+        if on_disconnect is not None:
+            on_disconnect()
+        raise
     return response
+
+
+async def _send(response: SseResponse, stream: EventSource, after: int | None, wanted: Callable[[str], bool] | None) -> None:
+    with_ids = stream.resumable
+    async for batch in stream.subscribe(after):
+        if isinstance(batch, Overflow):
+            await response.write(overflow_frame(batch.missed))
+            return
+        data = b"".join(
+            sse.frame(e.name, e.data, str(e.seq) if with_ids else None)
+            for e in batch
+            if wanted is None or wanted(e.name)
+        )
+        if data:
+            await response.write(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
@@ -50,12 +51,13 @@ def _locations(run: Run, *, stateless: bool, location: str | None) -> dict[str, 
 async def _stream(request: web.Request, thread_id: str | None) -> web.StreamResponse:
     run, stream, req = await _create(request, thread_id)
     headers = _locations(run, stateless=thread_id is None, location="stream")
-    try:
-        return await write_stream(request, stream, after=0, headers=headers)
-    except (asyncio.CancelledError, ConnectionResetError):
-        if req.on_disconnect == "cancel":
-            runtime(request).cancel_soon(run.thread_id, run.run_id, DISCONNECTED)
-        raise
+    cancel = _canceller(request, run) if req.on_disconnect == "cancel" else None
+    return await write_stream(request, stream, after=0, headers=headers, on_disconnect=cancel)
+
+
+def _canceller(request: web.Request, run: Run) -> Callable[[], None]:
+    """Interrupts the run: for a client that asked for that when it goes away."""
+    return lambda: runtime(request).cancel_soon(run.thread_id, run.run_id, DISCONNECTED)
 
 
 async def _wait(request: web.Request, thread_id: str | None) -> web.StreamResponse:
@@ -85,11 +87,13 @@ async def _result_response(
                 response = web.StreamResponse(headers={**headers, "Content-Type": "application/json"})
                 await response.prepare(request)
             await response.write(b"\n")
-    except (asyncio.CancelledError, ConnectionResetError):
+    except (asyncio.CancelledError, ConnectionResetError) as gone:
         result.cancel()
         if cancel_on_disconnect:
-            runtime(request).cancel_soon(run.thread_id, run.run_id, DISCONNECTED)
-        raise
+            _canceller(request, run)()
+        if isinstance(gone, asyncio.CancelledError) or response is None:
+            raise
+        return response  # the client went away: nothing more to say
     value: Any = result.result()
     if value is None:
         value = from_thread(await runtime(request).storage.threads.get(run.thread_id)) if fallback else {}
@@ -234,16 +238,13 @@ async def _join_source(request: web.Request, run: Run) -> tuple[EventSource | No
 async def join_run_stream(request: web.Request) -> web.StreamResponse:
     thread_id = path_uuid(request, "thread_id", "thread")
     run = await get_run(request, thread_id, path_uuid(request, "run_id", "run"))
-    rt = runtime(request)
     source, after, prelude = await _join_source(request, run)
     headers = _locations(run, stateless=False, location="stream")
     wanted = _mode_filter(query_list(request, "stream_mode"))
-    try:
-        return await write_stream(request, source, after=after, headers=headers, wanted=wanted, prelude=prelude)
-    except (asyncio.CancelledError, ConnectionResetError):
-        if query_bool(request, "cancel_on_disconnect"):
-            rt.cancel_soon(thread_id, run.run_id, DISCONNECTED)
-        raise
+    cancel = _canceller(request, run) if query_bool(request, "cancel_on_disconnect") else None
+    return await write_stream(
+        request, source, after=after, headers=headers, wanted=wanted, prelude=prelude, on_disconnect=cancel
+    )
 
 
 # stateless -----------------------------------------------------------------------------------
