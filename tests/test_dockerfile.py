@@ -1,0 +1,294 @@
+"""The Docker image recipe, checked without a Docker engine by executing its steps.
+
+SLOW (about half a minute, once per session): the `image` fixture builds what the image
+would hold, in a fresh virtualenv (no system site-packages) under a scratch folder standing
+for `/app`: the Dockerfile's COPY steps, then its `pip install .` RUN step with the
+Dockerfile's ENV (runtime dependencies only, from the package index pip is configured
+with). The tests then start the ENTRYPOINT with the Dockerfile's ENV (host 127.0.0.1, a free
+port, and THREADLOOM_DB in a scratch folder standing for the `/data` volume), run the
+HEALTHCHECK command against it, and use the bundled example graph as a user would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from langgraph_sdk import get_client
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+START_LIMIT = 60.0  # a guard against hanging, not a timing assertion
+
+
+# --- reading the recipe ---------------------------------------------------------------
+
+
+def instructions(path: Path = DOCKERFILE) -> list[tuple[str, str]]:
+    """(KEYWORD, arguments) per instruction: comments dropped, continuations joined."""
+    out: list[tuple[str, str]] = []
+    pending = ""
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line = pending + line
+        pending = ""
+        keyword, _, args = line.partition(" ")
+        out.append((keyword.upper(), args.strip()))
+    assert not pending, "the Dockerfile ends inside a continued line"
+    return out
+
+
+def only(keyword: str) -> str:
+    found = [args for kw, args in instructions() if kw == keyword]
+    assert len(found) == 1, f"expected one {keyword}, found {found}"
+    return found[0]
+
+
+def image_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for kw, args in instructions():
+        if kw == "ENV":
+            for pair in shlex.split(args):
+                key, sep, value = pair.partition("=")
+                assert sep, f"ENV in the legacy `ENV key value` form: {args}"
+                env[key] = value
+    return env
+
+
+def healthcheck_command() -> list[str]:
+    args = only("HEALTHCHECK")
+    _options, sep, command = args.partition("CMD ")
+    assert sep, f"HEALTHCHECK without CMD: {args}"
+    return shlex.split(command)
+
+
+def entrypoint() -> list[str]:
+    return json.loads(only("ENTRYPOINT"))  # exec form: no shell in between
+
+
+# --- building it ----------------------------------------------------------------------
+
+
+@dataclass
+class Image:
+    app: Path  # stands for WORKDIR /app
+    venv: Path
+    install_env: dict[str, str]
+
+    @property
+    def python(self) -> str:
+        return str(self.venv / "bin" / "python")
+
+    def argv(self, command: list[str]) -> list[str]:
+        """`python` inside the image is the image's interpreter: here, the venv's."""
+        assert command[0] == "python", command
+        return [self.python, *command[1:]]
+
+
+def host_env() -> dict[str, str]:
+    """The test's environment without anything that would leak the dev venv or settings in."""
+    drop = ("THREADLOOM_", "PYTHON", "VIRTUAL_ENV")
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+
+
+@pytest.fixture(scope="session")
+def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
+    root = tmp_path_factory.mktemp("image")
+    workdir = only("WORKDIR")
+    assert workdir == "/app"
+    app = root / "app"
+    app.mkdir()
+    for kw, args in instructions():
+        if kw != "COPY":
+            continue
+        *sources, dest = shlex.split(args)
+        assert not any(s.startswith("--") for s in sources), args
+        target = app / dest
+        for source in sources:
+            src = ROOT / source
+            assert src.exists(), f"COPY {source}: no such file in the build context"
+            if src.is_dir():
+                shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                assert dest.endswith("/"), args
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, target / src.name)
+
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    built = Image(app, venv, {**host_env(), **image_env(), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"})
+
+    (run,) = [args for kw, args in instructions() if kw == "RUN"]
+    steps = [step.strip() for step in run.split("&&")]
+    install = [s for s in steps if s.startswith("pip install")]
+    assert install == ["pip install ."], steps  # runtime deps only: no extras, no -e
+    # the other steps make the non-root user and its /data home: root-only, checked as text
+    rest = [s for s in steps if s not in install]
+    user = only("USER")
+    assert any(s.startswith("useradd") and s.split()[-1] == user for s in rest), rest
+    assert any("chown" in s and user in s and "/data" in s for s in rest), rest
+    done = subprocess.run(
+        built.argv(["python", "-m", *shlex.split(install[0])]), cwd=app, env=built.install_env,
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return built
+
+
+def installed(image: Image) -> set[str]:
+    code = "import importlib.metadata as m; print('\\n'.join(d.metadata['Name'] for d in m.distributions()))"
+    out = subprocess.run([image.python, "-c", code], env=host_env(), capture_output=True, text=True, check=True)
+    return {re.sub(r"[-_.]+", "-", name).lower() for name in out.stdout.split()}
+
+
+# --- running it -----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Container:
+    proc: asyncio.subprocess.Process
+    url: str
+    env: dict[str, str]
+    data: Path
+
+
+@pytest.fixture
+async def container(image: Image, tmp_path: Path) -> AsyncIterator[Container]:
+    env = {**host_env(), **image_env()}
+    data = tmp_path / "data"  # the /data volume
+    data.mkdir()
+    port = free_port()
+    assert env["THREADLOOM_CONFIG"].startswith("/app/")
+    env.update(
+        THREADLOOM_HOST="127.0.0.1",
+        THREADLOOM_PORT=str(port),
+        THREADLOOM_DB=str(data / Path(env["THREADLOOM_DB"]).relative_to("/data")),
+        THREADLOOM_CONFIG=str(image.app / Path(env["THREADLOOM_CONFIG"]).relative_to("/app")),
+        PATH=f"{image.venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        HOME=str(data),
+    )
+    proc = await asyncio.create_subprocess_exec(
+        *image.argv(entrypoint()), cwd=image.app, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    try:
+        while True:
+            line = (await asyncio.wait_for(proc.stdout.readline(), START_LIMIT)).decode()
+            if not line:
+                raise AssertionError("the entrypoint exited before it was ready:\n" + "".join(seen))
+            seen.append(line)
+            if f"threadloom: serving on http://127.0.0.1:{port}" in line:
+                break
+
+        async def drain() -> None:
+            while await proc.stdout.readline():  # type: ignore[union-attr]
+                pass
+
+        drainer = asyncio.create_task(drain())
+        yield Container(proc, f"http://127.0.0.1:{port}", env, data)
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await asyncio.wait_for(proc.wait(), START_LIMIT)
+    await drainer
+    assert proc.returncode == 0  # SIGTERM (docker stop) is a clean exit
+
+
+async def healthcheck(image: Image, env: dict[str, str]) -> int:
+    proc = await asyncio.create_subprocess_exec(
+        *image.argv(healthcheck_command()), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    return await asyncio.wait_for(proc.wait(), START_LIMIT)
+
+
+# --- the tests ------------------------------------------------------------------------
+
+
+async def test_the_image_serves_the_example_graph(image: Image, container: Container) -> None:
+    # the HEALTHCHECK passes against the running server ...
+    assert await healthcheck(image, container.env) == 0
+
+    async with aiohttp.ClientSession() as http, http.get(f"{container.url}/ok") as response:
+        assert response.status == 200
+        assert await response.json() == {"ok": True}
+
+    client = get_client(url=container.url, api_key=None)
+    try:
+        (assistant,) = await client.assistants.search(graph_id="agent")
+        out = await client.runs.wait(None, "agent", input={"messages": [{"role": "user", "content": "from docker"}]})
+        assert [(m["type"], m["content"]) for m in out["messages"]] == [
+            ("human", "from docker"), ("ai", "You said: from docker"),
+        ]
+        assert assistant["graph_id"] == "agent"
+    finally:
+        await client.http.client.aclose()
+
+    # the database lives in the volume, where THREADLOOM_DB points
+    assert (container.data / "threadloom.sqlite").is_file()
+
+    # ... and fails when nothing answers on that port
+    container.proc.terminate()
+    assert await asyncio.wait_for(container.proc.wait(), START_LIMIT) == 0
+    assert await healthcheck(image, container.env) != 0
+
+
+def test_the_runtime_install_has_no_test_dependencies(image: Image) -> None:
+    names = installed(image)
+    assert "threadloom" in names
+    # runtime dependencies, and what the example graph needs (langchain-core comes with langgraph)
+    assert {"aiohttp", "aiohttp-asgi", "langgraph", "langgraph-sdk", "langgraph-checkpoint-sqlite", "langchain-core"} <= names
+    # the `test` extra stays out of the image
+    assert not names & {"pytest", "pytest-aiohttp", "pytest-asyncio", "schemathesis", "hypothesis", "starlette"}
+    # the server the image runs is the installed package, not only the copied sources
+    code = "import server, actors, protocol; print(server.__file__)"
+    out = subprocess.run([image.python, "-c", code], cwd="/", env=host_env(), capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert str(image.venv) in out.stdout
+
+
+def test_the_recipe_declares_user_volume_port_and_healthcheck() -> None:
+    env = image_env()
+    user = only("USER")
+    assert user not in ("root", "0") and not user.startswith(("root:", "0:"))
+    volumes = only("VOLUME")
+    assert "/data" in (json.loads(volumes) if volumes.startswith("[") else volumes.split())
+    assert Path(env["THREADLOOM_DB"]).parent == Path("/data")
+    assert only("EXPOSE").split() == ["2024"] == [env["THREADLOOM_PORT"]]
+    assert env["THREADLOOM_HOST"] == "0.0.0.0"  # reachable through the published port
+    command = healthcheck_command()
+    assert command[:2] == ["python", "-c"]
+    assert "/ok" in command[2] and "THREADLOOM_PORT" in command[2]
+    assert entrypoint() == ["python", "-m", "server"]
+
+
+def test_dockerignore_keeps_the_build_context_small() -> None:
+    patterns = {line.strip().rstrip("/") for line in DOCKERIGNORE.read_text().splitlines()}
+    assert {".venv", ".git", "tests"} <= patterns
