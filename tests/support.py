@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from langgraph_sdk.errors import NotFoundError
+
 TIMEOUT = 30
 
 
@@ -46,3 +48,12 @@ async def tagged(client: Any, tid: str, tag: str, n: int) -> list[str]:
 
 async def status(client: Any, tid: str, rid: str) -> str:
     return (await client.runs.get(tid, rid))["status"]
+
+
+async def gone(client: Any, tid: str, rid: str) -> bool:
+    """True when the run no longer exists (rolled back or deleted)."""
+    try:
+        await client.runs.get(tid, rid)
+    except NotFoundError:
+        return True
+    return False

@@ -12,7 +12,7 @@ import pytest
 import support
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import NotFoundError
-from support import items, seq, slow, status, tagged, until
+from support import gone, items, seq, slow, status, tagged, until
 
 TIMEOUT = support.TIMEOUT
 
@@ -23,14 +23,6 @@ async def settled(client, tid: str, rid: str) -> str:
         return None if s in ("pending", "running") else s
 
     return await until(check)
-
-
-async def gone(client, tid: str, rid: str) -> bool:
-    try:
-        await client.runs.get(tid, rid)
-    except NotFoundError:
-        return True
-    return False
 
 
 async def collect(parts) -> list[tuple[str, Any, str | None]]:

@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 import support
 from langgraph_sdk import get_client
-from langgraph_sdk.errors import ConflictError, NotFoundError
-from support import items, seq, status, until
+from langgraph_sdk.errors import ConflictError
+from support import gone, items, seq, status, until
 
 TIMEOUT = support.TIMEOUT
 
@@ -22,14 +22,6 @@ TIMEOUT = support.TIMEOUT
 def slow(tag: str, steps: int, delay: float = 0.01) -> dict[str, Any]:
     """Races want many checkpoints close together."""
     return support.slow(tag, steps, delay)
-
-
-async def gone(client, tid: str, rid: str) -> bool:
-    try:
-        await client.runs.get(tid, rid)
-    except NotFoundError:
-        return True
-    return False
 
 
 def groups(values: list[str]) -> list[tuple[str, list[str]]]:
