@@ -109,6 +109,7 @@ class RunExecution:
         self.cancel_request: tuple[Action, str] | None = None
         self._graph_task: asyncio.Task[None] | None = None
         self.task: asyncio.Task[None] | None = None
+        self.holds_slot = False  # past the global --jobs bound: executing, not waiting
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._main(), name=f"run {self.run.run_id}")
@@ -177,6 +178,7 @@ class RunExecution:
 
     async def _stream_graph(self) -> None:
         async with self.runtime.slots:
+            self.holds_slot = True
             await self.supervisor.ask(Started(self.run.run_id))
             self._publish("metadata", dumps({"run_id": self.run.run_id, "attempt": self.attempt}))
             kwargs = self.run.kwargs

@@ -1,8 +1,8 @@
 """What the runtime is doing, for `/metrics`: runs waiting and running, runs finished by
 outcome, live streams and their subscribers, threads with a supervisor.
 
-The supervisors report each run as it is queued, starts and finishes (by run id, so a
-report that comes twice counts once); the rest is read off the runtime when asked.
+The supervisors report each run as it ends; pending and running runs are counted off the
+supervisors' own queues when asked, so the two can never disagree.
 """
 
 from __future__ import annotations
@@ -27,29 +27,20 @@ class MetricsSnapshot(msgspec.Struct, kw_only=True):
 
 
 class Metrics:
+    """Counts finished runs by outcome; everything else is read off the runtime."""
+
     def __init__(self) -> None:
-        self._pending: set[str] = set()
-        self._running: set[str] = set()
         self._finished: Counter[str] = Counter()
 
-    def run_queued(self, run_id: str) -> None:
-        self._pending.add(run_id)
-
-    def run_started(self, run_id: str) -> None:
-        self._pending.discard(run_id)
-        self._running.add(run_id)
-
-    def run_finished(self, run_id: str, outcome: str) -> None:
-        """The run is over (`outcome` is its final status, or `rollback`/`requeue`)."""
-        if run_id in self._pending or run_id in self._running:
-            self._finished[outcome] += 1
-        self._pending.discard(run_id)
-        self._running.discard(run_id)
+    def run_finished(self, outcome: str) -> None:
+        """A run is over: `outcome` is its final status, or `rollback`/`requeue`."""
+        self._finished[outcome] += 1
 
     def snapshot(self, runtime: Runtime) -> MetricsSnapshot:
+        pending, running = runtime.supervisors.run_counts()
         return MetricsSnapshot(
-            runs_pending=len(self._pending),
-            runs_running=len(self._running),
+            runs_pending=pending,
+            runs_running=running,
             run_slots=runtime.settings.jobs,
             runs_finished=dict(sorted(self._finished.items())),
             streams_live=runtime.streams.live,

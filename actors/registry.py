@@ -33,6 +33,16 @@ class SupervisorRegistry:
         """The runs executing now (waiting for a slot included), one at most per thread."""
         return [a.current for a in self._actors.values() if a.current is not None]
 
+    def run_counts(self) -> tuple[int, int]:
+        """(pending, running) across all threads; a run waiting for a slot is pending."""
+        pending = running = 0
+        for actor in self._actors.values():
+            pending += len(actor.queue)
+            if actor.current is not None:
+                running += actor.current.holds_slot
+                pending += not actor.current.holds_slot
+        return pending, running
+
     def __len__(self) -> int:
         return len(self._actors)
 

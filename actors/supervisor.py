@@ -132,6 +132,7 @@ class ThreadSupervisor(Actor):
             status = "busy" if self.busy else "error"
             thread = msgspec.structs.replace(thread, status=status, error=error, updated_at=clock.now_iso())
         await self.runtime.storage.runs.finish(thread, run.run_id, "error")
+        self.runtime.metrics.run_finished("error")
 
     async def _settle_abandoned(self, thread: Thread) -> None:
         """Busy with nothing to run: the thread's status follows its last checkpoint."""
@@ -162,7 +163,6 @@ class ThreadSupervisor(Actor):
             case Submit():
                 return await self._submit(message)
             case Started(run_id=run_id):
-                self.runtime.metrics.run_started(run_id)
                 await self.runtime.storage.runs.set_status(run_id, "running", attempt=self._attempt(run_id))
             case Finished(outcome=outcome):
                 await self._finished(outcome)
@@ -220,7 +220,6 @@ class ThreadSupervisor(Actor):
     def _enqueue(self, run: Run, attempt: int) -> RunStream:
         stream = self.runtime.streams.open(run.run_id, resumable=run.kwargs.resumable)
         self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at)))
-        self.runtime.metrics.run_queued(run.run_id)
         self.queue.sort(key=lambda q: q.start_at)  # stable: arrival order among equals
         return stream
 
@@ -251,7 +250,7 @@ class ThreadSupervisor(Actor):
     async def _finished(self, outcome: Outcome) -> None:
         execution, self.current = self.current, None
         assert execution is not None and execution.run.run_id == outcome.run_id
-        self.runtime.metrics.run_finished(outcome.run_id, outcome.status)
+        self.runtime.metrics.run_finished(outcome.status)
         storage = self.runtime.storage
         if outcome.status == "requeue":  # handed back at shutdown: the attempt does not count
             await storage.runs.set_status(outcome.run_id, "pending", attempt=execution.attempt - 1)
@@ -300,7 +299,7 @@ class ThreadSupervisor(Actor):
                 await storage.runs.set_status(run_id, "interrupted")
             queued.stream.close()
             self.runtime.streams.finished(run_id)
-            self.runtime.metrics.run_finished(run_id, "rollback" if message.action == "rollback" else "interrupted")
+            self.runtime.metrics.run_finished("rollback" if message.action == "rollback" else "interrupted")
             cancelled.append(run_id)
         current = self.current
         if current is not None and (wanted is None or current.run.run_id in wanted):
