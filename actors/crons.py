@@ -9,6 +9,7 @@ from datetime import datetime
 
 from protocol import clock
 from protocol.errors import ApiError
+from protocol.users import AuthUser, run_configurable
 from protocol.resources import Cron
 
 from .newcron import following, past_end, run_request
@@ -71,7 +72,9 @@ class CronScheduler:
             if assistant is None or assistant.graph_id not in self.runtime.graphs.graph_ids():
                 log.warning("cron %s: assistant %s not found; nothing run", cron.cron_id, cron.assistant_id)
                 return
-            run, _ = await self.runtime.submit(cron.thread_id, run_request(cron), assistant)
+            user = await self.runtime.storage.crons.user(cron.cron_id)  # it runs as whoever created it
+            caller = run_configurable(AuthUser(user) if user is not None else None)
+            run, _ = await self.runtime.submit(cron.thread_id, run_request(cron), assistant, caller)
         except ApiError as exc:  # e.g. the thread is busy and the strategy is reject
             log.warning("cron %s: run not created: %s", cron.cron_id, exc.detail)
         except Exception:

@@ -11,13 +11,16 @@ import asyncio
 import importlib.metadata
 import logging
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 from langgraph.types import Command, Send
 
+from protocol import clock
 from protocol.resources import Run
 from protocol.serde import dumps, error_payload, to_builtins
+from protocol.users import USER_KEY, from_configurable
 
 from .actor import ActorStopped
 from .eventlog import RunStream
@@ -63,6 +66,13 @@ class Outcome(msgspec.Struct):
     status: str
     error: dict[str, Any] | None = None
     state: FinalState | None = None
+    started_at: datetime | None = None  # when it got a slot (None: cancelled before)
+    ended_at: datetime | None = None
+
+
+def cancelled_error(reason: str) -> dict[str, str]:
+    """The error of a run cancelled (interrupted or rolled back) before it finished."""
+    return {"error": "UserInterrupt", "message": reason}
 
 
 class Started(msgspec.Struct):
@@ -108,7 +118,9 @@ class RunExecution:
         self.supervisor = supervisor
         self.cancel_request: tuple[Action, str] | None = None
         self._graph_task: asyncio.Task[None] | None = None
+        self._translator: Translator | None = None
         self.task: asyncio.Task[None] | None = None
+        self.started_at: datetime | None = None
         self.holds_slot = False  # past the global --jobs bound: executing, not waiting
 
     def start(self) -> None:
@@ -131,6 +143,8 @@ class RunExecution:
     def _config(self) -> dict[str, Any]:
         run, kwargs = self.run, self.run.kwargs
         configurable = dict(kwargs.config.get("configurable", {}))
+        if (user := from_configurable(configurable)) is not None:
+            configurable[USER_KEY] = user  # `user.identity` as well as `user["identity"]`
         return {
             **{k: v for k, v in kwargs.config.items() if k != "configurable"},
             "configurable": configurable,
@@ -151,10 +165,11 @@ class RunExecution:
         if self.cancel_request is not None:
             self._graph_task.cancel()
         await asyncio.wait([self._graph_task])
+        ended_at = clock.now()
         status, error = self._result(self._graph_task)
         if status == "error" and error is not None:
             self._publish("error", dumps(error))
-        outcome = Outcome(self.run.run_id, status, error, await self._settle(status))
+        outcome = Outcome(self.run.run_id, status, error, await self._settle(status), self.started_at, ended_at)
         await self.stream.flush()  # a resumable run's stored log is complete before its status is final
         try:
             await self.supervisor.ask(Finished(outcome))
@@ -169,7 +184,7 @@ class RunExecution:
         if task.cancelled() or self.cancel_request is not None:
             action, reason = self.cancel_request or ("interrupt", "run cancelled")
             status = "interrupted" if action == "interrupt" else action
-            return status, {"error": "UserInterrupt", "message": reason}
+            return status, cancelled_error(reason)
         exc = task.exception()
         if exc is None:
             return "success", None
@@ -179,15 +194,19 @@ class RunExecution:
     async def _stream_graph(self) -> None:
         async with self.runtime.slots:
             self.holds_slot = True
+            self.started_at = clock.now()
             await self.supervisor.ask(Started(self.run.run_id))
             self._publish("metadata", dumps({"run_id": self.run.run_id, "attempt": self.attempt}))
             kwargs = self.run.kwargs
             config = self._config
             graph_id = config["configurable"]["graph_id"]
-            translator = Translator(kwargs.stream_mode, self._publish)
+            translator = self._translator = Translator(kwargs.stream_mode, self._publish)
             graph_input = command(kwargs.command) if kwargs.command else kwargs.input
+            modes = graph_stream_modes(kwargs.stream_mode)
+            if kwargs.temporary and kwargs.webhook and "values" not in modes:
+                modes.append("values")  # the only way to learn the final state without a checkpointer
             options: dict[str, Any] = {
-                "stream_mode": graph_stream_modes(kwargs.stream_mode),
+                "stream_mode": modes,
                 "subgraphs": kwargs.subgraphs,
                 "interrupt_before": kwargs.interrupt_before,
                 "interrupt_after": kwargs.interrupt_after,
@@ -210,8 +229,11 @@ class RunExecution:
     async def _settle(self, status: str) -> FinalState | None:
         """The thread's state once the run is over (rolled back first if asked)."""
         run = self.run
-        if run.kwargs.temporary or status == "requeue":
+        if status == "requeue":
             return None
+        if run.kwargs.temporary:  # no checkpointer: the state is what the graph streamed last
+            streamed = None if self._translator is None else self._translator.values
+            return None if streamed is None else FinalState(to_builtins(streamed), [], {})
         try:
             if status == "rollback":
                 await self.runtime.storage.checkpoints.delete_run(run.thread_id, run.run_id)

@@ -69,6 +69,7 @@ class Translator:
         self._legacy = "messages" in self.requested
         self._accumulated: dict[str, BaseMessageChunk] = {}
         self._seen: set[str] = set()
+        self.values: Any = None  # the root graph's last `values` chunk: its state so far
 
     def chunk(self, ns: tuple[str, ...], mode: str, data: Any) -> None:
         """One `astream` chunk (`ns` is empty for the root graph)."""
@@ -79,6 +80,8 @@ class Translator:
             if self._legacy:
                 self._legacy_message(*data)
             return
+        if mode == "values" and not ns:
+            self.values = data
         if mode not in self.requested:
             return
         if mode == "debug" and data.get("type") == "checkpoint":

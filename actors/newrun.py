@@ -90,6 +90,7 @@ def new_run(
     thread: Thread,
     temporary: bool,
     strategy: MultitaskStrategy,
+    caller: dict[str, Any],
 ) -> Run:
     configurable, context = _configurable_and_context(req)
     config = {k: v for k, v in (req.config or {}).items() if k != "metadata"}
@@ -107,7 +108,7 @@ def new_run(
         thread_id=thread.thread_id,
         graph_id=assistant.graph_id,
         assistant_id=assistant.assistant_id,
-        user_id="",
+        **caller,
     )
     metadata = {
         **assistant.metadata,

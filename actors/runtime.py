@@ -12,6 +12,7 @@ from protocol.ids import uuid7
 from protocol.ports import GraphSource, Storage
 from protocol.requests import RunCreate
 from protocol.resources import Assistant, Run, Thread
+from protocol.users import run_configurable
 
 from .eventlog import RunStream
 from .execution import Action, RunExecution
@@ -27,6 +28,7 @@ from .supervisor import (
     Submit,
     UpdateState,
 )
+from .webhooks import Webhooks
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,11 @@ class RuntimeSettings:
 
 
 class Runtime:
-    def __init__(self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings) -> None:
+    def __init__(self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks) -> None:
         self.storage = storage
         self.graphs = graphs
         self.settings = settings
+        self.webhooks = webhooks
         self.slots = asyncio.Semaphore(settings.jobs)
         self.streams = StreamRegistry(
             buffer=settings.stream_buffer,
@@ -81,16 +84,19 @@ class Runtime:
         self.streams.close_threads()
         await self.supervisors.stop()
         await self.streams.stop()  # persist the last events of the runs just stopped
+        await self.webhooks.stop()  # last: runs that ended while stopping report too
 
     async def submit(
-        self, thread_id: str | None, request: RunCreate, assistant: Assistant
+        self, thread_id: str | None, request: RunCreate, assistant: Assistant, caller: dict[str, Any] | None = None
     ) -> tuple[Run, RunStream]:
-        """Create a run (on a new temporary thread when `thread_id` is None)."""
+        """Create a run (on a new temporary thread when `thread_id` is None). `caller`: the
+        configurable keys naming who asked (`protocol.users.run_configurable`, the request id)."""
         if self.closing:
             raise ServiceUnavailable("The server is shutting down: retry shortly")
+        await self.webhooks.check(request.webhook)  # a 422 before anything is created
         stateless = thread_id is None
         supervisor = self.supervisors.get(uuid7() if thread_id is None else thread_id)
-        return await supervisor.ask(Submit(request, assistant, stateless))
+        return await supervisor.ask(Submit(request, assistant, stateless, caller or run_configurable(None)))
 
     async def cancel(self, thread_id: str, run_ids: list[str] | None, action: Action, reason: str) -> list[str]:
         return await self.supervisors.get(thread_id).ask(Cancel(run_ids, action, reason))
@@ -120,15 +126,18 @@ class Runtime:
     async def patch_thread(self, thread_id: str, metadata: dict[str, Any]) -> Thread:
         return await self.supervisors.get(thread_id).ask(PatchThread(metadata))
 
-    async def create_thread(self, thread: Thread, supersteps: list[Any] | None = None) -> bool:
+    async def create_thread(
+        self, thread: Thread, supersteps: list[Any] | None = None, *, caller: dict[str, Any] | None = None
+    ) -> bool:
         """False if the thread exists. With `supersteps`, the thread is created only if
-        they all apply."""
-        return await self.supervisors.get(thread.thread_id).ask(CreateThread(thread, supersteps))
+        they all apply (as `caller`)."""
+        return await self.supervisors.get(thread.thread_id).ask(CreateThread(thread, supersteps, caller or {}))
 
     async def update_state(
-        self, thread_id: str, values: Any, *, as_node: str | None = None, checkpoint: dict[str, Any] | None = None
+        self, thread_id: str, values: Any, *, as_node: str | None = None, checkpoint: dict[str, Any] | None = None,
+        caller: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return await self.supervisors.get(thread_id).ask(UpdateState(values, as_node, checkpoint))
+        return await self.supervisors.get(thread_id).ask(UpdateState(values, as_node, checkpoint, caller or {}))
 
 
 def _tasks(executions: list[RunExecution]) -> list[asyncio.Task[None]]:

@@ -23,15 +23,18 @@ from protocol.requests import RunCreate
 from protocol.resources import Assistant, Run, Thread, ThreadStatus
 from protocol.serde import dumps, to_builtins
 from protocol.state import thread_state
+from protocol.webhooks import RunEnded
 
 from .actor import Actor, ActorStopped
 from .eventlog import RunStream
 from .execution import (
     Action,
+    FinalState,
     Finished,
     Outcome,
     RunExecution,
     Started,
+    cancelled_error,
     command,
     interrupts_by_task,
 )
@@ -45,6 +48,7 @@ class Submit(msgspec.Struct):
     request: RunCreate
     assistant: Assistant
     stateless: bool = False
+    caller: dict[str, Any] = {}  # who asked: configurable keys the run carries
 
 
 class Cancel(msgspec.Struct):
@@ -69,12 +73,14 @@ class DeleteThread(msgspec.Struct):
 class CreateThread(msgspec.Struct):
     thread: Thread
     supersteps: list[Any] | None = None  # [{"updates": [{"values", "command", "as_node"}]}]
+    caller: dict[str, Any] = {}  # who asked: configurable keys for the graph
 
 
 class UpdateState(msgspec.Struct):
     values: Any
     as_node: str | None = None
     checkpoint: dict[str, Any] | None = None  # update from this checkpoint, not the latest
+    caller: dict[str, Any] = {}
 
 
 class _Wake(msgspec.Struct):
@@ -133,6 +139,7 @@ class ThreadSupervisor(Actor):
             thread = msgspec.structs.replace(thread, status=status, error=error, updated_at=clock.now_iso())
         await self.runtime.storage.runs.finish(thread, run.run_id, "error")
         self.runtime.metrics.run_finished("error")
+        self._report(run, "error", error)
 
     async def _settle_abandoned(self, thread: Thread) -> None:
         """Busy with nothing to run: the thread's status follows its last checkpoint."""
@@ -208,6 +215,7 @@ class ThreadSupervisor(Actor):
             thread=thread,
             temporary=message.stateless and req.on_completion != "keep",
             strategy=strategy,
+            caller=message.caller,
         )
         await storage.runs.begin(thread, run, create_thread=existing is None)
         if strategy in ("interrupt", "rollback"):
@@ -260,6 +268,7 @@ class ThreadSupervisor(Actor):
             thread = self._settled(thread, outcome)
         run_status = None if outcome.status == "rollback" else outcome.status
         await storage.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
+        self._report(execution.run, outcome.status, outcome.error, outcome.state, outcome.started_at, outcome.ended_at)
         run_done = dumps({"status": "run_done", "run_id": outcome.run_id})
         self.runtime.streams.thread_publish(self.thread_id, "metadata", run_done)
         if thread is None:  # deleted while the run was writing: drop what it wrote since
@@ -270,6 +279,15 @@ class ThreadSupervisor(Actor):
             await storage.threads.delete(self.thread_id)
         self.runtime.streams.finished(outcome.run_id)
         self._advance()
+
+    def _report(
+        self, run: Run, status: str, error: dict[str, Any] | None, state: FinalState | None = None,
+        started_at: datetime | None = None, ended_at: datetime | None = None,
+    ) -> None:
+        """Tell the run's webhook, if it has one, how the run ended (in the background:
+        the thread goes on at once)."""
+        values = None if state is None else state.values
+        self.runtime.webhooks.notify(RunEnded(run, status, started_at, ended_at or clock.now(), values, error))
 
     def _settled(self, thread: Thread, outcome: Outcome) -> Thread:
         state = outcome.state
@@ -299,7 +317,9 @@ class ThreadSupervisor(Actor):
                 await storage.runs.set_status(run_id, "interrupted")
             queued.stream.close()
             self.runtime.streams.finished(run_id)
-            self.runtime.metrics.run_finished("rollback" if message.action == "rollback" else "interrupted")
+            status = "rollback" if message.action == "rollback" else "interrupted"
+            self.runtime.metrics.run_finished(status)
+            self._report(queued.run, status, cancelled_error(message.reason))
             cancelled.append(run_id)
         current = self.current
         if current is not None and (wanted is None or current.run.run_id in wanted):
@@ -350,7 +370,7 @@ class ThreadSupervisor(Actor):
             if graph_id not in self.runtime.graphs.graph_ids():
                 raise BadRequest("supersteps need the thread's metadata.graph_id to name a registered graph")
             try:
-                snapshot = await self._apply(graph_id, "threads.update", lambda graph, config: graph.abulk_update_state(config, _supersteps(message.supersteps)))
+                snapshot = await self._apply(graph_id, "threads.update", lambda graph, config: graph.abulk_update_state(config, _supersteps(message.supersteps)), message.caller)
             except Exception as exc:
                 await storage.checkpoints.delete_thread(self.thread_id)
                 raise BadRequest(f"Could not apply supersteps: {exc}") from None
@@ -377,15 +397,16 @@ class ThreadSupervisor(Actor):
             except Exception as exc:  # values, as_node or checkpoint the graph cannot take
                 raise BadRequest(f"Could not update the state: {exc}") from None
 
-        snapshot = await self._apply(graph_id, "threads.update", update)
+        snapshot = await self._apply(graph_id, "threads.update", update, message.caller)
         await storage.threads.update(self._with_state(thread, snapshot))
         conf = written["configurable"]
         ref = {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""), "checkpoint_id": conf["checkpoint_id"]}
         return {"checkpoint": ref, "configurable": ref, "checkpoint_id": ref["checkpoint_id"]}
 
-    async def _apply(self, graph_id: str, access: str, change: Any) -> Any:
-        """Apply `change(graph, config)` to the thread's state; publish and return the new state."""
-        config = {"configurable": {"thread_id": self.thread_id, "checkpoint_ns": "", "graph_id": graph_id}}
+    async def _apply(self, graph_id: str, access: str, change: Any, caller: dict[str, Any]) -> Any:
+        """Apply `change(graph, config)` to the thread's state as `caller`; publish and
+        return the new state."""
+        config = {"configurable": {**caller, "thread_id": self.thread_id, "checkpoint_ns": "", "graph_id": graph_id}}
         async with self.runtime.graphs.open(graph_id, config, access=access) as graph:
             await change(graph, config)
             snapshot = await graph.aget_state({"configurable": {"thread_id": self.thread_id}})

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from .filters import Filter
 from .resources import Assistant, AssistantVersion, Cron, Run, RunStatus, Thread
 
 
@@ -21,11 +22,13 @@ class ThreadStore(Protocol):
     async def search(
         self, *, ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None,
         status: str | None, limit: int, offset: int, sort_by: str = "updated_at", sort_order: str = "desc",
+        auth: Filter | None = None,
     ) -> list[Thread]:
-        """`metadata` and `values` match by JSON containment (Postgres `@>`)."""
+        """`metadata` and `values` match by JSON containment (Postgres `@>`); `auth` is an
+        authorization filter on the metadata (`protocol.filters`)."""
     async def count(
         self, *, ids: list[str] | None = None, metadata: dict[str, Any] | None = None,
-        values: dict[str, Any] | None = None, status: str | None = None,
+        values: dict[str, Any] | None = None, status: str | None = None, auth: Filter | None = None,
     ) -> int:
         """How many threads `search` would find without limit and offset."""
     async def needing_recovery(self) -> list[str]:
@@ -93,10 +96,11 @@ class AssistantStore(Protocol):
         """Delete it with its versions and its crons."""
     async def search(
         self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
-        limit: int, offset: int, sort_by: str, sort_order: str,
+        limit: int, offset: int, sort_by: str, sort_order: str, auth: Filter | None = None,
     ) -> list[Assistant]: ...
     async def count(
-        self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None
+        self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
+        auth: Filter | None = None,
     ) -> int: ...
 
 
@@ -123,17 +127,21 @@ class GraphSource(Protocol):
 
 class CronStore(Protocol):
     async def get(self, cron_id: str) -> Cron | None: ...
-    async def insert(self, cron: Cron) -> bool:
-        """False if its thread is gone (nothing written)."""
+    async def insert(self, cron: Cron, *, user: dict[str, Any] | None = None) -> bool:
+        """False if its thread is gone (nothing written). `user`: who it runs as."""
+    async def user(self, cron_id: str) -> dict[str, Any] | None:
+        """Who the cron runs as (None without custom auth)."""
     async def update(self, cron_id: str, change: Callable[[Cron], Cron]) -> Cron | None:
         """Replace a cron by `change(current)` in one transaction; None if there is none."""
     async def delete(self, cron_id: str) -> bool: ...
     async def search(
         self, *, assistant_id: str | None, thread_id: str | None, enabled: bool | None,
         metadata: dict[str, Any] | None, limit: int, offset: int, sort_by: str, sort_order: str,
+        auth: Filter | None = None,
     ) -> list[Cron]: ...
     async def count(
         self, *, assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None,
+        auth: Filter | None = None,
     ) -> int: ...
     async def due(self, now: str, *, limit: int) -> list[Cron]:
         """Enabled crons whose next_run_date is at or before `now`, earliest first."""

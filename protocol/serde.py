@@ -16,9 +16,12 @@ import msgspec
 
 # Exceptions whose message is safe to show to clients; anything else is masked.
 _SAFE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, RuntimeError, RecursionError, TimeoutError)
+# ... and these, by name, when the libraries that define them do (a project's own class of
+# the same name is not vouched for)
 _SAFE_ERROR_NAMES = frozenset(
     {"InvalidUpdateError", "GraphBubbleUp", "EmptyInputError", "TaskNotFound", "HTTPException", "UserInterrupt"}
 )
+_SAFE_ERROR_PACKAGES = frozenset({"langgraph", "langgraph_sdk", "starlette", "fastapi", "aiohttp"})
 MASKED_MESSAGE = "An internal error occurred"
 
 
@@ -58,10 +61,26 @@ def to_builtins(value: Any) -> Any:
     return _decoder.decode(_encoder.encode(value))
 
 
+def _safe(cls: type) -> bool:
+    return issubclass(cls, _SAFE_ERRORS) or any(
+        c.__name__ in _SAFE_ERROR_NAMES and c.__module__.partition(".")[0] in _SAFE_ERROR_PACKAGES for c in cls.__mro__
+    )
+
+
+_SAFE_NAMES = frozenset(c.__name__ for c in _SAFE_ERRORS) | _SAFE_ERROR_NAMES | {"GraphRecursionError"}
+
+
 def error_payload(exc: BaseException) -> dict[str, str]:
     """`{"error": ClassName, "message": …}`, the message masked unless the type is safe."""
-    name = type(exc).__name__
-    safe = isinstance(exc, _SAFE_ERRORS) or any(
-        cls.__name__ in _SAFE_ERROR_NAMES for cls in type(exc).__mro__
-    )
-    return {"error": name, "message": str(exc) if safe else MASKED_MESSAGE}
+    return {"error": type(exc).__name__, "message": str(exc) if _safe(type(exc)) else MASKED_MESSAGE}
+
+
+def error_repr(error: BaseException | str) -> str:
+    """`ClassName('message')`, as a task's error shows in a thread's state, masked alike.
+    Read back from a checkpoint the error is already such a string: only its class name is
+    left to judge by."""
+    if isinstance(error, BaseException):
+        payload = error_payload(error)
+        return f"{payload['error']}({payload['message']!r})"
+    name = error.partition("(")[0]
+    return error if name in _SAFE_NAMES else f"{name}({MASKED_MESSAGE!r})"

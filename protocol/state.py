@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from .resources import CheckpointRef, ThreadState
-from .serde import to_builtins
+from .serde import error_repr, to_builtins
 
 
 def _ref(config: dict[str, Any] | None) -> CheckpointRef | None:
@@ -36,8 +36,7 @@ def _task(task: Any) -> dict[str, Any]:
         "id": task.id,
         "name": task.name,
         "path": to_builtins(task.path),
-        # read back from a checkpoint, LangGraph already holds the error as its repr string
-        "error": None if task.error is None else task.error if isinstance(task.error, str) else repr(task.error),
+        "error": None if task.error is None else error_repr(task.error),
         "interrupts": [_interrupt(i) for i in task.interrupts],
         "checkpoint": checkpoint,
         "state": nested,

@@ -8,6 +8,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
+from . import redact
 from .config import ConfigError, apply_project, load_project, parse_args
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr, no traceback: the problem is the user's setup, not a bug."""
-    print(f"threadloom: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+    print(f"threadloom: error: {redact.scrub(' '.join(message.split()))}", file=sys.stderr, flush=True)
     sys.exit(code)
 
 
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         fail(str(exc))
     apply_project(project)
+    redact.install(prefixes=[project.webhooks.env_prefix if project.webhooks else "LG_WEBHOOK_"])
     from .app import create_app
     from .graphs import GraphLoadError, GraphRegistry
 

@@ -15,11 +15,13 @@ from protocol.resources import Assistant
 from .config import Project, Settings
 from .context import RUNTIME
 from .graphs import GraphRegistry
+from . import requestid
 from .middleware import errors
 from .mount import mount_api
 from .routes import assistants, crons, runs, store, system, thread_stream, threads
 from .storage.sqlite import SqliteStorage
 from .storage.store import index_config
+from .webhooks import webhooks_for
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
@@ -42,7 +44,9 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     function, the custom app) cannot be loaded."""
     project = project or Project(settings.config.resolve().parent, list(graphs.specs.values()))
     store_index = index_config(project.store, project.base_dir)
+    webhooks = webhooks_for(project, backoff_seconds=settings.webhook_backoff_seconds)
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
+    requestid.install(app)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         storage = await SqliteStorage.open(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
@@ -55,7 +59,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             max_attempts=settings.max_attempts,
             resumable_events=settings.resumable_events,
             stream_retention=settings.stream_retention,
-        ))
+        ), webhooks)
         app[RUNTIME] = rt
         await rt.start()
         scheduler = CronScheduler(rt, settings.cron_poll_seconds)

@@ -32,6 +32,7 @@ class Settings:
     supervisor_idle_seconds: float = 30.0
     cron_poll_seconds: float = 5.0  # how often the scheduler looks for due crons
     max_attempts: int = 3
+    webhook_backoff_seconds: float = 1.0  # before a webhook's first retry; doubles before each next one
     shutdown_grace_seconds: float = 10.0
     resumable_events: int = 100_000  # events a resumable run's log keeps (in memory and persisted)
     stream_retention: Retention = field(default_factory=Retention)  # how long finished runs' persisted logs keep their events

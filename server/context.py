@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from typing import Any
+
+import msgspec
+
 from actors.runtime import Runtime
 from protocol.errors import NotFound, Unprocessable
+from protocol.filters import Filter, matches
 from protocol.ids import is_uuid, system_assistant_id
+from protocol.requests import RunCreate
 from protocol.resources import Assistant, Run, Thread
+from protocol.users import run_configurable
 
+from .auth.middleware import AUTHORIZER
+from .auth.user import user_of
 from .project import Project
+from .requestid import request_id
 
 RUNTIME = web.AppKey("runtime", Runtime)
 PROJECT = web.AppKey("project", Project)  # what langgraph.json declares
@@ -19,22 +29,59 @@ def runtime(request: web.Request) -> Runtime:
     return request.app[RUNTIME]
 
 
-async def get_thread(request: web.Request, thread_id: str) -> Thread:
+# who asks ------------------------------------------------------------------------------------
+
+
+async def authorize(request: web.Request, resource: str, action: str, value: dict[str, Any]) -> Filter | None:
+    """Ask the project's `@auth.on` handler whether the request's user may do `action` on
+    `resource` (a 403 if not); the filter it sets on what they see, if any. The handler
+    may change `value`, and the request goes on with what it left there. Without custom
+    auth: allowed, unfiltered."""
+    authorizer, user = request.app.get(AUTHORIZER), user_of(request)
+    if authorizer is None or user is None:
+        return None
+    return await authorizer(user, resource, action, value)
+
+
+def caller(request: web.Request) -> dict[str, Any]:
+    """The configurable keys a run created by this request carries: who made it, and the
+    request id."""
+    return {**run_configurable(user_of(request)), "langgraph_request_id": request_id(request)}
+
+
+# lookups -----------------------------------------------------------------------------------
+
+
+async def get_thread(request: web.Request, thread_id: str, filter: Filter | None = None) -> Thread:
+    """The thread; a 404 if it is missing or `filter` hides it."""
     thread = await runtime(request).storage.threads.get(thread_id)
-    if thread is None:
+    if thread is None or not matches(thread.metadata, filter):
         raise NotFound(f"Thread with ID {thread_id} not found")
     return thread
 
 
-async def get_run(request: web.Request, thread_id: str, run_id: str) -> Run:
+async def thread_for(request: web.Request, thread_id: str, verb: str, /, **value: Any) -> Thread:
+    """The thread, if the user may do `verb` (read, update, delete…) on it; `value`: what
+    the handler is told besides the thread id."""
+    return await get_thread(request, thread_id, await authorize(request, "threads", verb, {"thread_id": thread_id, **value}))
+
+
+async def run_for(request: web.Request, thread_id: str, run_id: str, verb: str, /, **value: Any) -> Run:
+    """The run, if the user may do `verb` on its thread; a 404 if it is missing."""
+    filter = await authorize(request, "threads", verb, {"thread_id": thread_id, "run_id": run_id, **value})
     run = await runtime(request).storage.runs.get(run_id)
     if run is None or run.thread_id != thread_id:
         raise NotFound("Run not found")
+    if filter is not None:
+        thread = await runtime(request).storage.threads.get(thread_id)
+        if thread is None or not matches(thread.metadata, filter):
+            raise NotFound("Run not found")
     return run
 
 
 async def resolve_assistant(request: web.Request, assistant_id: str) -> Assistant:
-    """An assistant by id, or the system assistant of a graph given by its graph id."""
+    """An assistant to run: by id, or the system assistant of a graph given by its graph
+    id. One the user may not read is a 404 (system assistants are for everyone)."""
     rt = runtime(request)
     graph_ids = rt.graphs.graph_ids()
     if assistant_id in graph_ids:
@@ -45,4 +92,30 @@ async def resolve_assistant(request: web.Request, assistant_id: str) -> Assistan
     assistant = await rt.storage.assistants.get(str(assistant_id))
     if assistant is None or assistant.graph_id not in graph_ids:
         raise NotFound("Thread or assistant not found.")
+    if assistant.assistant_id != system_assistant_id(assistant.graph_id):
+        filter = await authorize(request, "assistants", "read", {"assistant_id": assistant.assistant_id})
+        if not matches(assistant.metadata, filter):
+            raise NotFound("Thread or assistant not found.")
     return assistant
+
+
+async def authorize_run(request: web.Request, thread_id: str | None, req: RunCreate) -> tuple[RunCreate, Assistant]:
+    """The request as `threads.create_run` leaves it (its metadata may gain keys), and
+    its assistant; a thread or assistant the user may not see is a 404."""
+    if user_of(request) is None:  # no custom auth
+        return req, await resolve_assistant(request, req.assistant_id)
+    value = {
+        "thread_id": thread_id, "assistant_id": req.assistant_id, "run_id": None, "status": "pending",
+        "metadata": dict(req.metadata or {}), "multitask_strategy": req.multitask_strategy or "enqueue",
+        "if_not_exists": req.if_not_exists or "reject", "after_seconds": req.after_seconds,
+        "prevent_insert_if_inflight": req.multitask_strategy == "reject", "kwargs": msgspec.to_builtins(req),
+    }
+    filter = await authorize(request, "threads", "create_run", value)
+    assistant = await resolve_assistant(request, req.assistant_id)
+    if filter is not None and thread_id is not None:
+        thread = await runtime(request).storage.threads.get(thread_id)
+        if thread is not None and not matches(thread.metadata, filter):
+            raise NotFound("Thread or assistant not found.")
+    if value["metadata"] != (req.metadata or {}):
+        req = msgspec.structs.replace(req, metadata=value["metadata"])
+    return req, assistant

@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp_asgi import ASGIResource
 from aiohttp_asgi.resource import ASGIContext
 
+from .auth.user import user_of
 from .imports import load_object
 from .sections import ConfigError
 
@@ -37,7 +38,7 @@ class CustomApp:
                     found.append((method, self._prefix + getattr(route, "path", ""), getattr(route, "name", None)))
         return found
 
-    def _claims(self, request: web.Request) -> bool:
+    def claims(self, request: web.Request) -> bool:
         from starlette.routing import Match
 
         path, prefix = request.path, self._prefix
@@ -61,9 +62,23 @@ class CustomApp:
 
     @web.middleware
     async def dispatch(self, request: web.Request, handler: web.Handler) -> web.StreamResponse:
-        if self._claims(request):
-            return await ASGIContext(self.asgi, request, self._prefix).get_response()
+        if self.claims(request):
+            return await _Context(self.asgi, request, self._prefix).get_response()
         return await handler(request)
+
+
+class _Context(ASGIContext):
+    """With custom auth on its routes, the app sees the user as Starlette does:
+    `request.user`, and `request.auth.scopes` (the permissions)."""
+
+    @property
+    def scope(self) -> Any:
+        scope = super().scope
+        if (user := user_of(self.request)) is not None:
+            from starlette.authentication import AuthCredentials
+
+            scope["user"], scope["auth"] = user, AuthCredentials(list(user.permissions))
+        return scope
 
 
 CUSTOM_APP = web.AppKey("custom_app", CustomApp)

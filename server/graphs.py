@@ -22,6 +22,8 @@ from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
 
+from protocol.users import from_configurable
+
 
 class GraphLoadError(Exception):
     pass
@@ -126,10 +128,11 @@ class GraphRegistry:
         if graph_id not in self._factories:
             raise LookupError(f"graph {graph_id!r} is not registered")
         factory, params = self._factories[graph_id]
+        user = from_configurable(config.get("configurable"))  # factories run as the run's (or reader's) user
         if access == "threads.create_run":
-            runtime: Any = _ExecutionRuntime(access_context=access, store=self._store, context=None)
+            runtime: Any = _ExecutionRuntime(access_context=access, store=self._store, context=None, user=user)
         else:
-            runtime = _ReadRuntime(access_context=access, store=self._store)
+            runtime = _ReadRuntime(access_context=access, store=self._store, user=user)
         given = {"config": config, "runtime": runtime}
         made = factory(**{name: given[kind] for name, kind in params.items()})
         if inspect.isawaitable(made):

@@ -9,11 +9,13 @@ from aiohttp import web
 from protocol.errors import ApiError
 from protocol.serde import dumps
 
+from .requestid import request_id
+
 log = logging.getLogger(__name__)
 
 
-def _error(status: int, detail: str) -> web.Response:
-    return web.Response(body=dumps({"detail": detail}), status=status, content_type="application/json")
+def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=dumps({"detail": detail}), status=status, content_type="application/json", headers=headers)
 
 
 @web.middleware
@@ -21,7 +23,7 @@ async def errors(request: web.Request, handler: web.Handler) -> web.StreamRespon
     try:
         return await handler(request)
     except ApiError as exc:
-        return _error(exc.status, exc.detail)
+        return _error(exc.status, exc.detail, exc.headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -29,5 +31,5 @@ async def errors(request: web.Request, handler: web.Handler) -> web.StreamRespon
     except ConnectionResetError:
         raise
     except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id(request))
         return _error(500, "Internal Server Error")

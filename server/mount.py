@@ -1,6 +1,7 @@
 """The HTTP surface `langgraph.json`'s `http` section shapes: which route groups are
 served (`disable_*`), under which prefix (`mount_prefix`; the health check and metrics
-stay at the root too), CORS, and the project's custom app in front of the API."""
+stay at the root too), CORS, custom auth (`auth`), and the project's custom app in front
+of the API."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from types import ModuleType
 
 from aiohttp import hdrs, web
 
+from .auth.middleware import install_auth, protect
 from .context import PROJECT
 from .cors import CorsPolicy
 from .custom_app import load_custom_app
 from .project import Project
 
 AT_ROOT_TOO = frozenset({"/ok", "/metrics"})
+PROTECTED_GROUPS = frozenset({"assistants", "threads", "runs", "crons", "store"})  # need a user with custom auth
 _API_LOCATIONS = ("/threads/", "/runs/")  # what Location and Content-Location point at
 
 
@@ -42,7 +45,9 @@ def _add_routes(app: web.Application, modules: Iterable[ModuleType], project: Pr
                 continue
             paths = [prefix + route.path] + ([route.path] if prefix and route.path in AT_ROOT_TOO else [])
             for path in paths:
-                app.router.add_route(route.method, path, route.handler, **route.kwargs)
+                added = app.router.add_route(route.method, path, route.handler, **route.kwargs)
+                if group in PROTECTED_GROUPS:
+                    protect(app, added)
 
 
 def _prefix_locations(prefix: str) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
@@ -61,6 +66,8 @@ def mount_api(app: web.Application, modules: Iterable[ModuleType], project: Proj
     http = project.http
     app[PROJECT] = project
     CorsPolicy(http.cors).install(app)
+    if project.auth.path is not None:  # before the custom app, which it may protect too
+        install_auth(app, project.auth.path, project.base_dir, custom_routes=http.enable_custom_route_auth)
     if http.app is not None:
         load_custom_app(http.app, project.base_dir, http.mount_prefix or "").install(app)
     if http.mount_prefix:

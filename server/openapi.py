@@ -25,7 +25,7 @@ from protocol.resources import (
 )
 
 from .custom_app import CustomApp
-from .mount import route_group
+from .mount import PROTECTED_GROUPS, route_group
 
 
 class ErrorDetail(msgspec.Struct):
@@ -184,7 +184,12 @@ def _operation(method: str, path: str, handler: Any, prefix: str, schemas: _Sche
     return operation
 
 
-def build_spec(app: web.Application, *, version: str | None, prefix: str = "", custom: CustomApp | None = None) -> dict[str, Any]:
+def build_spec(
+    app: web.Application, *, version: str | None, prefix: str = "", custom: CustomApp | None = None,
+    security: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`security`: `auth.openapi` ({securitySchemes, security}), required by every
+    protected route."""
     schemas = _Schemas()
     paths: dict[str, dict[str, Any]] = {}
     for route in app.router.routes():
@@ -203,4 +208,19 @@ def build_spec(app: web.Application, *, version: str | None, prefix: str = "", c
         "info": {"title": "threadloom", "version": version or "0", "description": "The LangGraph Platform API, served by threadloom."},
         "paths": dict(sorted(paths.items())),
     }
-    return schemas.resolve(spec)
+    spec = schemas.resolve(spec)
+    if security:
+        _secure(spec, security, prefix)
+    return spec
+
+
+def _secure(spec: dict[str, Any], security: dict[str, Any], prefix: str) -> None:
+    spec["components"]["securitySchemes"] = security.get("securitySchemes", {})
+    spec["security"] = security.get("security", [])
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            if route_group(path.removeprefix(prefix)) in PROTECTED_GROUPS:
+                operation["responses"].setdefault("401", {"description": "Not authenticated"})
+                operation["responses"].setdefault("403", {"description": "Not allowed"})
+            else:
+                operation["security"] = []  # open to all

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from dotenv import dotenv_values
 
+from .auth.section import AuthSection
 from .sections import (
     ConfigError,
     HttpSection,
@@ -33,12 +34,11 @@ _BUILD_KEYS = frozenset({
 })
 # features threadloom does not have yet: serving without them would be unsafe
 _REFUSED_KEYS = {
-    "auth": "custom authentication is not supported yet; remove `auth` to serve without it",
     "encryption": "encryption at rest is not supported yet; remove `encryption` to serve without it",
 }
 # features threadloom does not have yet: served without them, with a warning
 _UNSUPPORTED_KEYS = frozenset({"checkpointer", "priority", "ui", "ui_config"})
-_SECTIONS = frozenset({"graphs", "dependencies", "env", "store", "http", "webhooks"})
+_SECTIONS = frozenset({"graphs", "dependencies", "env", "store", "http", "webhooks", "auth"})
 
 
 @dataclass
@@ -52,6 +52,7 @@ class Project:
     store: StoreSection = field(default_factory=StoreSection)
     http: HttpSection = field(default_factory=HttpSection)
     webhooks: WebhooksSection | None = None  # checked here; sent by the runtime
+    auth: AuthSection = field(default_factory=AuthSection)  # custom auth with `auth.path`
 
 
 def _read_env(value: Any, base_dir: Path) -> dict[str, str]:
@@ -114,6 +115,7 @@ def load_project(path: Path) -> Project:
             store=decode_section(raw.get("store") or {}, StoreSection, "store"),
             http=decode_section(raw.get("http") or {}, HttpSection, "http"),
             webhooks=None if raw.get("webhooks") is None else decode_section(raw["webhooks"], WebhooksSection, "webhooks"),
+            auth=decode_section(raw.get("auth") or {}, AuthSection, "auth"),
         )
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None

@@ -7,16 +7,19 @@ from __future__ import annotations
 import logging
 import re
 import typing
+from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
 import msgspec
+
+from protocol.webhooks import PAYLOAD_FIELDS
 
 log = logging.getLogger("threadloom.config")
 
 T = TypeVar("T", bound=msgspec.Struct)
 
 # what the API must let a browser read, whatever `http.cors.expose_headers` adds
-API_EXPOSE_HEADERS = ("Content-Location", "Location", "X-Pagination-Total", "X-Pagination-Next")
+API_EXPOSE_HEADERS = ("Content-Location", "Location", "X-Pagination-Total", "X-Pagination-Next", "X-Request-ID")
 
 
 class ConfigError(Exception):
@@ -121,11 +124,11 @@ class HttpSection(Section):
     disable_ui: bool = False
     disable_mcp: bool = False
     disable_a2a: bool = False
+    enable_custom_route_auth: bool = False  # with `auth`: the custom app's routes need a user too
     # accepted, not supported yet
     configurable_headers: dict[str, Any] | None = None
     logging_headers: dict[str, Any] | None = None
     middleware_order: Literal["auth_first", "middleware_first"] | None = None
-    enable_custom_route_auth: bool = False
 
     def check(self, key: str) -> None:
         self.cors.check(f"{key}.cors")
@@ -147,20 +150,19 @@ class HttpSection(Section):
 
 # webhooks --------------------------------------------------------------------------------------
 
-WEBHOOK_FIELDS = frozenset({
-    "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "metadata", "kwargs",
-    "multitask_strategy", "status", "run_started_at", "run_ended_at", "webhook_sent_at", "values", "error",
-})
 _ENV_TEMPLATE = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 
 
 class WebhookUrlPolicy(Section):
+    """Secure by default, with or without a `webhooks` section: https only, to hosts that
+    resolve to public addresses."""
+
     require_https: bool = True
     allowed_domains: list[str] = []  # "hooks.example.com" or "*.example.com"
     allowed_ports: list[int] = []
     max_url_length: int = 2048
     disable_loopback: bool = True
-    disable_private_ips: bool = False
+    disable_private_ips: bool = True  # the official server's default is false
 
     def check(self, key: str) -> None:
         for domain in self.allowed_domains:
@@ -181,9 +183,9 @@ class WebhooksSection(Section):
 
     def check(self, key: str) -> None:
         self.url.check(f"{key}.url")
-        unknown = sorted(set(self.allowed_fields or ()) - WEBHOOK_FIELDS)
+        unknown = sorted(set(self.allowed_fields or ()) - PAYLOAD_FIELDS)
         if unknown:
-            raise ConfigError(f"{key}.allowed_fields: unknown field(s) {unknown}; valid: {sorted(WEBHOOK_FIELDS)}")
+            raise ConfigError(f"{key}.allowed_fields: unknown field(s) {unknown}; valid: {sorted(PAYLOAD_FIELDS)}")
         for name, value in self.headers.items():
             for ref in _ENV_TEMPLATE.findall(value):
                 variable = ref.removeprefix("env.").strip()
@@ -191,6 +193,22 @@ class WebhooksSection(Section):
                     raise ConfigError(
                         f"{key}.headers.{name}: {ref!r} must be `env.{self.env_prefix}…` (the variable must start with env_prefix)"
                     )
+
+    def resolved_headers(self, environ: Mapping[str, str], key: str = "webhooks") -> dict[str, str]:
+        """The headers with each `${{ env.X }}` replaced by X's value in `environ`; a
+        variable that is not set is a `ConfigError`: better not to start than to send
+        webhooks without their credentials."""
+
+        def resolve(name: str, value: str) -> str:
+            def variable(match: re.Match[str]) -> str:
+                var = match.group(1).removeprefix("env.").strip()
+                if var not in environ:
+                    raise ConfigError(f"{key}.headers.{name}: environment variable {var} is not set")
+                return environ[var]
+
+            return _ENV_TEMPLATE.sub(variable, value)
+
+        return {name: resolve(name, value) for name, value in self.headers.items()}
 
 
 # decoding ----------------------------------------------------------------------------------------

@@ -328,7 +328,8 @@ def test_webhooks_are_checked(tmp_path: Path) -> None:
                 "allowed_fields": ["run_id", "status", "values"]}
     project = load_project(write_project(tmp_path, webhooks=webhooks))
     assert project.webhooks is not None and project.webhooks.url.allowed_domains == ["*.example.com", "hooks.example.org"]
-    assert project.webhooks.url.disable_loopback is True  # secure default
+    assert project.webhooks.url.disable_loopback is True  # secure defaults
+    assert project.webhooks.url.disable_private_ips is True  # (the official server's is false)
     assert "webhooks.url.allowed_domains" in config_error(tmp_path, webhooks={"url": {"allowed_domains": ["hooks.*.com"]}})
     assert "webhooks.url.allowed_ports" in config_error(tmp_path, webhooks={"url": {"allowed_ports": [70000]}})
     assert "webhooks.allowed_fields" in config_error(tmp_path, webhooks={"allowed_fields": ["password"]})
@@ -351,7 +352,8 @@ def test_unknown_keys_are_logged_and_ignored_unsafe_ones_refused(tmp_path: Path,
     logged = caplog.text
     assert "colour" in logged and "checkpointer" in logged and "http.surprise" in logged and "http.cors.allow_origns" in logged
     assert "python_version" not in logged  # a build key: nothing to say
-    assert "auth" in config_error(tmp_path, auth={"path": "./auth.py:auth"})
+    assert "encryption" in config_error(tmp_path, encryption={"path": "./encryption.py:encryption"})
+    assert "auth.path: file not found" in config_error(tmp_path, auth={"path": "./auth.py:auth"})
 
 
 async def test_the_cli_reports_a_bad_value_in_one_line_naming_the_key(tmp_path: Path) -> None:

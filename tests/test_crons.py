@@ -118,7 +118,8 @@ async def test_update(client: LangGraphClient) -> None:
 
     cleared = await client.crons.update(cron["cron_id"], end_time=None)
     assert cleared["end_time"] is None
-    kept = await client.crons.update(cron["cron_id"], webhook="https://example.com/hook")
+    # a public address, not a name: the webhook check resolves names, and tests run offline
+    kept = await client.crons.update(cron["cron_id"], webhook="https://8.8.8.8/hook")
     assert kept["end_time"] is None and kept["schedule"] == "30 10 * * *"  # not given: unchanged
     status, fetched, _ = await raw(client, "GET", f"/runs/crons/{cron['cron_id']}")
     assert (status, fetched) == (200, kept)

@@ -59,7 +59,7 @@ async def test_info_keeps_the_official_keys_and_says_what_threadloom_supports(ur
     assert {"values", "updates", "messages-tuple", "events"} <= set(features["stream_modes"])
     assert features["crons"] is True and features["store"] is True
     assert features["store_semantic_search"] is False
-    assert features["auth"] is False and features["webhooks"] is False
+    assert features["auth"] is False and features["webhooks"] is True
 
 
 async def test_info_follows_disabled_groups(tmp_path: Path, aiohttp_server: Any) -> None:

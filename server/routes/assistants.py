@@ -20,6 +20,7 @@ from actors.newrun import (
 from actors.runtime import Runtime
 from protocol import clock
 from protocol.errors import BadRequest, Conflict, NotFound, Unprocessable
+from protocol.filters import matches
 from protocol.ids import parse_uuid, system_assistant_id, uuid4
 from protocol.requests import (
     AssistantCount,
@@ -34,7 +35,7 @@ from protocol.resources import Assistant
 from protocol.search import check_page, check_select
 
 from .. import graphinfo
-from ..context import runtime
+from ..context import authorize, caller, runtime
 from ..http import body, json, no_content, paged, path_uuid, query_bool
 
 routes = web.RouteTableDef()
@@ -110,15 +111,19 @@ def _check_graph(rt: Runtime, graph_id: str) -> None:
         raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(graph_ids)}")
 
 
-async def _visible(rt: Runtime, assistant_id: str) -> Assistant:
+async def _visible(request: web.Request, assistant_id: str, verb: str, value: dict[str, Any] | None = None) -> Assistant:
+    """The assistant, if the user may do `verb` on it (`assistants.<verb>`, told `value`,
+    which the handler may change); a 404 if it is missing or its graph is not served."""
+    filter = await authorize(request, "assistants", verb, value if value is not None else {"assistant_id": assistant_id})
+    rt = runtime(request)
     assistant = await rt.storage.assistants.get(assistant_id)
-    if assistant is None or assistant.graph_id not in rt.graphs.graph_ids():
+    if assistant is None or assistant.graph_id not in rt.graphs.graph_ids() or not matches(assistant.metadata, filter):
         raise NotFound(f"Assistant {assistant_id} not found")
     return assistant
 
 
 async def _from_path(request: web.Request) -> Assistant:
-    return await _visible(runtime(request), path_uuid(request, "assistant_id", "assistant"))
+    return await _visible(request, path_uuid(request, "assistant_id", "assistant"), "read")
 
 
 async def _threads_of(rt: Runtime, assistant_id: str) -> list[str]:
@@ -134,6 +139,12 @@ async def _threads_of(rt: Runtime, assistant_id: str) -> list[str]:
             return thread_ids
 
 
+def _as_caller(request: web.Request, assistant: Assistant) -> dict[str, Any]:
+    """The assistant's config, with the user's keys for a graph factory."""
+    config = assistant.config
+    return {**config, "configurable": {**config.get("configurable", {}), **caller(request)}}
+
+
 # routes -------------------------------------------------------------------------------------
 
 
@@ -146,16 +157,23 @@ async def create_assistant(request: web.Request) -> web.Response:
     _check_graph(rt, req.graph_id)
     _check_not_both(config, context)
     config, context = _mirrored(config, context)
+    value = {
+        "assistant_id": assistant_id, "graph_id": req.graph_id, "config": config, "context": context,
+        "metadata": _strip(req.metadata, RESERVED_METADATA), "if_exists": req.if_exists or "raise",
+        "name": req.name or "Untitled",
+    }
+    filter = await authorize(request, "assistants", "create", value)
     now = clock.now_iso()
     assistant = Assistant(
         assistant_id=assistant_id, graph_id=req.graph_id, config=config, context=context,
-        metadata=_strip(req.metadata, RESERVED_METADATA), name=req.name or "Untitled",
+        metadata=value["metadata"], name=req.name or "Untitled",
         created_at=now, updated_at=now, version=1, description=req.description,
     )
     if await rt.storage.assistants.create(assistant):
         return json(assistant)
     existing = await rt.storage.assistants.get(assistant_id)
-    if req.if_exists == "do_nothing" and existing is not None:
+    # one the user may not see is taken all the same
+    if req.if_exists == "do_nothing" and existing is not None and matches(existing.metadata, filter):
         return json(existing)
     raise Conflict(f"Assistant {assistant_id} already exists")
 
@@ -171,6 +189,9 @@ async def search_assistants(request: web.Request) -> web.Response:
     filters: dict[str, Any] = {
         "graph_ids": rt.graphs.graph_ids(), "graph_id": req.graph_id, "name": req.name, "metadata": req.metadata,
     }
+    filters["auth"] = await authorize(request, "assistants", "search", {
+        "graph_id": req.graph_id, "metadata": req.metadata, "limit": req.limit, "offset": req.offset,
+    })
     found = await rt.storage.assistants.search(
         **filters, limit=req.limit, offset=req.offset,
         sort_by=req.sort_by or "created_at", sort_order=req.sort_order or "desc",
@@ -186,8 +207,9 @@ async def count_assistants(request: web.Request) -> web.Response:
     rt = runtime(request)
     if req.graph_id is not None:
         _check_graph(rt, req.graph_id)
+    auth = await authorize(request, "assistants", "search", {"graph_id": req.graph_id, "metadata": req.metadata})
     return json(await rt.storage.assistants.count(
-        graph_ids=rt.graphs.graph_ids(), graph_id=req.graph_id, name=req.name, metadata=req.metadata
+        graph_ids=rt.graphs.graph_ids(), graph_id=req.graph_id, name=req.name, metadata=req.metadata, auth=auth
     ))
 
 
@@ -208,7 +230,12 @@ async def patch_assistant(request: web.Request) -> web.Response:
     if req.graph_id is not None:
         _check_graph(rt, req.graph_id)
     _check_not_both(config, context)
-    await _visible(rt, assistant_id)
+    value = {
+        "assistant_id": assistant_id, "graph_id": req.graph_id, "config": config, "context": context,
+        "metadata": metadata, "name": req.name,
+    }
+    await _visible(request, assistant_id, "update", value)  # the handler may change `value`'s metadata
+    metadata = value["metadata"]
     now = clock.now_iso()
 
     def change(old: Assistant) -> Assistant:
@@ -232,7 +259,9 @@ async def delete_assistant(request: web.Request) -> web.Response:
     assistant_id = path_uuid(request, "assistant_id", "assistant")
     delete_threads = request.query.get("delete_threads", "").lower() == "true"
     rt = runtime(request)
-    if not await rt.storage.assistants.delete(assistant_id):
+    filter = await authorize(request, "assistants", "delete", {"assistant_id": assistant_id})
+    existing = await rt.storage.assistants.get(assistant_id)
+    if existing is None or not matches(existing.metadata, filter) or not await rt.storage.assistants.delete(assistant_id):
         raise NotFound(f"Assistant with ID {assistant_id} not found")
     runs = await rt.storage.runs.find_active(assistant_id=assistant_id)
     await rt.cancel_runs(runs, "interrupt", f"assistant {assistant_id} was deleted")
@@ -259,7 +288,8 @@ async def set_latest_version(request: web.Request) -> web.Response:
     """Makes a saved version current again, its context and graph included (the official
     server keeps the current context and graph: a quirk)."""
     req = await body(request, AssistantVersionChange)
-    assistant = await _from_path(request)
+    assistant_id = path_uuid(request, "assistant_id", "assistant")
+    assistant = await _visible(request, assistant_id, "update", {"assistant_id": assistant_id, "version": req.version})
     restored = await runtime(request).storage.assistants.set_latest(assistant.assistant_id, req.version)
     if restored is None:
         raise NotFound(f"Version {req.version} not found for assistant {assistant.assistant_id}")
@@ -272,9 +302,9 @@ async def get_graph(request: web.Request) -> web.Response:
     rt = runtime(request)
     given = request.match_info["assistant_id"]
     assistant_id = system_assistant_id(given) if given in rt.graphs.graph_ids() else parse_uuid(given, "assistant")
-    assistant = await _visible(rt, assistant_id)
+    assistant = await _visible(request, assistant_id, "read")
     xray = _xray(request)
-    async with rt.graphs.open(assistant.graph_id, assistant.config, access="assistants.read") as graph:
+    async with rt.graphs.open(assistant.graph_id, _as_caller(request, assistant), access="assistants.read") as graph:
         try:
             return json(await graphinfo.drawing(graph, xray))
         except graphinfo.NotDrawable as exc:
@@ -284,7 +314,7 @@ async def get_graph(request: web.Request) -> web.Response:
 @routes.get("/assistants/{assistant_id}/schemas")
 async def get_schemas(request: web.Request) -> web.Response:
     assistant = await _from_path(request)
-    async with runtime(request).graphs.open(assistant.graph_id, assistant.config, access="assistants.read") as graph:
+    async with runtime(request).graphs.open(assistant.graph_id, _as_caller(request, assistant), access="assistants.read") as graph:
         # building JSON Schemas takes tens of milliseconds: not on the event loop
         schemas = await asyncio.to_thread(graphinfo.schemas, graph)
     return json({"graph_id": assistant.graph_id, **schemas})
@@ -296,7 +326,7 @@ async def get_subgraphs(request: web.Request) -> web.Response:
     assistant = await _from_path(request)
     namespace = request.match_info.get("namespace")
     recurse = query_bool(request, "recurse")
-    async with runtime(request).graphs.open(assistant.graph_id, assistant.config, access="assistants.read") as graph:
+    async with runtime(request).graphs.open(assistant.graph_id, _as_caller(request, assistant), access="assistants.read") as graph:
         try:
             found = await asyncio.to_thread(graphinfo.subgraph_schemas, graph, namespace, recurse)
         except graphinfo.NotDrawable as exc:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from actors.newcron import new_cron, patched_cron, run_fields
 from protocol.errors import BadRequest, NotFound
+from protocol.filters import matches
 from protocol.ids import parse_uuid, system_assistant_id
 from protocol.requests import (
     CRON_PATCH_FIELDS,
@@ -20,7 +22,8 @@ from protocol.requests import (
 from protocol.resources import Cron
 from protocol.search import check_page, check_select
 
-from ..context import get_thread, resolve_assistant, runtime
+from ..auth.user import user_of
+from ..context import authorize, resolve_assistant, runtime, thread_for
 from ..http import body, json, no_content, paged, path_uuid
 
 routes = web.RouteTableDef()
@@ -29,13 +32,26 @@ CRON_NOT_FOUND = "Cron not found"
 
 
 async def _create(request: web.Request, thread_id: str | None) -> Cron:
+    """A cron that runs as the user who created it (`crons.create`, and reading its
+    assistant and thread)."""
     raw = await body(request, dict[str, Any])
     req = convert(raw, CronCreate)
+    rt = runtime(request)
     assistant = await resolve_assistant(request, req.assistant_id)
     if thread_id is not None:
-        await get_thread(request, thread_id)
+        await thread_for(request, thread_id, "read")
+    user = user_of(request)
     cron = new_cron(req, run_fields(raw), assistant_id=assistant.assistant_id, thread_id=thread_id)
-    if not await runtime(request).storage.crons.insert(cron):
+    await rt.webhooks.check(cron.payload.get("webhook"))
+    value = {
+        "cron_id": cron.cron_id, "thread_id": thread_id, "payload": cron.payload, "schedule": cron.schedule,
+        "user_id": user.identity if user else None, "end_time": cron.end_time, "metadata": dict(cron.metadata),
+    }
+    await authorize(request, "crons", "create", value)
+    if value["metadata"] != cron.metadata:  # e.g. stamped with an owner: its runs carry that too
+        cron = msgspec.structs.replace(cron, metadata=value["metadata"], payload={**cron.payload, "metadata": value["metadata"]})
+    cron = msgspec.structs.replace(cron, user_id=value["user_id"])
+    if not await rt.storage.crons.insert(cron, user=user):
         raise NotFound(f"Thread with ID {thread_id} not found")
     return cron
 
@@ -56,7 +72,7 @@ async def search_crons(request: web.Request) -> web.Response:
     check_page(req.limit, req.offset)
     check_select(req.select, Cron.__struct_fields__)
     crons = runtime(request).storage.crons
-    filters = _filters(request, req, enabled=req.enabled)
+    filters = await _filters(request, req, enabled=req.enabled)
     total = await crons.count(**filters)
     found = await crons.search(
         **filters, limit=req.limit, offset=req.offset,
@@ -68,35 +84,54 @@ async def search_crons(request: web.Request) -> web.Response:
 @routes.post("/runs/crons/count")
 async def count_crons(request: web.Request) -> web.Response:
     req = await body(request, CronCount)
-    return json(await runtime(request).storage.crons.count(**_filters(request, req, enabled=None)))
+    return json(await runtime(request).storage.crons.count(**await _filters(request, req, enabled=None)))
 
 
-def _filters(request: web.Request, req: CronCount, *, enabled: bool | None) -> dict[str, Any]:
-    """Search filters as stored: a graph id stands for its system assistant."""
+async def _filters(request: web.Request, req: CronCount, *, enabled: bool | None) -> dict[str, Any]:
+    """Search filters as stored (a graph id stands for its system assistant), and the
+    user's (`crons.search`)."""
     assistant_id = req.assistant_id
     if assistant_id is not None and assistant_id in runtime(request).graphs.graph_ids():
         assistant_id = system_assistant_id(assistant_id)
     thread_id = parse_uuid(req.thread_id, "thread") if req.thread_id is not None else None
-    return {"assistant_id": assistant_id, "thread_id": thread_id, "enabled": enabled, "metadata": req.metadata}
+    filters = {"assistant_id": assistant_id, "thread_id": thread_id, "enabled": enabled, "metadata": req.metadata}
+    page = {"limit": getattr(req, "limit", None), "offset": getattr(req, "offset", None)}
+    return {**filters, "auth": await authorize(request, "crons", "search", {**filters, **page})}
+
+
+async def _cron_for(request: web.Request, verb: str, value: dict[str, Any] | None = None) -> Cron:
+    """The cron of the path, if the user may do `verb` on it (`crons.<verb>`, told `value`,
+    which the handler may change); a 404 if it is missing."""
+    cron_id = path_uuid(request, "cron_id", "cron")
+    filter = await authorize(request, "crons", verb, value if value is not None else {"cron_id": cron_id})
+    cron = await runtime(request).storage.crons.get(cron_id)
+    if cron is None or not matches(cron.metadata, filter):
+        raise NotFound(CRON_NOT_FOUND)
+    return cron
 
 
 @routes.get("/runs/crons/{cron_id}")
 async def get_cron(request: web.Request) -> web.Response:
-    cron = await runtime(request).storage.crons.get(path_uuid(request, "cron_id", "cron"))
-    if cron is None:
-        raise NotFound(CRON_NOT_FOUND)
-    return json(cron)
+    return json(await _cron_for(request, "read"))
 
 
 @routes.patch("/runs/crons/{cron_id}")
 async def patch_cron(request: web.Request) -> web.Response:
-    cron_id = path_uuid(request, "cron_id", "cron")
     raw = await body(request, dict[str, Any])
     # null means "not given", except for end_time, where it clears the end
     given = {k: v for k, v in raw.items() if k in CRON_PATCH_FIELDS and (v is not None or k == "end_time")}
     if not given:
         raise BadRequest(f"No fields to update: give at least one of {sorted(CRON_PATCH_FIELDS)}")
     patch = convert(given, CronPatch)
+    if isinstance(webhook := given.get("webhook"), str):  # any other type is a 422 as the payload is checked
+        await runtime(request).webhooks.check(webhook)
+    cron_id = path_uuid(request, "cron_id", "cron")
+    metadata = dict(patch.metadata) if patch.metadata is not None else None
+    value = {"cron_id": cron_id, "payload": run_fields(given), "schedule": patch.schedule, "metadata": metadata}
+    await _cron_for(request, "update", value)
+    if metadata is not None and value["metadata"] != patch.metadata:  # e.g. stamped with the owner again
+        given["metadata"] = value["metadata"]
+        patch = msgspec.structs.replace(patch, metadata=value["metadata"])
     cron = await runtime(request).storage.crons.update(cron_id, lambda cron: patched_cron(cron, patch, given))
     if cron is None:
         raise NotFound(CRON_NOT_FOUND)
@@ -105,6 +140,7 @@ async def patch_cron(request: web.Request) -> web.Response:
 
 @routes.delete("/runs/crons/{cron_id}")
 async def delete_cron(request: web.Request) -> web.Response:
-    if not await runtime(request).storage.crons.delete(path_uuid(request, "cron_id", "cron")):
+    cron = await _cron_for(request, "delete")
+    if not await runtime(request).storage.crons.delete(cron.cron_id):
         raise NotFound(CRON_NOT_FOUND)
     return no_content()

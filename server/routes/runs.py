@@ -17,11 +17,12 @@ from protocol import sse
 from protocol.errors import NotFound, Unprocessable
 from protocol.ids import parse_uuid
 from protocol.requests import RunCreate, cancel_action
+from protocol.filters import matches
 from protocol.resources import Run, RunStatus
 from protocol.search import check_select
 from protocol.serde import dumps
 
-from ..context import get_run, get_thread, resolve_assistant, runtime
+from ..context import authorize, authorize_run, caller, run_for, runtime, thread_for
 from ..http import body, json, no_content, path_uuid, query_bool, query_int, query_list
 from ..sse import write_stream
 
@@ -35,8 +36,8 @@ MAX_BATCH = 1000
 async def _create(request: web.Request, thread_id: str | None) -> tuple[Run, RunStream, RunCreate]:
     req = await body(request, RunCreate)
     check_request(req, stateless=thread_id is None)
-    assistant = await resolve_assistant(request, req.assistant_id)
-    run, stream = await runtime(request).submit(thread_id, req, assistant)
+    req, assistant = await authorize_run(request, thread_id, req)
+    run, stream = await runtime(request).submit(thread_id, req, assistant, caller(request))
     return run, stream, req
 
 
@@ -126,7 +127,7 @@ async def wait_run(request: web.Request) -> web.StreamResponse:
 @routes.get("/threads/{thread_id}/runs")
 async def list_runs(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
-    await get_thread(request, thread_id)
+    await thread_for(request, thread_id, "search")
     runs = await runtime(request).storage.runs.list(
         thread_id,
         limit=query_int(request, "limit", 10, minimum=1, maximum=1000),
@@ -149,13 +150,13 @@ def _run_status(value: str | None) -> str | None:
 @routes.get("/threads/{thread_id}/runs/{run_id}")
 async def get_run_route(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
-    return json(await get_run(request, thread_id, path_uuid(request, "run_id", "run")))
+    return json(await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read"))
 
 
 @routes.delete("/threads/{thread_id}/runs/{run_id}")
 async def delete_run(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
-    run = await get_run(request, thread_id, path_uuid(request, "run_id", "run"))
+    run = await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "delete")
     await runtime(request).delete_run(thread_id, run.run_id)
     return no_content()
 
@@ -164,11 +165,12 @@ async def delete_run(request: web.Request) -> web.Response:
 async def cancel_run(request: web.Request) -> web.StreamResponse:
     thread_id = path_uuid(request, "thread_id", "thread")
     run_id = path_uuid(request, "run_id", "run")
-    rt = runtime(request)
-    run = await rt.storage.runs.get(run_id)
-    if run is None or run.thread_id != thread_id:
-        raise NotFound("No matching runs to cancel. The run may have already finished.")
     action = cancel_action(request.query.get("action"))
+    rt = runtime(request)
+    try:
+        run = await run_for(request, thread_id, run_id, "update", action=action)
+    except NotFound:
+        raise NotFound("No matching runs to cancel. The run may have already finished.") from None
     stream = rt.streams.get(run_id)
     after = stream.head if stream is not None else None
     reason = f"{action} requested via POST /threads/{thread_id}/runs/{run_id}/cancel"
@@ -182,7 +184,7 @@ async def cancel_run(request: web.Request) -> web.StreamResponse:
 @routes.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(request: web.Request) -> web.StreamResponse:
     thread_id = path_uuid(request, "thread_id", "thread")
-    run = await get_run(request, thread_id, path_uuid(request, "run_id", "run"))
+    run = await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read")
     stream = runtime(request).streams.get(run.run_id)
     headers = _locations(run, stateless=False, location="join")
     cancel = query_bool(request, "cancel_on_disconnect")
@@ -237,7 +239,7 @@ async def _join_source(request: web.Request, run: Run) -> tuple[EventSource | No
 @routes.get("/threads/{thread_id}/runs/{run_id}/stream")
 async def join_run_stream(request: web.Request) -> web.StreamResponse:
     thread_id = path_uuid(request, "thread_id", "thread")
-    run = await get_run(request, thread_id, path_uuid(request, "run_id", "run"))
+    run = await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read")
     source, after, prelude = await _join_source(request, run)
     headers = _locations(run, stateless=False, location="stream")
     wanted = _mode_filter(query_list(request, "stream_mode"))
@@ -272,13 +274,24 @@ async def create_run_batch(request: web.Request) -> web.Response:
     requests = await body(request, list[RunCreate])
     if not 1 <= len(requests) <= MAX_BATCH:
         raise Unprocessable(f"A batch holds between 1 and {MAX_BATCH} runs")
-    assistants = []
     for req in requests:
         check_request(req, stateless=True)
-        assistants.append(await resolve_assistant(request, req.assistant_id))
+    authorized = [await authorize_run(request, None, req) for req in requests]
     rt = runtime(request)
-    created = [await rt.submit(None, req, assistant) for req, assistant in zip(requests, assistants, strict=True)]
+    for req in requests:
+        await rt.webhooks.check(req.webhook)
+    created = [await rt.submit(None, req, assistant, caller(request)) for req, assistant in authorized]
     return json([run for run, _ in created])
+
+
+async def _cancellable(request: web.Request, runs: list[Run], action: str) -> list[Run]:
+    """The runs on threads the user may update (`threads.update`, one ask per thread)."""
+    allowed: dict[str, bool] = {}
+    for thread_id in dict.fromkeys(run.thread_id for run in runs):
+        filter = await authorize(request, "threads", "update", {"thread_id": thread_id, "action": action})
+        thread = await runtime(request).storage.threads.get(thread_id) if filter is not None else None
+        allowed[thread_id] = filter is None or (thread is not None and matches(thread.metadata, filter))
+    return [run for run in runs if allowed[run.thread_id]]
 
 
 class BulkCancel(msgspec.Struct, kw_only=True):
@@ -302,6 +315,7 @@ async def cancel_runs(request: web.Request) -> web.Response:
         runs = [r for r in await rt.storage.runs.find_active() if r.thread_id == thread_id and r.run_id in wanted]
     else:
         runs = await rt.storage.runs.find_active(status=None if req.status == "all" else req.status)
+    runs = await _cancellable(request, runs, action)
     if not await rt.cancel_runs(runs, action, f"{action} requested via POST /runs/cancel"):
         raise NotFound("No runs found to cancel.")
     return no_content()

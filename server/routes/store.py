@@ -13,7 +13,7 @@ from protocol.errors import BadRequest, Unprocessable
 from protocol.requests import SqlInt, check_int64
 from protocol.search import MAX_OFFSET
 
-from ..context import runtime
+from ..context import authorize, runtime
 from ..http import body, json, no_content, query_bool
 
 routes = web.RouteTableDef()
@@ -89,13 +89,25 @@ def _item(item: Any) -> dict[str, Any]:
     return out
 
 
+async def _authorized(request: web.Request, action: str, value: dict[str, Any], *, item: bool = False) -> Any:
+    """Ask `store.<action>`; the namespace the handler leaves in `value` (e.g. prefixed
+    with the user's id) is the one used, checked again. Returns the handler's answer."""
+    answer = await authorize(request, "store", action, value)
+    if value.get("namespace") is not None:
+        value["namespace"] = _namespace([str(label) for label in value["namespace"]], item=item)
+    return answer
+
+
 @routes.put("/store/items")
 async def put_item(request: web.Request) -> web.Response:
     req = await body(request, PutItem)
     if req.index not in (None, False) and not (isinstance(req.index, list) and all(isinstance(i, str) for i in req.index)):
         raise Unprocessable("index must be false, null or a list of field paths")
     check_int64(req.value, "value")
-    await runtime(request).storage.store.aput(_namespace(req.namespace, item=True), req.key, req.value, index=req.index, ttl=NOT_PROVIDED if req.ttl is msgspec.UNSET else req.ttl)
+    value = {"namespace": _namespace(req.namespace, item=True), "key": req.key, "value": req.value, "index": req.index}
+    await _authorized(request, "put", value, item=True)
+    ttl = NOT_PROVIDED if req.ttl is msgspec.UNSET else req.ttl
+    await runtime(request).storage.store.aput(value["namespace"], req.key, value["value"], index=req.index, ttl=ttl)
     return no_content()
 
 
@@ -105,15 +117,39 @@ async def get_item(request: web.Request) -> web.Response:
     if not key:
         raise BadRequest("Key is required")
     labels = [label for label in request.query.get("namespace", "").split(".") if label]
-    item = await runtime(request).storage.store.aget(_namespace(labels), key, refresh_ttl=query_bool(request, "refresh_ttl") if "refresh_ttl" in request.query else None)
+    value = {"namespace": _namespace(labels), "key": key}
+    await _authorized(request, "get", value)
+    refresh = query_bool(request, "refresh_ttl") if "refresh_ttl" in request.query else None
+    item = await runtime(request).storage.store.aget(value["namespace"], key, refresh_ttl=refresh)
     return json(_item(item) if item is not None else None)
 
 
 @routes.delete("/store/items")
 async def delete_item(request: web.Request) -> web.Response:
     req = await body(request, DeleteItem)
-    await runtime(request).storage.store.adelete(_namespace(req.namespace), req.key)
+    value = {"namespace": _namespace(req.namespace), "key": req.key}
+    await _authorized(request, "delete", value)
+    await runtime(request).storage.store.adelete(value["namespace"], req.key)
     return no_content()
+
+
+_NOTHING: dict[str, Any] = {}  # a filter no item can pass
+
+
+def _both(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """A store filter that holds where both hold (the request's, and the one an auth
+    handler returned). A field both constrain gets both operators; the same operator with
+    two operands is `_NOTHING` (no guessing which is stricter: never show too much)."""
+    merged = dict(first)
+    for field, condition in second.items():
+        if field not in merged:
+            merged[field] = condition
+            continue
+        ops = [c if isinstance(c, dict) else {"$eq": c} for c in (merged[field], condition)]
+        if any(op in ops[0] and ops[0][op] != operand for op, operand in ops[1].items()):
+            return _NOTHING
+        merged[field] = {**ops[0], **ops[1]}
+    return merged
 
 
 @routes.post("/store/items/search")
@@ -121,9 +157,17 @@ async def search_items(request: web.Request) -> web.Response:
     req = await body(request, SearchItems)
     _page(req.limit, req.offset)
     check_int64(req.filter, "filter")
+    value = {
+        "namespace": _namespace(req.namespace_prefix), "filter": req.filter, "limit": req.limit,
+        "offset": req.offset, "query": req.query,
+    }
+    answer = await _authorized(request, "search", value)
+    filter = _both(value["filter"] or {}, answer) if isinstance(answer, dict) else value["filter"]
+    if filter is _NOTHING:
+        return json({"items": []})
     try:
         items = await runtime(request).storage.store.asearch(
-            _namespace(req.namespace_prefix), query=req.query, filter=req.filter, limit=req.limit,
+            value["namespace"], query=req.query, filter=filter or None, limit=req.limit,
             offset=req.offset, refresh_ttl=req.refresh_ttl,
         )
     except ValueError as exc:  # LangGraph's check of the filter: a key it cannot query, an unknown operator
@@ -135,8 +179,13 @@ async def search_items(request: web.Request) -> web.Response:
 async def list_namespaces(request: web.Request) -> web.Response:
     req = await body(request, ListNamespaces)
     _page(req.limit, req.offset)
+    value = {
+        "namespace": _namespace(req.prefix or []), "suffix": _namespace(req.suffix) if req.suffix else None,
+        "max_depth": req.max_depth, "limit": req.limit, "offset": req.offset,
+    }
+    await _authorized(request, "list_namespaces", value)
     found = await runtime(request).storage.store.alist_namespaces(
-        prefix=_namespace(req.prefix) if req.prefix else None, suffix=_namespace(req.suffix) if req.suffix else None,
+        prefix=value["namespace"] or None, suffix=value["suffix"],
         max_depth=req.max_depth, limit=req.limit, offset=req.offset,
     )
     return json({"namespaces": [list(ns) for ns in found]})

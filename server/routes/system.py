@@ -68,8 +68,8 @@ async def info(request: web.Request) -> web.Response:
                     "store_semantic_search": "store" in served and project.store.index is not None,
                     "store_ttl": "store" in served and project.store.ttl is not None,
                     "custom_app": project.http.app is not None,
-                    "auth": False,
-                    "webhooks": False,
+                    "auth": project.auth.path is not None,
+                    "webhooks": not project.http.disable_webhooks,
                 },
             },
         }
@@ -90,8 +90,11 @@ async def metrics(request: web.Request) -> web.Response:
 
 def _spec(request: web.Request) -> dict[str, typing.Any]:
     app = request.app
-    prefix = app[PROJECT].http.mount_prefix or ""
-    return build_spec(app, version=_version("threadloom"), prefix=prefix, custom=app.get(CUSTOM_APP))
+    project = app[PROJECT]
+    return build_spec(
+        app, version=_version("threadloom"), prefix=project.http.mount_prefix or "", custom=app.get(CUSTOM_APP),
+        security=project.auth.openapi if project.auth.path else None,
+    )
 
 
 @routes.get("/openapi.json")

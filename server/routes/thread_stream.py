@@ -9,7 +9,7 @@ from aiohttp import web
 
 from protocol.errors import Unprocessable
 
-from ..context import get_thread, runtime
+from ..context import runtime, thread_for
 from ..http import path_uuid, query_list
 from ..sse import write_stream
 
@@ -44,7 +44,7 @@ def _after(request: web.Request) -> int | None:
 @routes.get("/threads/{thread_id}/stream")
 async def join_thread_stream(request: web.Request) -> web.StreamResponse:
     thread_id = path_uuid(request, "thread_id", "thread")
-    await get_thread(request, thread_id)
+    await thread_for(request, thread_id, "read")
     # both SDKs send `stream_mode`, the reference names it `stream_modes`: accept either
     modes = query_list(request, "stream_modes") + query_list(request, "stream_mode") or ["run_modes"]
     unknown = sorted(set(modes) - set(THREAD_STREAM_MODES))

@@ -12,6 +12,7 @@ from actors.execution import interrupts_by_task
 from actors.newrun import RESERVED_METADATA
 from protocol import clock
 from protocol.errors import BadRequest, Conflict, NotFound, Unprocessable
+from protocol.filters import matches
 from protocol.ids import is_uuid, parse_uuid, uuid4, uuid7
 from protocol.requests import (
     CheckpointSpec,
@@ -29,7 +30,7 @@ from protocol.search import check_page, check_select, extract_value, parse_extra
 from protocol.serde import to_builtins
 from protocol.state import thread_state
 
-from ..context import get_thread, runtime
+from ..context import authorize, caller, get_thread, runtime, thread_for
 from ..http import body, json, no_content, paged, path_uuid, query_bool, query_int
 
 routes = web.RouteTableDef()
@@ -48,11 +49,17 @@ async def create_thread(request: web.Request) -> web.Response:
     metadata = {k: v for k, v in (req.metadata or {}).items() if k not in RESERVED_METADATA}
     if req.graph_id:
         metadata["graph_id"] = req.graph_id
+    value = {"thread_id": thread_id, "metadata": metadata, "if_exists": req.if_exists or "raise"}
+    filter = await authorize(request, "threads", "create", value)
     now = clock.now_iso()
-    thread = Thread(thread_id=thread_id, created_at=now, updated_at=now, state_updated_at=now, metadata=metadata)
-    if not await runtime(request).create_thread(thread, req.supersteps):
-        if req.if_exists == "do_nothing":
-            return json(await get_thread(request, thread_id))
+    thread = Thread(thread_id=thread_id, created_at=now, updated_at=now, state_updated_at=now, metadata=value["metadata"])
+    if not await runtime(request).create_thread(thread, req.supersteps, caller=caller(request)):
+        try:  # one the user may not see is taken all the same
+            existing = await get_thread(request, thread_id, filter)
+        except NotFound:
+            existing = None
+        if req.if_exists == "do_nothing" and existing is not None:
+            return json(existing)
         raise Conflict(f"Thread with ID {thread_id} already exists")
     return json(await get_thread(request, thread_id))
 
@@ -71,6 +78,7 @@ async def search_threads(request: web.Request) -> web.Response:
         ids = _distinct_ids(req.ids, "ids")
     store = runtime(request).storage.threads
     where = {"ids": ids, "metadata": req.metadata, "values": req.values, "status": req.status}
+    where["auth"] = await authorize(request, "threads", "search", {**where, "limit": req.limit, "offset": req.offset})
     page = await store.search(
         **where, limit=req.limit, offset=req.offset, sort_by=req.sort_by or "updated_at", sort_order=req.sort_order or "desc"
     )
@@ -98,7 +106,9 @@ def _distinct_ids(ids: list[str], field: str) -> list[str]:
 @routes.post("/threads/count")
 async def count_threads(request: web.Request) -> web.Response:
     req = await body(request, ThreadCount)
-    return json(await runtime(request).storage.threads.count(metadata=req.metadata, values=req.values, status=req.status))
+    where = {"metadata": req.metadata, "values": req.values, "status": req.status}
+    auth = await authorize(request, "threads", "search", dict(where))
+    return json(await runtime(request).storage.threads.count(**where, auth=auth))
 
 
 @routes.post("/threads/prune")
@@ -106,9 +116,12 @@ async def prune_threads(request: web.Request) -> web.Response:
     """Delete the threads (`delete`) or their history (`keep_latest`); unknown ids are skipped."""
     req = await body(request, ThreadPrune)
     rt = runtime(request)
+    thread_ids = _distinct_ids(req.thread_ids, "thread_ids")
+    filters = [await authorize(request, "threads", "delete", {"thread_id": t, "run_id": None}) for t in thread_ids]
     pruned = 0
-    for thread_id in _distinct_ids(req.thread_ids, "thread_ids"):
-        if await rt.storage.threads.get(thread_id) is None:
+    for thread_id, filter in zip(thread_ids, filters, strict=True):
+        thread = await rt.storage.threads.get(thread_id)
+        if thread is None or not matches(thread.metadata, filter):
             continue
         if req.strategy == "keep_latest":
             await rt.storage.checkpoints.keep_latest(thread_id)
@@ -120,16 +133,17 @@ async def prune_threads(request: web.Request) -> web.Response:
 
 @routes.get("/threads/{thread_id}")
 async def get_thread_route(request: web.Request) -> web.Response:
-    return json(await get_thread(request, path_uuid(request, "thread_id", "thread")))
+    return json(await thread_for(request, path_uuid(request, "thread_id", "thread"), "read"))
 
 
 @routes.patch("/threads/{thread_id}")
 async def patch_thread(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     req = await body(request, ThreadPatch)
-    await get_thread(request, thread_id)
     metadata = {k: v for k, v in (req.metadata or {}).items() if k not in RESERVED_METADATA}
-    thread = await runtime(request).patch_thread(thread_id, metadata)
+    value = {"thread_id": thread_id, "metadata": metadata, "action": None}
+    await get_thread(request, thread_id, await authorize(request, "threads", "update", value))
+    thread = await runtime(request).patch_thread(thread_id, value["metadata"])
     if request.headers.get("Prefer", "").replace(" ", "") == "return=minimal":
         return no_content()
     return json(thread)
@@ -138,7 +152,7 @@ async def patch_thread(request: web.Request) -> web.Response:
 @routes.delete("/threads/{thread_id}")
 async def delete_thread(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
-    await get_thread(request, thread_id)
+    await thread_for(request, thread_id, "delete", run_id=None)
     await runtime(request).delete_thread(thread_id)
     return no_content()
 
@@ -147,7 +161,7 @@ async def _graph_state_reader(request: web.Request, thread: Thread) -> Any:
     graph_id = thread.metadata.get("graph_id")
     if graph_id not in runtime(request).graphs.graph_ids():
         return None
-    config = {"configurable": {"thread_id": thread.thread_id, "graph_id": graph_id}}
+    config = {"configurable": {**caller(request), "thread_id": thread.thread_id, "graph_id": graph_id}}
     return runtime(request).graphs.open(graph_id, config, access="threads.read")
 
 
@@ -155,10 +169,12 @@ async def _graph_state_reader(request: web.Request, thread: Thread) -> Any:
 async def copy_thread(request: web.Request) -> web.Response:
     """A new thread with the same metadata and checkpoints (runs are not copied). A missing
     source is a 404 (the official server answers 409)."""
-    source = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    source = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     rt = runtime(request)
+    value = {"thread_id": uuid4(), "metadata": dict(source.metadata), "if_exists": "raise"}
+    await authorize(request, "threads", "create", value)
     now = clock.now_iso()
-    copy = Thread(thread_id=uuid4(), created_at=now, updated_at=now, state_updated_at=now, metadata=source.metadata)
+    copy = Thread(thread_id=value["thread_id"], created_at=now, updated_at=now, state_updated_at=now, metadata=value["metadata"])
     await rt.storage.checkpoints.copy_thread(source.thread_id, copy.thread_id)
     try:
         copy = await _with_current_state(request, copy)
@@ -188,20 +204,20 @@ async def _with_current_state(request: web.Request, thread: Thread) -> Thread:
 
 @routes.get("/threads/{thread_id}/state")
 async def get_state(request: web.Request) -> web.Response:
-    thread = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     return json(await _read_state(request, thread, None, subgraphs=query_bool(request, "subgraphs")))
 
 
 @routes.get("/threads/{thread_id}/state/{checkpoint_id}")
 async def get_state_at_checkpoint(request: web.Request) -> web.Response:
-    thread = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     checkpoint = CheckpointSpec(checkpoint_id=request.match_info["checkpoint_id"])
     return json(await _read_state(request, thread, checkpoint, subgraphs=query_bool(request, "subgraphs")))
 
 
 @routes.post("/threads/{thread_id}/state/checkpoint")
 async def post_state_at_checkpoint(request: web.Request) -> web.Response:
-    thread = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     req = await body(request, StateAtCheckpoint)
     checkpoint = CheckpointSpec.parse(req.checkpoint, "checkpoint")
     return json(await _read_state(request, thread, checkpoint, subgraphs=bool(req.subgraphs)))
@@ -228,7 +244,7 @@ async def _read_state(
 
 @routes.get("/threads/{thread_id}/history")
 async def get_history(request: web.Request) -> web.Response:
-    thread = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     limit = query_int(request, "limit", 1, minimum=1, maximum=MAX_HISTORY)
     before = request.query.get("before") or None
     return json(await _history(request, thread, limit=limit, before=before, checkpoint=None, metadata=None))
@@ -236,7 +252,7 @@ async def get_history(request: web.Request) -> web.Response:
 
 @routes.post("/threads/{thread_id}/history")
 async def post_history(request: web.Request) -> web.Response:
-    thread = await get_thread(request, path_uuid(request, "thread_id", "thread"))
+    thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     req = await body(request, HistoryRequest)
     return json(await _history(
         request, thread, limit=req.limit, before=req.before, checkpoint=req.checkpoint, metadata=req.metadata
@@ -294,8 +310,10 @@ class StateUpdateBody(msgspec.Struct, kw_only=True):
 async def update_state(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     req = await body(request, StateUpdateBody)
-    await get_thread(request, thread_id)
+    await thread_for(request, thread_id, "update", action=None)
     checkpoint = dict(req.checkpoint or {})
     if req.checkpoint_id is not None:
         checkpoint["checkpoint_id"] = parse_uuid(req.checkpoint_id, "checkpoint")
-    return json(await runtime(request).update_state(thread_id, req.values, as_node=req.as_node, checkpoint=checkpoint))
+    return json(await runtime(request).update_state(
+        thread_id, req.values, as_node=req.as_node, checkpoint=checkpoint, caller=caller(request)
+    ))

@@ -13,9 +13,10 @@ from typing import Any
 import msgspec
 
 from protocol.clock import now_iso
+from protocol.filters import Filter
 from protocol.resources import Assistant, AssistantVersion
 
-from .db import Database, to_json
+from .db import Database, auth_condition, to_json
 
 _UPSERT = (
     "INSERT INTO assistants (assistant_id, graph_id, created_at, updated_at, name, body) VALUES (?,?,?,?,?,?) "
@@ -65,7 +66,7 @@ def _metadata_contains(metadata: dict[str, Any] | None) -> tuple[list[str], list
 
 
 def _filters(
-    graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None
+    graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None, auth: Filter | None
 ) -> tuple[str, list[Any]]:
     where = [f"graph_id IN ({','.join('?' * len(graph_ids))})"]
     args: list[Any] = list(graph_ids)
@@ -76,7 +77,8 @@ def _filters(
         where.append("instr(lower(name), lower(?)) > 0")
         args.append(name)
     meta_where, meta_args = _metadata_contains(metadata)
-    return " AND ".join(where + meta_where), args + meta_args
+    auth_where, auth_args = auth_condition("json_extract(body, '$.metadata')", auth)
+    return " AND ".join(where + meta_where + auth_where), args + meta_args + auth_args
 
 
 class SqliteAssistants:
@@ -159,9 +161,9 @@ class SqliteAssistants:
 
     async def search(
         self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
-        limit: int, offset: int, sort_by: str, sort_order: str,
+        limit: int, offset: int, sort_by: str, sort_order: str, auth: Filter | None = None,
     ) -> list[Assistant]:
-        where, args = _filters(graph_ids, graph_id, name, metadata)
+        where, args = _filters(graph_ids, graph_id, name, metadata, auth)
         order = "DESC" if sort_order == "desc" else "ASC"
         rows = self._db.conn.execute(
             f"SELECT body FROM assistants WHERE {where} "
@@ -171,7 +173,8 @@ class SqliteAssistants:
         return [msgspec.json.decode(r[0], type=Assistant) for r in rows]
 
     async def count(
-        self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None
+        self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
+        auth: Filter | None = None,
     ) -> int:
-        where, args = _filters(graph_ids, graph_id, name, metadata)
+        where, args = _filters(graph_ids, graph_id, name, metadata, auth)
         return self._db.conn.execute(f"SELECT count(*) FROM assistants WHERE {where}", args).fetchone()[0]

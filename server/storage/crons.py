@@ -7,10 +7,11 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from protocol.filters import Filter
 from protocol.resources import Cron
 from protocol.serde import loads
 
-from .db import Database, to_json
+from .db import Database, auth_condition, to_json
 
 _COLUMNS = (
     "cron_id, assistant_id, thread_id, user_id, end_time, schedule, timezone, payload, "
@@ -36,9 +37,11 @@ def _cron(row: sqlite3.Row) -> Cron:
 
 
 def _where(
-    assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None
+    assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None,
+    auth: Filter | None,
 ) -> tuple[str, list[Any]]:
-    where, args = ["1"], []
+    where, args = auth_condition("metadata", auth)
+    where.insert(0, "1")
     for column, value in (("assistant_id", assistant_id), ("thread_id", thread_id), ("enabled", enabled)):
         if value is not None:
             where.append(f"{column} = ?")
@@ -58,15 +61,22 @@ class SqliteCrons:
         row = self._db.conn.execute(f"SELECT {_COLUMNS} FROM crons WHERE cron_id = ?", (cron_id,)).fetchone()
         return _cron(row) if row else None
 
-    async def insert(self, cron: Cron) -> bool:
+    async def insert(self, cron: Cron, *, user: dict[str, Any] | None = None) -> bool:
+        """False if its thread is gone. `user`: who it runs as (custom auth)."""
         def work(conn: sqlite3.Connection) -> bool:
             try:
                 conn.execute(_INSERT, _row(cron))
             except sqlite3.IntegrityError:  # its thread was deleted meanwhile
                 return False
+            if user is not None:
+                conn.execute("UPDATE crons SET auth_user = ? WHERE cron_id = ?", (to_json(user), cron.cron_id))
             return True
 
         return await self._db.write(work)
+
+    async def user(self, cron_id: str) -> dict[str, Any] | None:
+        row = self._db.conn.execute("SELECT auth_user FROM crons WHERE cron_id = ?", (cron_id,)).fetchone()
+        return loads(row[0]) if row and row[0] else None
 
     async def update(self, cron_id: str, change: Callable[[Cron], Cron]) -> Cron | None:
         def work(conn: sqlite3.Connection) -> Cron | None:
@@ -85,8 +95,9 @@ class SqliteCrons:
     async def search(
         self, *, assistant_id: str | None, thread_id: str | None, enabled: bool | None,
         metadata: dict[str, Any] | None, limit: int, offset: int, sort_by: str, sort_order: str,
+        auth: Filter | None = None,
     ) -> list[Cron]:
-        where, args = _where(assistant_id, thread_id, enabled, metadata)
+        where, args = _where(assistant_id, thread_id, enabled, metadata, auth)
         order = "DESC" if sort_order == "desc" else "ASC"
         rows = self._db.conn.execute(
             f"SELECT {_COLUMNS} FROM crons WHERE {where} ORDER BY {sort_by} {order}, cron_id {order} LIMIT ? OFFSET ?",
@@ -96,8 +107,9 @@ class SqliteCrons:
 
     async def count(
         self, *, assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None,
+        auth: Filter | None = None,
     ) -> int:
-        where, args = _where(assistant_id, thread_id, enabled, metadata)
+        where, args = _where(assistant_id, thread_id, enabled, metadata, auth)
         return self._db.conn.execute(f"SELECT count(*) FROM crons WHERE {where}", args).fetchone()[0]
 
     async def due(self, now: str, *, limit: int) -> list[Cron]:

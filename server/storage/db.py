@@ -7,7 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from protocol.serde import dumps
+from protocol.filters import Filter, matches
+from protocol.serde import dumps, loads
 
 from .schema import migrate
 
@@ -16,6 +17,16 @@ T = TypeVar("T")
 
 def to_json(value: Any) -> str:
     return dumps(value).decode()
+
+
+def _auth_match(metadata: str | None, filter: str) -> bool:
+    return matches(loads(metadata) if metadata else {}, loads(filter))
+
+
+def auth_condition(column: str, filter: Filter | None) -> tuple[list[str], list[Any]]:
+    """SQL conditions keeping the rows whose metadata (`column`, JSON) passes an
+    authorization filter (none without one)."""
+    return ([f"auth_match({column}, ?)"], [to_json(filter)]) if filter is not None else ([], [])
 
 
 class Database:
@@ -27,6 +38,7 @@ class Database:
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=0"):
             self.conn.execute(f"PRAGMA {pragma}")
+        self.conn.create_function("auth_match", 2, _auth_match, deterministic=True)
         migrate(self.conn)
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:

@@ -89,6 +89,10 @@ MIGRATIONS: list[str] = [
         DELETE FROM run_logs WHERE run_id = OLD.run_id;
     END;
     """,
+    """
+    -- the user a cron runs as, with custom auth (JSON; not part of the API's Cron)
+    ALTER TABLE crons ADD COLUMN auth_user TEXT;
+    """,
 ]
 
 

@@ -25,13 +25,14 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from protocol.clock import now_iso
+from protocol.filters import Filter
 from protocol.resources import Run, RunKwargs, RunStatus, Thread
 from protocol.search import json_contains
 from protocol.serde import loads
 
 from .assistants import SqliteAssistants
 from .crons import SqliteCrons
-from .db import Database, to_json
+from .db import Database, auth_condition, to_json
 from .events import SqliteRunEvents
 from .store import open_store
 
@@ -101,10 +102,11 @@ class SqliteThreads:
     async def search(
         self, *, ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None,
         status: str | None, limit: int, offset: int, sort_by: str = "updated_at", sort_order: str = "desc",
+        auth: Filter | None = None,
     ) -> list[Thread]:
         if sort_by not in _THREAD_SORTS or sort_order not in ("asc", "desc"):
             raise ValueError(f"cannot sort threads by {sort_by} {sort_order}")
-        where, args = self._where(ids, metadata, values, status)
+        where, args = self._where(ids, metadata, values, status, auth)
         # thread_id breaks ties, so that pages never overlap
         rows = self._db.conn.execute(
             f"SELECT {_THREAD_COLUMNS} FROM threads WHERE {where} "
@@ -115,16 +117,18 @@ class SqliteThreads:
 
     async def count(
         self, *, ids: list[str] | None = None, metadata: dict[str, Any] | None = None,
-        values: dict[str, Any] | None = None, status: str | None = None,
+        values: dict[str, Any] | None = None, status: str | None = None, auth: Filter | None = None,
     ) -> int:
-        where, args = self._where(ids, metadata, values, status)
+        where, args = self._where(ids, metadata, values, status, auth)
         return self._db.conn.execute(f"SELECT count(*) FROM threads WHERE {where}", args).fetchone()[0]
 
     @staticmethod
     def _where(
-        ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None, status: str | None
+        ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None, status: str | None,
+        auth: Filter | None,
     ) -> tuple[str, list[Any]]:
-        where, args = ["1"], []
+        where, args = auth_condition("metadata", auth)
+        where.insert(0, "1")
         if ids is not None:
             where.append(f"thread_id IN ({','.join('?' * len(ids))})")
             args.extend(ids)
