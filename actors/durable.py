@@ -4,17 +4,30 @@ after the server restarted (or crashed).
 Events are written behind, in batches: publishing appends to a buffer, and one write
 (one transaction) takes everything buffered a few milliseconds later, or at once when
 the buffer is full. A persisted log shows its subscribers only events already written
-(write-ahead): every id a client has seen names a stored event, so a run resumed after a
-crash numbers its events on from the last stored one without reusing an id a client
+(write-ahead): every id a client has seen is at or below the log's stored head, so a run
+resumed after a crash numbers its events on from there without reusing an id a client
 holds, and a client that comes back with that id misses nothing and gets nothing twice.
 The run flushes its log before its final status is persisted, so a finished run's stored
 log is complete.
+
+Only what a replay sends is stored (reference §5.7): events whose base name is one of the
+run's stream modes or `metadata`. `error`, `feedback` and the legacy `messages/metadata|
+partial|complete` events are numbered like the others and delivered live, in order, but
+not written: the official server never replays them either, and the legacy partials
+(each one the whole message so far) would be the bulk of the writes. The log's head in
+storage (`run_logs.last_seq`) still advances past them in the same batch, so ids stay
+unique and increasing across a crash: a resumed run numbers on after every id a client
+may have seen, stored or not. Replay leaves the same events out of what the ring in
+memory still holds (`replay.Replayed`), so a client gets the same events with the same
+ids whether its replay comes from memory or from storage; the gaps in the ids are
+harmless (clients only compare them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from protocol.ports import RunEventStore
 
@@ -24,10 +37,14 @@ log = logging.getLogger(__name__)
 
 
 class DurableRunStream(RunStream):
-    def __init__(self, run_id: str, *, capacity: int, writer: EventWriter, first_seq: int = 1) -> None:
+    def __init__(
+        self, run_id: str, *, capacity: int, writer: EventWriter, first_seq: int = 1,
+        replayable: Callable[[str], bool] = lambda name: True,
+    ) -> None:
         super().__init__(run_id, capacity=capacity, resumable=True, first_seq=first_seq)
         self._writer = writer
         self._stored = first_seq - 1
+        self._replayable = replayable  # which events are worth storing (the others: live only)
 
     @property
     def visible(self) -> int:
@@ -35,10 +52,11 @@ class DurableRunStream(RunStream):
 
     def publish(self, name: str, data: bytes) -> None:
         if not self._closed:
-            self._writer.add(self, self._append(name, data))
+            self._writer.add(self, self._append(name, data), store=self._replayable(name))
 
     def stored(self, seq: int) -> None:
-        """The writer wrote the events up to `seq`: subscribers may read them."""
+        """The writer wrote the events up to `seq` (or passed over those it does not
+        store): subscribers may read them."""
         if seq > self._stored:
             self._stored = seq
             self._wake()
@@ -48,22 +66,24 @@ class DurableRunStream(RunStream):
 
 
 class EventWriter:
-    """Writes the events of every persisted log, in one transaction per batch."""
+    """Writes the events of every persisted log, in one transaction per batch. Events not
+    to be stored go through the queue all the same: they become visible in order, once
+    what came before them is written, and the batch advances their log's head."""
 
     def __init__(self, store: RunEventStore, *, keep: int, delay: float = 0.005, batch: int = 1_000) -> None:
         self._store = store
         self._keep = keep  # events kept per run
         self._delay = delay
         self._batch = batch
-        self._pending: list[tuple[DurableRunStream, Event]] = []
+        self._pending: list[tuple[DurableRunStream, Event, bool]] = []  # (log, event, store it)
         self._added = 0
         self._written = 0
         self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
         self._progress: asyncio.Future[None] | None = None
 
-    def add(self, stream: DurableRunStream, event: Event) -> None:
-        self._pending.append((stream, event))
+    def add(self, stream: DurableRunStream, event: Event, *, store: bool = True) -> None:
+        self._pending.append((stream, event, store))
         self._added += 1
         if self._task is not None:
             return  # the write in flight takes these next
@@ -97,16 +117,18 @@ class EventWriter:
             self._task = None
             self._notify()
 
-    async def _write(self, batch: list[tuple[DurableRunStream, Event]]) -> None:
+    async def _write(self, batch: list[tuple[DurableRunStream, Event, bool]]) -> None:
+        last = {stream: event.seq for stream, event, _ in batch}
         try:
-            await self._store.append([(s.run_id, e.seq, e.name, e.data) for s, e in batch], keep=self._keep)
+            rows = [(s.run_id, e.seq, e.name, e.data) for s, e, store in batch if store]
+            heads = {stream.run_id: seq for stream, seq in last.items()}
+            await self._store.append(rows, heads=heads, keep=self._keep)
         except Exception:
             # Delivered all the same (a stream must not stall on a failing disk), but
             # these events will not survive a restart.
             log.exception("could not persist %d stream events", len(batch))
         finally:
             self._written += len(batch)
-            last = {stream: event.seq for stream, event in batch}
             for stream, seq in last.items():
                 stream.stored(seq)
             self._notify()

@@ -30,6 +30,22 @@ def graph_stream_modes(requested: list[str]) -> list[str]:
     return modes or ["values"]
 
 
+def replayable(requested: list[str]) -> Callable[[str], bool]:
+    """Which events of a resumable run a replay sends (reference §5.7): those whose base
+    name (before the `|` of a subgraph namespace) is one of the run's requested modes, or
+    `metadata`. `messages-tuple` publishes `messages` events, so it keeps those. Never
+    replayed: `error`, `feedback`, and the legacy mode's `messages/metadata|partial|
+    complete` (their base names are no requested mode), as on the official server."""
+    kept = frozenset(requested) | {"metadata"}
+    if "messages-tuple" in kept:
+        kept |= {"messages"}
+
+    def keep(name: str) -> bool:
+        return name.split("|", 1)[0] in kept
+
+    return keep
+
+
 def _checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
     """A checkpoint config as the API's Checkpoint object (None without an id)."""
     conf = (config or {}).get("configurable") or {}

@@ -20,7 +20,8 @@ from protocol.ports import RunEventStore
 
 from .durable import DurableRunStream, EventWriter
 from .eventlog import RunStream
-from .replay import Replay, replay
+from .modes import replayable
+from .replay import Replay, replay, replayed
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,9 @@ class StreamRegistry:
             log.close()
         self.close_threads()
 
-    def open(self, run_id: str, *, resumable: bool) -> RunStream:
+    def open(self, run_id: str, *, resumable: bool, modes: list[str] | None = None) -> RunStream:
+        """The log of a run that streams `modes` (its requested stream modes: they say
+        which events a resumable run's persisted log stores)."""
         stream: RunStream
         if not resumable:
             stream = RunStream(run_id, capacity=self._buffer)
@@ -119,17 +122,20 @@ class StreamRegistry:
             stream = RunStream(run_id, capacity=self._resumable_capacity, resumable=True)
         else:
             first_seq = self._resume_after.pop(run_id, 0) + 1
-            stream = DurableRunStream(run_id, capacity=self._resumable_capacity, writer=self._writer, first_seq=first_seq)
+            stream = DurableRunStream(
+                run_id, capacity=self._resumable_capacity, writer=self._writer, first_seq=first_seq,
+                replayable=replayable(modes or ["values"]),
+            )
         self._live[run_id] = stream
         return stream
 
-    async def replay(self, run_id: str, after: int) -> Replay:
+    async def replay(self, run_id: str, after: int, modes: list[str]) -> Replay:
         """A resumable run's events after seq `after`: from memory, else from storage
-        then memory."""
+        then memory. Of those published before now, only the ones a replay sends for a
+        run streaming `modes` (no `error`, `feedback`, legacy `messages/*`: §5.7)."""
         live = self.get(run_id)
-        if self._store is None:
-            return Replay(live, after, None)
-        return await replay(self._store, run_id, live, after)
+        found = Replay(live, after, None) if self._store is None else await replay(self._store, run_id, live, after)
+        return replayed(found, live, replayable(modes))
 
     def get(self, run_id: str) -> RunStream | None:
         return self._live.get(run_id) or self._finished.get(run_id)

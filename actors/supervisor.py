@@ -226,7 +226,7 @@ class ThreadSupervisor(Actor):
         return run, stream
 
     def _enqueue(self, run: Run, attempt: int) -> RunStream:
-        stream = self.runtime.streams.open(run.run_id, resumable=run.kwargs.resumable)
+        stream = self.runtime.streams.open(run.run_id, resumable=run.kwargs.resumable, modes=run.kwargs.stream_mode)
         self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at)))
         self.queue.sort(key=lambda q: q.start_at)  # stable: arrival order among equals
         return stream

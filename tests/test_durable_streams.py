@@ -2,7 +2,9 @@
 not do): the event log of a resumable run is persisted, so a client that comes back with
 `Last-Event-ID` after the server was killed gets exactly what it missed, then the live
 events of the resumed run, and the stream of a finished run ends. Ids go on across the
-restart. Retention is bounded; history that is gone is announced by an `evicted` event."""
+restart. Retention is bounded; history that is gone is announced by an `evicted` event.
+As on the official server, a replay sends only the run's mode events and `metadata`:
+`error`, `feedback` and legacy `messages/*` events are live only (not stored either)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from langgraph_sdk import get_client
 from langgraph_sdk.errors import NotFoundError
 from serverproc import ServerProcess
 
-from actors.streams import Retention
+from actors.modes import replayable
+from actors.streams import Retention, StreamRegistry
 
 TIMEOUT = 60
 Part = tuple[str, Any, "str | None"]
@@ -365,3 +368,151 @@ async def test_only_resumable_runs_are_persisted_and_their_logs_go_with_them(ser
         async with http.delete(f"{url}/threads/{tid}") as resp:
             assert resp.status == 204
         assert _stored(served.db) == {}
+
+
+# what a replay leaves out (§5.7) ------------------------------------------------------------
+
+ERROR = ("error", {"error": "ValueError", "message": "kaboom"})
+LEGACY = {"messages/metadata", "messages/partial", "messages/complete"}
+
+
+def _head(db: str, run_id: str) -> int:
+    """The persisted log's head (the last seq it numbered, stored or not)."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT last_seq FROM run_logs WHERE run_id = ?", (run_id,)).fetchone()[0]
+
+
+def _named(parts: list[Part]) -> list[tuple[str, Any]]:
+    return [(e, d) for e, d, _ in parts]
+
+
+async def _stream_body(http: aiohttp.ClientSession, url: str, tid: str, body: dict[str, Any]) -> tuple[str, list[Part]]:
+    async with http.post(f"{url}/threads/{tid}/runs/stream", json={**body, "stream_resumable": True}) as resp:
+        rid = resp.headers["Content-Location"].rsplit("/", 1)[1]
+        return rid, await asyncio.wait_for(_all(sse(resp)), TIMEOUT)
+
+
+def test_a_replay_sends_the_run_s_modes_and_metadata_only() -> None:
+    keep = replayable(["values", "updates", "messages-tuple", "custom", "debug", "tasks", "checkpoints", "events"])
+    for name in ("metadata", "values", "values|child:1", "updates|a:1|b:2", "messages", "messages|child:1",
+                 "custom", "debug|child:1", "tasks", "checkpoints|child:1", "events"):
+        assert keep(name), name
+    for name in ("error", "feedback", "evicted", *LEGACY):
+        assert not keep(name), name
+    only_values = replayable(["values"])
+    assert only_values("values|child:1") and only_values("metadata")
+    assert not any(map(only_values, ("updates", "messages", "events", "debug", "error")))
+    legacy = replayable(["messages"])  # the legacy mode's events are never replayed
+    assert not any(map(legacy, LEGACY))
+
+
+async def test_a_failed_run_is_replayed_without_its_error(served: Served) -> None:
+    """useStream keeps a failed run in sessionStorage and rejoins it with `Last-Event-ID:
+    -1` on every reload: the replay must end without an `error` (the thread's state holds
+    the task's error), from memory as from storage, while the live stream had it."""
+    url = await served.start()
+    async with aiohttp.ClientSession() as http:
+        tid = await _thread(http, url)
+        body = {"assistant_id": "failing", "input": {"secret": False}, "stream_mode": ["values", "updates"]}
+        rid, live = await _stream_body(http, url, tid, body)
+        assert _named(live) == [("metadata", {"run_id": rid, "attempt": 1}), ("values", {"secret": False}), ERROR]
+        assert [int(i) for _, _, i in live] == [1, 2, 3]
+        replayed = live[:-1]
+
+        assert await join(http, url, tid, rid, "-1") == replayed  # from memory
+        assert await join(http, url, tid, rid, live[1][2]) == []
+        assert await join(http, url, tid, rid, live[2][2]) == []
+        assert _stored(served.db) == {rid: 2}  # the error is not stored...
+        assert _head(served.db, rid) == 3  # ...but numbered: a resumed run would go on after it
+        async with http.get(f"{url}/threads/{tid}/runs/{rid}") as resp:
+            assert (await resp.json())["status"] == "error"
+
+        url = await served.restart()
+        for last in ("-1", "0", "-"):
+            assert await join(http, url, tid, rid, last) == replayed, last  # from storage
+        assert await join(http, url, tid, rid, live[2][2]) == []
+        async with http.get(f"{url}/threads/{tid}/runs/{rid}") as resp:
+            assert (await resp.json())["status"] == "error"
+        async with http.get(f"{url}/threads/{tid}") as resp:
+            thread = await resp.json()
+        assert thread["status"] == "error"
+        assert thread["error"] == ERROR[1]
+        async with http.get(f"{url}/threads/{tid}/runs/{rid}/join") as resp:  # /join still says why
+            assert await resp.json() == {"__error__": ERROR[1]}
+
+
+async def test_a_join_before_the_failure_gets_the_error_live(served: Served) -> None:
+    """Only the past is filtered: an `error` published after the join is live, for a join
+    with `Last-Event-ID` as for one without."""
+    url = await served.start()
+    async with aiohttp.ClientSession() as http:
+        tid = await _thread(http, url)
+        body = {"assistant_id": "failing", "input": {"delay": 1.0}, "stream_mode": ["values"], "stream_resumable": True}
+        async with http.post(f"{url}/threads/{tid}/runs/stream", json=body) as resp:
+            rid = resp.headers["Content-Location"].rsplit("/", 1)[1]
+            parts = sse(resp)
+            head = [await anext(parts), await anext(parts)]  # metadata, values: the node sleeps now
+            resumed, plain, rest = await asyncio.gather(
+                join(http, url, tid, rid, "-1"), join(http, url, tid, rid, None), asyncio.wait_for(_all(parts), TIMEOUT)
+            )
+        assert _named(head) == [("metadata", {"run_id": rid, "attempt": 1}), ("values", {"delay": 1.0})]
+        assert _named(rest) == [ERROR]
+        assert resumed == head + rest  # the past replayed, then the error live, with the same ids
+        assert plain == rest
+        assert await join(http, url, tid, rid, "-1") == head  # once it is past: not replayed
+
+
+@pytest.mark.parametrize(
+    ("graph", "body"),
+    [
+        ("chat", {"input": {"messages": [{"role": "user", "content": "hi there"}]}, "stream_mode": ["values", "messages", "messages-tuple"]}),
+        ("talker", {"input": {"messages": [{"role": "user", "content": "hi"}]}, "stream_mode": ["updates", "messages", "messages-tuple"], "stream_subgraphs": True}),
+    ],
+)
+async def test_legacy_messages_events_are_live_only(served: Served, graph: str, body: dict[str, Any]) -> None:
+    """`messages/metadata|partial|complete` are streamed live but neither stored nor
+    replayed; the `messages-tuple` mode's `messages` (and `messages|ns`) events are."""
+    url = await served.start()
+    async with aiohttp.ClientSession() as http:
+        tid = await _thread(http, url)
+        rid, live = await _stream_body(http, url, tid, {"assistant_id": graph, **body})
+        live_names = {e for e, _, _ in live}
+        assert {"messages/metadata", "messages/partial"} <= live_names
+        assert "messages" in live_names
+        if graph == "talker":
+            assert "messages/complete" in live_names
+            assert any(e.startswith("messages|inner:") for e in live_names)
+            assert any(e.startswith("updates|inner:") for e in live_names)
+        ids = [int(i) for _, _, i in live]
+        assert ids == list(range(1, len(live) + 1))
+        kept = [p for p in live if p[0] not in LEGACY]
+        assert kept[0][0] == "metadata" and len(kept) < len(live)
+
+        assert await join(http, url, tid, rid, "-1") == kept  # from memory
+        assert _stored(served.db) == {rid: len(kept)}
+        assert _head(served.db, rid) == len(live)
+        # a client whose last event was a legacy one resumes right after it
+        k = max(i for i, p in enumerate(live) if p[0] == "messages/partial")
+        rest = [p for p in live[k + 1 :] if p[0] not in LEGACY]
+        assert await join(http, url, tid, rid, live[k][2]) == rest
+
+        url = await served.restart()
+        assert await join(http, url, tid, rid, "-1") == kept  # from storage
+        assert await join(http, url, tid, rid, live[k][2]) == rest
+
+
+async def test_replay_leaves_out_the_same_events_without_a_store() -> None:
+    """The in-memory registry (no `RunEventStore`) keeps every event in its ring for live
+    readers; its replay leaves out the same ones."""
+    streams = StreamRegistry(buffer=10, resumable_capacity=10, keep_finished=10)
+    log = streams.open("r", resumable=True, modes=["values"])
+    for name in ("metadata", "values", "updates", "messages/partial", "values|child:1", "error"):
+        log.publish(name, b"{}")
+    log.close()
+    streams.finished("r")
+    every = [e.name for batch in [b async for b in log.subscribe(0)] for e in batch]
+    assert every[-1] == "error"
+    replay = await streams.replay("r", 0, ["values"])
+    assert replay.source is not None and replay.evicted is None
+    got = [(e.seq, e.name) for batch in [b async for b in replay.source.subscribe(replay.after)] for e in batch]
+    assert got == [(1, "metadata"), (2, "values"), (5, "values|child:1")]

@@ -227,12 +227,14 @@ def _evicted_frame(evicted: Evicted | None) -> bytes:
 async def _join_source(request: web.Request, run: Run) -> tuple[EventSource | None, int | None, bytes]:
     """What a join sends (source, after, prelude). Without `Last-Event-ID`, or for a run
     that is not resumable: the events from now on. With it: the events after it, from
-    storage when memory no longer (or never, before a restart) held them, then live."""
+    storage when memory no longer (or never, before a restart) held them, then live.
+    Replayed are only the run's mode events and `metadata` (not `error`, `feedback`,
+    legacy `messages/*`: §5.7); what comes live after the join comes whole."""
     rt = runtime(request)
     last_id = _last_event_id(request)
     if last_id is None or not run.kwargs.resumable:
         return rt.streams.get(run.run_id), None, b""
-    replay = await rt.streams.replay(run.run_id, last_id)
+    replay = await rt.streams.replay(run.run_id, last_id, run.kwargs.stream_mode)
     return replay.source, replay.after, _evicted_frame(replay.evicted)
 
 

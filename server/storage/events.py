@@ -1,6 +1,7 @@
 """The persisted event logs of resumable runs (`protocol.ports.RunEventStore`), in the
-records database. `run_logs` has one row per log (its last seq, which outlives evicted
-events); `run_events` the events themselves, keyed by (run_id, seq)."""
+records database. `run_logs` has one row per log (its head: the last seq it numbered,
+stored or not, which outlives evicted events); `run_events` the events themselves, keyed
+by (run_id, seq)."""
 
 from __future__ import annotations
 
@@ -30,16 +31,17 @@ class SqliteRunEvents:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(self, events: list[tuple[str, int, str, bytes]], *, keep: int) -> None:
-        by_run: dict[str, list[tuple[str, int, str, bytes]]] = {}
+    async def append(self, events: list[tuple[str, int, str, bytes]], *, heads: dict[str, int], keep: int) -> None:
+        by_run: dict[str, list[tuple[str, int, str, bytes]]] = {run_id: [] for run_id in heads}
         for event in events:
             by_run.setdefault(event[0], []).append(event)
 
         def work(conn: sqlite3.Connection) -> None:
             for run_id, rows in by_run.items():
-                last = rows[-1][1]
+                last = max(heads.get(run_id, 0), rows[-1][1] if rows else 0)
                 conn.execute(_LOG_HEAD, (run_id, last))  # first: the events reference it
-                conn.executemany("INSERT OR IGNORE INTO run_events (run_id, seq, name, data) VALUES (?,?,?,?)", rows)
+                if rows:
+                    conn.executemany("INSERT OR IGNORE INTO run_events (run_id, seq, name, data) VALUES (?,?,?,?)", rows)
                 if last > keep:
                     conn.execute("DELETE FROM run_events WHERE run_id = ? AND seq <= ?", (run_id, last - keep))
 
