@@ -567,3 +567,10 @@ async def test_a_401_carries_the_cors_headers(http: Http) -> None:
     reply = await http("POST", "/threads/search", {}, headers={"Origin": "https://app.example"})
     assert reply.status == 401
     assert reply.headers["Access-Control-Allow-Origin"] in ("*", "https://app.example")
+
+
+async def test_a_refused_user_may_not_prune_even_nothing(http: Http) -> None:
+    """`threads.delete` is asked once per thread, and once for an empty list."""
+    reply = await http("POST", "/threads/prune", {"thread_ids": []}, user="mallory")
+    assert reply.status == 403, reply
+    assert (await http("POST", "/threads/prune", {"thread_ids": []}, user="alice")).body == {"pruned_count": 0}

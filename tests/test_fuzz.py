@@ -10,6 +10,15 @@ an invalid body is a 4xx and changes nothing; afterwards the server is healthy a
 normal run works. One summary line (`fuzz: N requests, 0 server errors`) is written to
 the terminal, `-s` or not.
 
+The same fuzzing runs a second time (on half the examples) against the custom-auth test
+project (tests/auth): resources are seeded as alice and as bob, and each request carries,
+drawn per request, alice's or bob's token (so half the known ids are someone else's: 404s),
+eve's (no `delete` permission), mallory's (refused everywhere: 403s), a bad token or none
+(401s). On top of the invariants above: no protected route answers a request without
+valid credentials, or mallory's, with a success; nobody's search shows what another owns;
+snapshots (the "changes nothing" check) are taken as each user. Summary line
+`fuzz (auth): …`, with the 401/403/404 counts.
+
 The server runs on the test's event loop; the hypothesis driver and its blocking
 `requests` session run in a worker thread. Every request is sent with `stream=True` and a
 read timeout, so the streaming endpoints (SSE run and thread streams, `/wait`, `/join`)
@@ -27,8 +36,9 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -38,10 +48,15 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from schemathesis import GenerationMode
 
+from auth_support import AUTH_CONFIG, bearer
+from conftest import GRAPHS, make_app
+from protocol.ids import system_assistant_id
 from server.app import MAX_BODY_BYTES
+from server.mount import PROTECTED_GROUPS, route_group
 
 FUZZ_EXAMPLES = int(os.environ.get("THREADLOOM_FUZZ_EXAMPLES", "20"))
 FUZZ_SEED = int(os.environ["THREADLOOM_FUZZ_SEED"]) if os.environ.get("THREADLOOM_FUZZ_SEED") else None
@@ -89,7 +104,48 @@ MALFORMED: tuple[bytes, ...] = (
     b'{"metadata": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", b"\xef\xbb\xbf{}", b'{"\x00": 1}',
 )
 MALFORMED_ANY = (*MALFORMED, b"", b" ", b"{}")  # may be valid for endpoints without a required field
+# Authorization headers that name nobody (with custom auth: a 401)
+BAD_TOKENS = (
+    "Bearer nope", "Bearer ", "Bearer", "bearer alice-token", "Basic YWxpY2U6eA==", "Bearer alice-token\tbob-token",
+    "Bearer \xe9", "Bearer " + "x" * 4000, "alice", "null",
+)
 LAST_EVENT_IDS = ("-", "0", "1", "3-*", "-5", "abc", "1-2-3", "99999999999999999999999", "\xe9", "7\t7")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one fuzz run is against: a project and the credentials its requests carry."""
+
+    name: str  # in the summary line: "fuzz" or "fuzz (auth)"
+    config: Path
+    examples: int  # per operation and mode
+    # whose credentials a generated request carries, drawn per request (a user, "bad token"
+    # or "no token"); () without auth
+    credentials: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()  # who the resources are seeded as and snapshots taken as; () without auth
+    # who a protected route must never serve, and their refusal: a 401 for whoever is not
+    # authenticated (authentication comes before anything else); for a user refused by the
+    # auth handlers a 403, or the 4xx of a bad request (a body is validated before authorization)
+    refused: tuple[tuple[str, int], ...] = ()
+    graphs: tuple[str, ...] = ("counter", "asker")
+
+    def headers(self, user: str | None) -> dict[str, str]:
+        return bearer(user) if user else {}
+
+    @property
+    def main(self) -> str | None:
+        """Who seeds the ids `extremes` uses, sends those requests, and checks the health after."""
+        return self.owners[0] if self.owners else None
+
+
+DEFAULT = Target("fuzz", GRAPHS, FUZZ_EXAMPLES)
+AUTH = Target(
+    "fuzz (auth)", AUTH_CONFIG, max(1, FUZZ_EXAMPLES // 2),
+    credentials=("alice", "bob", "eve", "mallory", "bad token", "no token"),
+    owners=("alice", "bob"), refused=(("mallory", 403), ("bad token", 401), ("no token", 401)),
+    graphs=("counter", "whoami", "made_for"),
+)
+SNAPSHOT_USERS = ("alice", "bob", "eve")  # whoever could have changed something (mallory can do nothing)
 
 
 @dataclass
@@ -101,7 +157,21 @@ class Known:
     runs: list[tuple[str, str]]  # (thread_id, run_id)
     checkpoints: list[tuple[str, str]]  # (thread_id, checkpoint_id)
     crons: list[str]
+    made: str  # an assistant the seeding user made (and owns): the one `extremes` uses
     graphs: list[str] = field(default_factory=lambda: ["counter", "asker"])
+    owner: dict[str, str | None] = field(default_factory=dict)  # assistant or thread id -> who seeded it
+
+    def add(self, other: Known) -> None:
+        """Also `other`'s ids (another user's); `made` and the first of each list stay ours."""
+        self.assistants += other.assistants
+        self.threads += other.threads
+        self.runs += other.runs
+        self.checkpoints += other.checkpoints
+        self.crons += other.crons
+        self.owner.update(other.owner)
+
+    def owned_by(self, user: str | None, ids: list[str]) -> list[str]:
+        return [i for i in ids if self.owner.get(i) == user]
 
     def pick(self, data: st.DataObject, path: str, name: str) -> str:
         """A known id for path parameter `name` (a thread that owns the run or checkpoint
@@ -121,7 +191,12 @@ class Tally:
     sent: int = 0
     timed_out: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
+    by_who: dict[str, Counter[int]] = field(default_factory=dict)  # with custom auth: statuses by credential
     failures: list[str] = field(default_factory=list)
+
+    def count(self, low: int, high: int, who: str | None = None) -> int:
+        statuses = self.statuses if who is None else self.by_who.get(who, Counter())
+        return sum(n for status, n in statuses.items() if low <= status < high)
 
     def fail(self, where: str, why: str) -> None:
         if len(self.failures) < 50:
@@ -138,12 +213,16 @@ class Outcome:
 class Sender:
     """Sends one request, checks the answer, keeps the count."""
 
-    def __init__(self, tally: Tally) -> None:
+    def __init__(self, tally: Tally, refused: tuple[tuple[str, int], ...] = ()) -> None:
         self.tally = tally
+        self.refused = dict(refused)
         self.session = requests.Session()
 
-    def send(self, method: str, path: str, request: dict[str, Any], *, expect_4xx: bool = False) -> None:
-        where = f"{method} {path} {_describe(request)}"
+    def send(
+        self, method: str, path: str, request: dict[str, Any], *, expect_4xx: bool = False, who: str | None = None,
+    ) -> None:
+        """`who`: with custom auth, whose credentials `request` carries."""
+        where = f"{method} {path} {_describe(request)}" + (f" as {who}" if who else "")
         self.tally.sent += 1
         try:
             outcome = self._send(request)
@@ -157,12 +236,19 @@ class Sender:
             return
         status, text = outcome.status, f"{outcome.status} {outcome.content_type} {outcome.body[:300]!r}"
         self.tally.statuses[status] += 1
+        if who is not None:
+            self.tally.by_who.setdefault(who, Counter())[status] += 1
+        refusal = self.refused.get(who) if who is not None and route_group(path) in PROTECTED_GROUPS else None
         if status >= 500:
             self.tally.fail(where, text)
         elif status >= 400 and not _is_detail(outcome):
             self.tally.fail(where, f"an error without a JSON detail: {text}")
         elif status < 400 and expect_4xx:
             self.tally.fail(where, f"an invalid body was accepted: {text}")
+        elif refusal == 401 and status != 401:
+            self.tally.fail(where, f"a protected route did not answer {who} with a 401: {text}")
+        elif refusal is not None and status < 400:
+            self.tally.fail(where, f"a protected route served {who}: {text}")
         elif status < 400 and outcome.content_type == "application/json" and outcome.body:
             try:
                 json.loads(outcome.body)
@@ -189,7 +275,11 @@ def _is_detail(outcome: Outcome) -> bool:
 
 def _describe(request: dict[str, Any]) -> str:
     body = request.get("data") or b""
-    return f"url={request['url'][:200]!r} params={str(request.get('params'))[:200]} body={body[:300]!r}"
+    auth = {k: v[:60] for k, v in (request.get("headers") or {}).items() if k.lower() == "authorization"}
+    return (
+        f"url={request['url'][:200]!r} params={str(request.get('params'))[:200]} body={body[:300]!r}"
+        + (f" headers={auth}" if auth else "")
+    )
 
 
 def _dumps(value: Any) -> bytes:
@@ -259,6 +349,19 @@ def _fill_known(op: Any, case: schemathesis.Case, known: Known, data: st.DataObj
                 value[key] = data.draw(st.lists(st.sampled_from([*pool, MISSING]), max_size=3))
 
 
+def _without_security(spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec` without its security requirements (custom auth's `auth.openapi`): the
+    credentials are ours to choose, and a negative case must not be one whose only fault is
+    a missing or malformed Authorization header, with a valid body."""
+    spec = {**spec, "paths": {
+        path: {method: {k: v for k, v in operation.items() if k != "security"} for method, operation in ops.items()}
+        for path, ops in spec["paths"].items()
+    }}
+    spec.pop("security", None)
+    spec["components"] = {k: v for k, v in spec.get("components", {}).items() if k != "securitySchemes"}
+    return spec
+
+
 def _set_body(request: dict[str, Any], raw: bytes) -> None:
     request.pop("json", None)
     request["data"] = raw
@@ -268,13 +371,14 @@ def _set_body(request: dict[str, Any], raw: bytes) -> None:
 class Fuzzer:
     """Drives hypothesis over the operations of one live schema (in a worker thread)."""
 
-    def __init__(self, spec: dict[str, Any], base: str, known: Known) -> None:
-        self.schema = schemathesis.openapi.from_dict(spec)
+    def __init__(self, spec: dict[str, Any], base: str, known: Known, target: Target = DEFAULT) -> None:
+        self.schema = schemathesis.openapi.from_dict(_without_security(spec))
         self.bodies = bodies(spec)
         self.base = base
         self.known = known
+        self.target = target
         self.tally = Tally()
-        self.sender = Sender(self.tally)
+        self.sender = Sender(self.tally, target.refused)
         ops = [result.ok() for result in self.schema.get_all_operations()]
         self.operations = sorted(ops, key=lambda op: (self.label(op) in DESTRUCTIVE, op.path, op.method))
 
@@ -282,12 +386,29 @@ class Fuzzer:
     def label(op: Any) -> tuple[str, str]:
         return op.method.upper(), op.path
 
-    def request(self, op: Any, case: schemathesis.Case, data: st.DataObject, *, valid_ids: bool) -> dict[str, Any]:
+    def request(
+        self, op: Any, case: schemathesis.Case, data: st.DataObject, *, valid_ids: bool,
+    ) -> tuple[dict[str, Any], str | None]:
+        """The request for `case`, and (with custom auth) whose credentials it carries."""
+        who = data.draw(st.sampled_from(self.target.credentials), label="credentials") if self.target.credentials else None
+        authorization: str | None = None
+        if who == "bad token":
+            authorization = data.draw(st.sampled_from(BAD_TOKENS), label="bad token")
+        elif who not in (None, "no token"):
+            authorization = bearer(who)["Authorization"]
         _fill_known(op, case, self.known, data, body=valid_ids)
         kwargs = case.as_transport_kwargs(base_url=self.base)
         request = {k: v for k, v in kwargs.items() if k in ("method", "url", "headers", "params", "json", "data")}
         if "json" in request:
             _set_body(request, _dumps(request["json"]))
+        if who is not None:  # instead of whatever schemathesis made of the spec's security scheme
+            headers = {k: v for k, v in (request.get("headers") or {}).items() if k.lower() != "authorization"}
+            request["headers"] = headers if authorization is None else {**headers, "Authorization": authorization}
+        return request, who
+
+    def _main(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`request` as the user who seeded `known.made` and the first of each list."""
+        request["headers"] = {**request.get("headers", {}), **self.target.headers(self.target.main)}
         return request
 
     def invalid_bodies(self) -> None:
@@ -297,19 +418,20 @@ class Fuzzer:
                 continue
 
             def test(case: schemathesis.Case, data: st.DataObject, op: Any = op) -> None:
-                request = self.request(op, case, data, valid_ids=False)
+                request, who = self.request(op, case, data, valid_ids=False)
                 raw = request.get("data")
                 # a blank body reads as `{}` (valid for some), so it gets malformed bytes instead
                 if data.draw(st.integers(0, 3), label="malformed") == 0 or not (raw or b"").strip():
                     _set_body(request, data.draw(st.sampled_from(MALFORMED)))
-                self.sender.send(*self.label(op), request, expect_4xx=True)
+                self.sender.send(*self.label(op), request, expect_4xx=True, who=who)
 
-            _run(op, GenerationMode.NEGATIVE, test)
+            _run(op, GenerationMode.NEGATIVE, test, self.target.examples)
 
     def extremes(self) -> None:
         """Not random: each field of each body, in an otherwise valid request on existing
         resources, set to each extreme of its kind (numbers past 64 bits or any float's
-        range, NUL and bidi characters, 100,000-character strings)."""
+        range, NUL and bidi characters, 100,000-character strings). With custom auth, as the
+        user who owns those resources: the values must get past auth to be tested at all."""
         for op in self.operations:
             body = self.bodies.get(self.label(op))
             if body is None or self.label(op) in DESTRUCTIVE:
@@ -326,15 +448,15 @@ class Fuzzer:
                     item = {**self.base_body(body), name: value}
                     request = {"method": op.method.upper(), "url": self.base + self.path(op.path), "headers": {}}
                     _set_body(request, _dumps([item] if body.is_list else item))
-                    self.sender.send(*self.label(op), request)
+                    self.sender.send(*self.label(op), self._main(request), who=self.target.main)
         too_large = {"method": "POST", "url": self.base + "/threads", "headers": {}}
         _set_body(too_large, b'{"metadata": {"x": "' + b"x" * MAX_BODY_BYTES + b'"}}')
-        self.sender.send("POST", "/threads", too_large, expect_4xx=True)
+        self.sender.send("POST", "/threads", self._main(too_large), expect_4xx=True, who=self.target.main)
 
     def base_body(self, body: Body) -> dict[str, Any]:
         """The required fields, with values that pass validation."""
         valid = {
-            "assistant_id": self.known.assistants[-1], "graph_id": "counter", "schedule": NEVER, "namespace": ["fuzz"],
+            "assistant_id": self.known.made, "graph_id": "counter", "schedule": NEVER, "namespace": ["fuzz"],
             "key": "k", "value": {}, "thread_ids": [], "checkpoint": {}, "version": 1,
         }
         return {name: valid[name] for name in body.required}
@@ -343,7 +465,7 @@ class Fuzzer:
         """`template` with the ids of resources that exist."""
         thread_id, run_id = self.known.runs[0]
         return template.format(
-            thread_id=thread_id, run_id=run_id, assistant_id=self.known.assistants[-1], cron_id=self.known.crons[0],
+            thread_id=thread_id, run_id=run_id, assistant_id=self.known.made, cron_id=self.known.crons[0],
             checkpoint_id=self.known.checkpoints[0][1], namespace="fuzz",
         )
 
@@ -354,11 +476,11 @@ class Fuzzer:
             for mode in [GenerationMode.POSITIVE, GenerationMode.NEGATIVE] if with_body else [GenerationMode.POSITIVE]:
 
                 def test(case: schemathesis.Case, data: st.DataObject, op: Any = op) -> None:
-                    request = self.request(op, case, data, valid_ids=True)
+                    request, who = self.request(op, case, data, valid_ids=True)
                     self.mutate(op, request, data)
-                    self.sender.send(*self.label(op), request)
+                    self.sender.send(*self.label(op), request, who=who)
 
-                _run(op, mode, test)
+                _run(op, mode, test, self.target.examples)
 
     def mutate(self, op: Any, request: dict[str, Any], data: st.DataObject) -> None:
         """Our own hostile additions on top of what schemathesis generated: odd query
@@ -379,14 +501,23 @@ class Fuzzer:
             _set_body(request, data.draw(st.sampled_from(MALFORMED_ANY)))
         elif how == "hostile values":
             raw = request.get("data")
-            value = json.loads(raw) if isinstance(raw, bytes) and raw[:1] == b"{" else {}
+            try:
+                value = json.loads(raw) if isinstance(raw, bytes) and raw[:1] == b"{" else {}
+            except ValueError:  # a negative case's body need not be JSON (nor UTF-8) at all
+                value = {}
             names = st.sampled_from(sorted(body.fields) or ["metadata"])
             for name in data.draw(st.lists(names, min_size=1, max_size=3, unique=True), label="fields"):
                 value[name] = data.draw(st.sampled_from(HOSTILE_VALUES), label=name)
             _set_body(request, _dumps(value))
 
 
-def _run(op: Any, mode: GenerationMode, test: Callable[[schemathesis.Case, st.DataObject], None]) -> None:
+def _run(
+    op: Any, mode: GenerationMode, test: Callable[[schemathesis.Case, st.DataObject], None], examples: int,
+) -> None:
+    # Named as the global it was: derandomized hypothesis seeds from the source of `run`,
+    # decorators included, so this keeps the examples of the default run as they were.
+    FUZZ_EXAMPLES = examples  # noqa: N806
+
     @settings(max_examples=FUZZ_EXAMPLES, derandomize=FUZZ_SEED is None, database=None, deadline=None,
               suppress_health_check=list(HealthCheck), phases=[Phase.generate])
     @given(case=op.as_strategy(generation_mode=mode), data=st.data())
@@ -399,9 +530,12 @@ def _run(op: Any, mode: GenerationMode, test: Callable[[schemathesis.Case, st.Da
 # setup and checks on the real server ----------------------------------------------------------
 
 
-async def _seed(client: LangGraphClient) -> Known:
-    """A few of everything, all settled (no run left going) before the fuzzing starts."""
+async def _seed(client: LangGraphClient, graphs: tuple[str, ...], user: str | None = None) -> Known:
+    """A few of everything, all settled (no run left going) before the fuzzing starts;
+    made by `user` (with custom auth) through `client`."""
     assistants = [a["assistant_id"] for a in await client.assistants.search(graph_id="counter")]
+    if user is not None and not assistants:  # a user's search does not show the system assistants
+        assistants.append(system_assistant_id("counter"))
     made = await client.assistants.create("counter", config={"tags": ["fuzz"]}, metadata={"owner": "fuzz"}, name="fuzzed")
     await client.assistants.update(made["assistant_id"], metadata={"version": 2})
     assistants.append(made["assistant_id"])
@@ -416,25 +550,28 @@ async def _seed(client: LangGraphClient) -> Known:
                 runs.append((thread["thread_id"], run["run_id"]))
             for state in await client.threads.get_history(thread["thread_id"], limit=3):
                 checkpoints.append((thread["thread_id"], state["checkpoint"]["checkpoint_id"]))
-    asked = await client.threads.create()
-    threads.append(asked["thread_id"])
-    asker = (await client.assistants.search(graph_id="asker"))[0]["assistant_id"]
-    await client.runs.wait(asked["thread_id"], asker, input={"question": "?"})
-    runs.append((asked["thread_id"], (await client.runs.list(asked["thread_id"]))[0]["run_id"]))
+    if "asker" in graphs:  # a thread left interrupted
+        asked = await client.threads.create()
+        threads.append(asked["thread_id"])
+        asker = (await client.assistants.search(graph_id="asker"))[0]["assistant_id"]
+        await client.runs.wait(asked["thread_id"], asker, input={"question": "?"})
+        runs.append((asked["thread_id"], (await client.runs.list(asked["thread_id"]))[0]["run_id"]))
     crons = [
         (await client.crons.create_for_thread(threads[0], made["assistant_id"], schedule=NEVER))["cron_id"],
         (await client.crons.create(made["assistant_id"], schedule=NEVER))["cron_id"],
     ]
     await client.store.put_item(["fuzz", "a"], "k", {"v": 1})
-    return Known(assistants, threads, runs, checkpoints, crons)
+    owner = {made["assistant_id"]: user, **{thread_id: user for thread_id in threads}}
+    return Known(assistants, threads, runs, checkpoints, crons, made["assistant_id"], list(graphs), owner)
 
 
-async def _snapshot(session: aiohttp.ClientSession, url: str, known: Known) -> Any:
-    """Everything a rejected request could have touched."""
+async def _snapshot(session: aiohttp.ClientSession, url: str, known: Known, user: str | None = None) -> Any:
+    """Everything a rejected request could have touched (that `user` can see)."""
+    headers = bearer(user) if user else {}
 
     async def get(method: str, path: str, body: Any = None) -> Any:
-        async with session.request(method, url + path, json=body) as resp:
-            assert resp.status == 200, f"{method} {path}: {resp.status}"
+        async with session.request(method, url + path, json=body, headers=headers) as resp:
+            assert resp.status == 200, f"{method} {path} as {user}: {resp.status}"
             return await resp.json()
 
     def by(key: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -446,14 +583,32 @@ async def _snapshot(session: aiohttp.ClientSession, url: str, known: Known) -> A
         "crons": by("cron_id", await get("POST", "/runs/crons/search", {"limit": 1000})),
         "store": await get("POST", "/store/items/search", {"namespace_prefix": [], "limit": 1000}),
     }
-    for assistant_id in known.assistants:
+    for assistant_id in known.owned_by(user, known.assistants):
         snap[assistant_id] = await get("POST", f"/assistants/{assistant_id}/versions", {"limit": 1000})
-    for thread_id in known.threads:
+    for thread_id in known.owned_by(user, known.threads):
         snap[thread_id] = (
             await get("GET", f"/threads/{thread_id}/runs?limit=1000"),
             await get("POST", f"/threads/{thread_id}/history", {"limit": 1000}),
         )
     return snap
+
+
+async def _snapshots(session: aiohttp.ClientSession, url: str, known: Known, target: Target) -> Any:
+    """The snapshot as each user who could have changed something."""
+    return [await _snapshot(session, url, known, user) for user in (SNAPSHOT_USERS if target.owners else [None])]
+
+
+async def _leaks(session: aiohttp.ClientSession, url: str) -> list[str]:
+    """With the test project's owner-only auth: what a user's search shows that they do not own."""
+    leaks = []
+    for user in SNAPSHOT_USERS:
+        for path in ("/threads/search", "/assistants/search", "/runs/crons/search"):
+            async with session.post(url + path, json={"limit": 1000}, headers=bearer(user)) as resp:
+                assert resp.status == 200, f"POST {path} as {user}: {resp.status}"
+                for item in await resp.json():
+                    if (item.get("metadata") or {}).get("owner") != user:
+                        leaks.append(f"POST {path} as {user} shows {item}"[:400])
+    return leaks
 
 
 def _server_errors(records: list[logging.LogRecord]) -> list[str]:
@@ -469,39 +624,64 @@ def _server_errors(records: list[logging.LogRecord]) -> list[str]:
     ]
 
 
+@pytest.fixture(params=[DEFAULT, AUTH], ids=["default", "auth"])
+async def target(request: pytest.FixtureRequest) -> Target:
+    return request.param
+
+
+@pytest.fixture
+async def served(target: Target, aiohttp_server: Any) -> AsyncIterator[tuple[str, LangGraphClient]]:
+    """A server on the target's project, and the SDK on it (as the target's main user)."""
+    server = await aiohttp_server(make_app(config=target.config))
+    url = str(server.make_url("")).rstrip("/")
+    lg = get_client(url=url, api_key=None, headers=target.headers(target.main))
+    yield url, lg
+    await lg.http.client.aclose()
+
+
 # The server shares this process: its own use of `random` while hypothesis draws (in the
 # worker thread) looks to hypothesis like a strategy using `random`.
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 async def test_fuzz_every_operation_no_server_errors(
-    url: str, client: LangGraphClient, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
-    pytestconfig: pytest.Config,
+    target: Target, served: tuple[str, LangGraphClient], caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str], pytestconfig: pytest.Config,
 ) -> None:
-    known = await _seed(client)
+    url, client = served
+    known = await _seed(client, target.graphs, target.main)
+    for other in target.owners[1:]:  # another user's ids: the main user gets 404s on them, and they don't
+        lg = get_client(url=url, api_key=None, headers=target.headers(other))
+        known.add(await _seed(lg, target.graphs, other))
+        await lg.http.client.aclose()
     caplog.set_level(logging.ERROR)
     async with aiohttp.ClientSession() as session:
         async with session.get(url + "/openapi.json") as resp:
             assert resp.status == 200
-            fuzzer = Fuzzer(await resp.json(), url, known)
+            fuzzer = Fuzzer(await resp.json(), url, known, target)
         assert len(fuzzer.operations) >= 50, "the live spec lost operations"
         tally = fuzzer.tally
 
-        before = await _snapshot(session, url, known)
+        before = await _snapshots(session, url, known, target)
         await asyncio.to_thread(fuzzer.invalid_bodies)
         rejected = tally.sent
         assert not tally.failures, "\n".join(tally.failures)
-        assert await _snapshot(session, url, known) == before, "a rejected request changed something"
+        assert await _snapshots(session, url, known, target) == before, "a rejected request changed something"
 
         await asyncio.to_thread(fuzzer.extremes)
         await asyncio.to_thread(fuzzer.everything)
 
-        def count(low: int, high: int) -> int:
-            return sum(n for status, n in tally.statuses.items() if low <= status < high)
-
+        count = tally.count
         summary = (
-            f"fuzz: {tally.sent} requests, {count(500, 600)} server errors "
+            f"{target.name}: {tally.sent} requests, {count(500, 600)} server errors "
             f"({len(fuzzer.operations)} operations; {rejected} invalid bodies, all rejected; "
             f"{count(400, 500)} 4xx, {count(200, 400)} 2xx; {tally.timed_out} waits cut at {READ_TIMEOUT:g}s)"
         )
+        if target.credentials:
+            statuses = tally.statuses
+            by_who = ", ".join(f"{who} {count(200, 400, who)}/{count(400, 500, who)}" for who in target.credentials)
+            summary += (
+                f"\n{target.name}: {statuses[401]} 401, {statuses[403]} 403, {statuses[404]} 404; "
+                f"2xx/4xx by credentials: {by_who}"
+            )
         reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
         with capsys.disabled():  # for CI's log, captured output or not
             if reporter is not None:
@@ -511,10 +691,16 @@ async def test_fuzz_every_operation_no_server_errors(
         assert not tally.failures, summary + "\n" + "\n".join(tally.failures)
         assert not _server_errors(caplog.records), "\n".join(_server_errors(caplog.records))
         assert count(200, 300) and count(400, 500), "the fuzzing never got past, or never hit, validation"
+        if target.credentials:  # each credential got where it should, somewhere
+            reached = [(user, status) for user in target.owners for status in (200, 404)]  # (404: the other's ids)
+            for who, status in reached + list(target.refused):
+                assert tally.by_who.get(who, Counter())[status], f"{who} never got a {status}"
+            assert not (leaks := await _leaks(session, url)), "\n".join(leaks)
 
         # still healthy: stop whatever the fuzzing left going, then a normal run works
-        async with session.post(url + "/runs/cancel", json={"status": "all"}) as resp:
-            assert resp.status in (204, 404)
+        for user in SNAPSHOT_USERS if target.owners else [None]:
+            async with session.post(url + "/runs/cancel", json={"status": "all"}, headers=target.headers(user)) as resp:
+                assert resp.status in (204, 404)
         async with session.get(url + "/ok") as resp:
             assert resp.status == 200
     # (on a new assistant: the fuzzing may have deleted the graph's own one)

@@ -117,9 +117,10 @@ async def prune_threads(request: web.Request) -> web.Response:
     req = await body(request, ThreadPrune)
     rt = runtime(request)
     thread_ids = _distinct_ids(req.thread_ids, "thread_ids")
-    filters = [await authorize(request, "threads", "delete", {"thread_id": t, "run_id": None}) for t in thread_ids]
+    # asked once per thread (and once for none: a refused user is refused all the same)
+    filters = [await authorize(request, "threads", "delete", {"thread_id": t, "run_id": None}) for t in thread_ids or [None]]
     pruned = 0
-    for thread_id, filter in zip(thread_ids, filters, strict=True):
+    for thread_id, filter in zip(thread_ids, filters, strict=False):
         thread = await rt.storage.threads.get(thread_id)
         if thread is None or not matches(thread.metadata, filter):
             continue
