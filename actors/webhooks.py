@@ -7,7 +7,9 @@ to scheme, host and path). Attempts are bounded: connection errors, timeouts, 5x
 are retried with exponential backoff, any other answer ends the delivery. Every address
 the request may reach is checked against the policy, at creation and again when sending,
 through the connector's resolver, so a name that re-resolves to an internal address (DNS
-rebinding) is refused as well; redirects are not followed.
+rebinding) is refused as well; redirects are not followed. The HTTP client itself is the
+server's (a `protocol.webhooks.Poster`); this module decides what to send, when, and how
+often to try.
 
 Deliveries live in this process only: they are not persisted across restarts, and the
 ones still pending when the server stops are cancelled after a short grace.
@@ -16,31 +18,18 @@ ones still pending when the server stops are cancelled after a short grace.
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import ipaddress
 import logging
 import socket
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
-from multidict import CIMultiDict
-
 from protocol import clock
 from protocol.errors import Unprocessable
 from protocol.serde import dumps
-from protocol.webhooks import IpAddress, RunEnded, Target, UrlPolicy, parse_target, redacted, refusal
+from protocol.webhooks import IpAddress, Poster, RunEnded, Target, UrlPolicy, parse_target, redacted, refusal
 
 log = logging.getLogger(__name__)
-
-
-def _user_agent() -> str:
-    try:
-        return f"threadloom/{importlib.metadata.version('threadloom')} (webhooks)"
-    except importlib.metadata.PackageNotFoundError:
-        return "threadloom (webhooks)"
 
 
 @dataclass(frozen=True)
@@ -62,6 +51,7 @@ class Webhooks:
     def __init__(
         self,
         policy: UrlPolicy,
+        poster: Poster,
         *,
         headers: Mapping[str, str] | None = None,
         allowed_fields: Collection[str] | None = None,
@@ -72,11 +62,9 @@ class Webhooks:
         self.allowed_fields = None if allowed_fields is None else frozenset(allowed_fields)
         self.enabled = enabled
         self.delivery = delivery
-        self._headers = CIMultiDict({"User-Agent": _user_agent()})
-        self._headers.update(headers or {})
-        self._headers["Content-Type"] = "application/json"
+        self._poster = poster
+        self._headers = {**(headers or {}), "Content-Type": "application/json"}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._session: aiohttp.ClientSession | None = None
 
     async def check(self, url: str | None) -> None:
         """Refuse (422) a URL the policy does not allow, or whose host does not resolve, or
@@ -117,8 +105,7 @@ class Webhooks:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
+        await self._poster.close()
 
     # delivery ------------------------------------------------------------------------------
 
@@ -147,53 +134,4 @@ class Webhooks:
     async def _attempt(self, url: str, ended: RunEnded) -> tuple[str, bool] | None:
         """None once delivered; otherwise what went wrong, and whether to try again."""
         body = dumps(ended.payload(clock.now(), self.allowed_fields))
-        timeout = aiohttp.ClientTimeout(total=self.delivery.timeout_seconds)
-        try:
-            async with self._client().post(
-                url, data=body, headers=self._headers, timeout=timeout, allow_redirects=False
-            ) as response:
-                status = response.status
-        except TimeoutError:
-            return f"no answer within {self.delivery.timeout_seconds:g}s", True
-        except aiohttp.ClientConnectorError as exc:
-            cause = getattr(exc, "os_error", None)  # not every subclass has one
-            if isinstance(cause, BlockedAddress):
-                return str(cause), False
-            return f"could not connect ({getattr(cause, 'strerror', None) or type(exc).__name__})", True
-        except aiohttp.ClientError as exc:
-            return type(exc).__name__, True
-        if 200 <= status < 300:
-            return None
-        return f"HTTP {status}", status >= 500 or status == 429
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(resolver=GuardedResolver(self.policy)),
-                cookie_jar=aiohttp.DummyCookieJar(),  # one receiver's cookies are not another's business
-            )
-        return self._session
-
-
-class BlockedAddress(OSError):
-    """A webhook host resolved, when connecting, to an address the policy refuses."""
-
-
-class GuardedResolver(AbstractResolver):
-    """aiohttp's resolver, refusing a host any of whose addresses the policy refuses: the
-    address checked is the address connected to. (Literal addresses skip resolvers; they
-    are checked before sending.)"""
-
-    def __init__(self, policy: UrlPolicy) -> None:
-        self._policy = policy
-        self._resolver = DefaultResolver()
-
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        found = await self._resolver.resolve(host, port, family)
-        for entry in found:
-            if (reason := refusal(ipaddress.ip_address(entry["host"]), self._policy)) is not None:
-                raise BlockedAddress(f"webhook host {host} resolves to {reason}")
-        return found
-
-    async def close(self) -> None:
-        await self._resolver.close()
+        return await self._poster.post(url, body, self._headers, self.delivery.timeout_seconds)

@@ -1,11 +1,11 @@
 """Webhooks (reference §3.9), the pure parts: which URLs and addresses a webhook may
-target, and the JSON body POSTed when a run ends. Resolving and sending are in
-`actors/webhooks.py`."""
+target, and the JSON body POSTed when a run ends. When and how often to send is in
+`actors/webhooks.py`; the HTTP client in `server/webhooks.py`."""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import SplitResult, urlsplit
@@ -33,6 +33,16 @@ class UrlPolicy(Protocol):
     max_url_length: int
     disable_loopback: bool
     disable_private_ips: bool
+
+
+class Poster(Protocol):
+    """Sends a webhook's POST (the server's HTTP client)."""
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> tuple[str, bool] | None:
+        """None once a 2xx answered; otherwise what went wrong, and whether trying again
+        may help (connection errors, timeouts, 5xx and 429 may)."""
+
+    async def close(self) -> None: ...
 
 
 class Target(msgspec.Struct, frozen=True):

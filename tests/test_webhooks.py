@@ -24,7 +24,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from support import slow, status, until
 
-from actors.webhooks import BlockedAddress, GuardedResolver
+from server.webhooks import BlockedAddress, GuardedResolver
 from protocol.webhooks import PAYLOAD_FIELDS, refusal
 from server.config import ConfigError
 from server.sections import WebhookUrlPolicy
