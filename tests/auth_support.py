@@ -83,14 +83,8 @@ async def auth_url(aiohttp_server: Any) -> str:
 
 
 @pytest.fixture
-async def aiohttp_session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def http(auth_url: str, aiohttp_session: aiohttp.ClientSession) -> Http:
-    return Http(auth_url, aiohttp_session)
+async def http(auth_url: str, session: aiohttp.ClientSession) -> Http:
+    return Http(auth_url, session)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from langgraph_sdk import get_client
@@ -49,3 +50,10 @@ async def client(url: str) -> AsyncIterator[LangGraphClient]:
     lg = get_client(url=url, api_key=None)
     yield lg
     await lg.http.client.aclose()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A raw HTTP client, for exact status codes, headers and bodies."""
+    async with aiohttp.ClientSession() as s:
+        yield s

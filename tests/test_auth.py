@@ -20,7 +20,6 @@ from auth_support import (  # noqa: F401  (fixtures)
     FACTORY_CALLS,
     Http,
     Serve,
-    aiohttp_session,
     auth_url,
     clients,
     http,

@@ -19,7 +19,6 @@ from auth_support import (  # noqa: F401  (fixtures)
     Http,
     Project,
     Serve,
-    aiohttp_session,
     project,
     sdk,
     serve_project,
@@ -58,8 +57,8 @@ async def authenticate(request, path, method, headers, authorization, query_para
 """
 
 
-async def test_authenticate_gets_every_parameter_it_names(serve_project: Serve, aiohttp_session: aiohttp.ClientSession) -> None:
-    http = Http(await serve_project(PROBE), aiohttp_session)
+async def test_authenticate_gets_every_parameter_it_names(serve_project: Serve, session: aiohttp.ClientSession) -> None:
+    http = Http(await serve_project(PROBE), session)
     path = f"/threads/{MISSING}/history"
     reply = await http("POST", path + "?limit=3&x=y", {"limit": 3}, headers={
         "Authorization": "Bearer tok", "X-Probe": "Yes",
@@ -158,9 +157,9 @@ async def test_every_return_form_makes_a_user(serve_project: Serve, kind: str) -
 
 @pytest.mark.parametrize("kind", ["none", "no-identity", "bad-permissions", "crash"])
 async def test_what_authenticate_may_not_do_is_a_500(
-    serve_project: Serve, aiohttp_session: aiohttp.ClientSession, kind: str
+    serve_project: Serve, session: aiohttp.ClientSession, kind: str
 ) -> None:
-    http = Http(await serve_project(RETURNS), aiohttp_session)
+    http = Http(await serve_project(RETURNS), session)
     reply = await http("POST", "/threads", {}, headers={"Authorization": f"Bearer {kind}"})
     assert reply.status == 500, reply
     assert isinstance(reply.detail, str)
@@ -319,9 +318,9 @@ async def by_identity(ctx: Auth.types.AuthContext, value):
 
 
 async def test_authenticate_exceptions_keep_status_detail_and_headers(
-    serve_project: Serve, aiohttp_session: aiohttp.ClientSession
+    serve_project: Serve, session: aiohttp.ClientSession
 ) -> None:
-    http = Http(await serve_project(RAISES), aiohttp_session)
+    http = Http(await serve_project(RAISES), session)
     reply = await http("POST", "/threads/search", {})
     assert (reply.status, reply.body) == (401, {"detail": "Log in first"})
     assert reply.headers["WWW-Authenticate"] == 'Bearer realm="test"'
@@ -342,9 +341,9 @@ async def test_authenticate_exceptions_keep_status_detail_and_headers(
     ("crashes", 500, None, {}),
 ])
 async def test_handler_exceptions(
-    serve_project: Serve, aiohttp_session: aiohttp.ClientSession, who: str, status: int, body: Any, headers: dict[str, str]
+    serve_project: Serve, session: aiohttp.ClientSession, who: str, status: int, body: Any, headers: dict[str, str]
 ) -> None:
-    http = Http(await serve_project(RAISES), aiohttp_session)
+    http = Http(await serve_project(RAISES), session)
     made = await http("POST", "/threads", {}, headers={"Authorization": "Bearer allowed"})
     assert made.status == 200, made
     tid = made.body["thread_id"]
@@ -413,8 +412,8 @@ RESOLVED = [
 ]
 
 
-async def test_the_most_specific_handler_applies(serve_project: Serve, aiohttp_session: aiohttp.ClientSession) -> None:
-    http = Http(await serve_project(RESOLUTION), aiohttp_session)
+async def test_the_most_specific_handler_applies(serve_project: Serve, session: aiohttp.ClientSession) -> None:
+    http = Http(await serve_project(RESOLUTION), session)
     answers = []
     for (method, path, body), handler, action in RESOLVED:
         reply = await http(method, path, body, headers={"Authorization": "Bearer x"})
@@ -489,8 +488,8 @@ async def filtered(ctx: Auth.types.AuthContext, value):
 BAD_FILTERS = ["three-deep", "lonely-or", "empty-and", "unknown-top", "unknown-op", "two-ops", "not-a-dict", "or-of-strings"]
 
 
-async def test_invalid_filters_are_a_500_not_a_crash(serve_project: Serve, aiohttp_session: aiohttp.ClientSession) -> None:
-    http = Http(await serve_project(INVALID_FILTERS), aiohttp_session)
+async def test_invalid_filters_are_a_500_not_a_crash(serve_project: Serve, session: aiohttp.ClientSession) -> None:
+    http = Http(await serve_project(INVALID_FILTERS), session)
     made = await http("POST", "/threads", {"metadata": {"a": 1}}, headers={"Authorization": "Bearer fine"})
     assert made.status == 200, made
     tid = made.body["thread_id"]

@@ -23,7 +23,6 @@ from auth_support import (  # noqa: F401  (fixtures)
     Http,
     Reply,
     Serve,
-    aiohttp_session,
     auth_url,
     http,
     project,
@@ -391,11 +390,11 @@ EXTRA_KEYS = {
 
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
-async def test_route_asks(aiohttp_server: Any, aiohttp_session: Any, tmp_path: Path, row: Row) -> None:
+async def test_route_asks(aiohttp_server: Any, session: Any, tmp_path: Path, row: Row) -> None:
     """Each route asks the handlers for the (resource, action)s of reference §8.2, with
     a value of the SDK's type for it (`Auth.types.on.<resource>.<action>.value`)."""
     graphs = {name: str(GRAPHS / f"{name}.py") + ":graph" for name in ("counter", "slow")}
-    http = Http(await serve(aiohttp_server, write_project(tmp_path, RECORDER, graphs=graphs)), aiohttp_session)
+    http = Http(await serve(aiohttp_server, write_project(tmp_path, RECORDER, graphs=graphs)), session)
     w = await alice_world(http, cron="crons" in row.route, item=row.route.startswith("/store"))
     if row.setup is not None:
         await row.setup(http, w)
@@ -409,10 +408,10 @@ async def test_route_asks(aiohttp_server: Any, aiohttp_session: Any, tmp_path: P
         assert value, action
 
 
-async def test_a_run_tells_create_run_everything(aiohttp_server: Any, aiohttp_session: Any, tmp_path: Path) -> None:
+async def test_a_run_tells_create_run_everything(aiohttp_server: Any, session: Any, tmp_path: Path) -> None:
     """The value of `threads.create_run` (reference §8.2) in full."""
     graphs = {"counter": str(GRAPHS / "counter.py") + ":graph"}
-    http = Http(await serve(aiohttp_server, write_project(tmp_path, RECORDER, graphs=graphs)), aiohttp_session)
+    http = Http(await serve(aiohttp_server, write_project(tmp_path, RECORDER, graphs=graphs)), session)
     tid = (await http("POST", "/threads", {}, user="ann")).body["thread_id"]
     AUTH_CALLS.clear()
     body = {"assistant_id": "counter", "input": {"log": []}, "metadata": {"m": 1}, "multitask_strategy": "reject",
@@ -480,13 +479,13 @@ OK = {"Authorization": "Bearer ok"}
 
 @pytest.mark.parametrize("enabled", [False, True], ids=["custom-routes-open", "enable_custom_route_auth"])
 async def test_custom_routes_need_a_user_only_when_asked(
-    serve_project: Serve, aiohttp_session: Any, enabled: bool
+    serve_project: Serve, session: Any, enabled: bool
 ) -> None:
     """The custom app's routes come first and are not the API's: they need a user only
     with `http.enable_custom_route_auth` (reference §8.1), wherever their path is."""
     url = await serve_project(TOKEN_AUTH, files={"custom.py": CUSTOM_APP},
                               http={"app": "./custom.py:app", "enable_custom_route_auth": enabled})
-    http = Http(url, aiohttp_session)
+    http = Http(url, session)
     for path, body in (("/hello", {"hello": "world"}), ("/threads/export", {"export": True}), ("/info", {"custom": "info"})):
         reply = await http("GET", path)
         assert reply.status == (401 if enabled else 200), (path, reply)
@@ -502,8 +501,8 @@ async def test_custom_routes_need_a_user_only_when_asked(
     assert (await http("GET", "/nothing/here")).status == 404
 
 
-async def test_a_mount_prefix_keeps_the_api_protected_and_health_open(serve_project: Serve, aiohttp_session: Any) -> None:
-    http = Http(await serve_project(TOKEN_AUTH, http={"mount_prefix": "/api"}), aiohttp_session)
+async def test_a_mount_prefix_keeps_the_api_protected_and_health_open(serve_project: Serve, session: Any) -> None:
+    http = Http(await serve_project(TOKEN_AUTH, http={"mount_prefix": "/api"}), session)
     assert (await http("POST", "/api/threads/search", {})).status == 401
     assert (await http("POST", "/api/threads/search", {}, headers=OK)).status == 200
     assert (await http("PUT", "/api/store/items", {"namespace": ["a"], "key": "k", "value": {}})).status == 401
@@ -524,7 +523,7 @@ async def test_info_says_auth_is_on(http: Http) -> None:
 
 
 async def test_the_api_description_shows_auth_openapi(
-    aiohttp_server: Any, aiohttp_session: Any, project: Callable[..., Path]
+    aiohttp_server: Any, session: Any, project: Callable[..., Path]
 ) -> None:
     """`auth.openapi` (reference §6.2): the security schemes in /openapi.json, required
     by the protected routes, not by the open ones."""
@@ -533,7 +532,7 @@ async def test_the_api_description_shows_auth_openapi(
     schemes = {"bearer": {"type": "http", "scheme": "bearer"}}
     raw["auth"]["openapi"] = {"securitySchemes": schemes, "security": [{"bearer": []}]}
     config.write_text(json.dumps(raw))
-    http = Http(await serve(aiohttp_server, config), aiohttp_session)
+    http = Http(await serve(aiohttp_server, config), session)
     spec = (await http("GET", "/openapi.json")).body
     assert spec["components"]["securitySchemes"] == schemes
     assert spec["security"] == [{"bearer": []}]
