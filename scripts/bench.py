@@ -2,7 +2,7 @@
 
 Starts `python -m server` on the graphs of `scripts/bench_graphs/` (SQLite file by
 default, `--memory` for a throw-away database) and measures, beside the same graph run
-in this process with `ainvoke`/`astream` and the same `AsyncSqliteSaver` on a temporary
+in this process with `ainvoke`/`astream` and the same `SqliteCheckpointer` on a temporary
 file (no HTTP):
 
 1. `runs/wait` latency for one sequential client: fresh threads (each run creates its
@@ -55,7 +55,7 @@ READY = "threadloom: serving on "
 
 sys.path.insert(0, str(ROOT))
 
-from server.storage.sqlite import open_saver  # noqa: E402
+from server.storage.saver import SqliteCheckpointer  # noqa: E402
 
 TARGET_P50_RATIO = 2.0
 TARGET_EVENTS_PER_S = 20_000
@@ -437,7 +437,7 @@ def table(result: dict[str, Any]) -> str:
                     f"  {s['cpu_ms_per_run']:7.2f}  {f['cpu_ms_per_run']:13.2f}"
                 )
         lines += [
-            "  floor: graph.ainvoke in this process with AsyncSqliteSaver (open_saver) on a tmp file, fresh or one",
+            "  floor: graph.ainvoke in this process with the server's SqliteCheckpointer on a tmp file, fresh or one",
             "  thread_id as the server; the stateless floor has no checkpointer (the server's stateless runs have none",
             "  either, but still write their thread and run records). cpu/run: ms of CPU, server process / floor process.",
         ]
@@ -511,7 +511,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         note("starting the server")
         async with serve(args, tmpdir) as (url, pid):
             clients = Clients(url, pid, pool=max(args.concurrency) + 4)
-            saver = await open_saver(os.path.join(tmpdir, "floor.sqlite"))
+            saver = await SqliteCheckpointer.open(os.path.join(tmpdir, "floor.sqlite"))
             echo, emit = load_graph("echo"), load_graph("emit")
             try:
                 if "latency" in args.only:
@@ -533,7 +533,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     rate = sse["raw"].get("events_per_s", 0.0)
                     targets.update(events_per_s=rate, sse_ok=rate >= TARGET_EVENTS_PER_S)
             finally:
-                await saver.conn.close()
+                await saver.close()
                 await clients.close()
     result["targets"] = targets
     return result

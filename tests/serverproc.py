@@ -14,13 +14,19 @@ GRAPHS = Path(__file__).parent / "graphs" / "langgraph.json"
 
 
 class ServerProcess:
-    def __init__(self, db: Path, *args: str, config: Path = GRAPHS) -> None:
-        self.argv = [sys.executable, "-m", "server", "--config", str(config), "--port", "0", "--db", str(db), *args]
+    """`module` is `server`, or a module of tests/ that starts it (`killpoint`); `env`
+    adds to the environment."""
+
+    def __init__(
+        self, db: Path, *args: str, config: Path = GRAPHS, module: str = "server", env: dict[str, str] | None = None
+    ) -> None:
+        self.argv = [sys.executable, "-m", module, "--config", str(config), "--port", "0", "--db", str(db), *args]
+        self.env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(ROOT), str(ROOT / "tests"))), **(env or {})}
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
 
     async def start(self) -> str:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = self.env
         self.proc = await asyncio.create_subprocess_exec(
             *self.argv, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
         )

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+
+import pytest
 
 from langgraph_sdk import get_client
 
@@ -18,42 +21,98 @@ async def _wait_for(predicate, timeout: float = 30) -> None:
     await asyncio.wait_for(poll(), timeout)
 
 
-async def test_sigkill_with_queues_on_three_threads(tmp_path):
-    server = ServerProcess(tmp_path / "db.sqlite")
-    client = get_client(url=await server.start(), api_key=None)
-    threads, runs = [], {}
-    for _ in range(3):
-        tid = (await client.threads.create())["thread_id"]
-        threads.append(tid)
-        runs[tid] = [
-            await client.runs.create(tid, "slow", input={"items": [f"in{i}"], "steps": 2, "delay": 0.05, "tag": f"r{i}"})
-            for i in range(15)
-        ]
+class Queues:
+    """Three threads holding 15 enqueued runs each of the `slow` graph: each run's input
+    is one item, and its node appends two more, one per step."""
 
-    async def mid_run() -> bool:
-        state = await client.threads.get_state(threads[0])
-        return any(item.startswith("r0:") for item in state["values"].get("items", []))
+    def __init__(self, client) -> None:
+        self.client = client
+        self.runs: dict[str, list[dict]] = {}
 
-    await _wait_for(mid_run)
-    await server.kill()
-    await client.http.client.aclose()
+    async def create(self) -> None:
+        for _ in range(3):
+            tid = (await self.client.threads.create())["thread_id"]
+            self.runs[tid] = [
+                await self.client.runs.create(tid, "slow", input={"items": [f"in{i}"], "steps": 2, "delay": 0.05, "tag": f"r{i}"})
+                for i in range(15)
+            ]
 
+    @property
+    def first(self) -> str:
+        return next(iter(self.runs))
+
+    async def items(self, tid: str) -> list[str]:
+        return (await self.client.threads.get_state(tid))["values"].get("items", [])
+
+    async def check(self, client) -> None:
+        """Every run ended once with success; every input applied once, every step done
+        once, run after run, in the order the runs were created."""
+        for tid, runs in self.runs.items():
+            for run in runs:
+                await asyncio.wait_for(client.runs.join(tid, run["run_id"]), 60)
+            listed = await client.runs.list(tid, limit=100)
+            assert sorted(r["run_id"] for r in listed) == sorted(r["run_id"] for r in runs)
+            assert {r["status"] for r in listed} == {"success"}
+            items = (await client.threads.get_state(tid))["values"]["items"]
+            assert items == [x for i in range(15) for x in (f"in{i}", f"r{i}:0", f"r{i}:1")]
+            assert (await client.threads.get(tid))["status"] == "idle"
+
+
+async def _restart_and_check(tmp_path, queues: Queues) -> None:
     server = ServerProcess(tmp_path / "db.sqlite")
     client = get_client(url=await server.start(), api_key=None)
     try:
-        for tid in threads:
-            for run in runs[tid]:
-                await asyncio.wait_for(client.runs.join(tid, run["run_id"]), 60)
-            listed = await client.runs.list(tid, limit=100)
-            assert sorted(r["run_id"] for r in listed) == sorted(r["run_id"] for r in runs[tid])
-            assert {r["status"] for r in listed} == {"success"}
-            items = (await client.threads.get_state(tid))["values"]["items"]
-            # every input applied once, every step done once, run after run
-            assert items == [x for i in range(15) for x in (f"in{i}", f"r{i}:0", f"r{i}:1")]
-            assert (await client.threads.get(tid))["status"] == "idle"
+        await queues.check(client)
     finally:
         await client.http.client.aclose()
         await server.kill()
+
+
+async def _created(queues: Queues) -> bool:
+    return True
+
+
+async def _first_run_mid_step(queues: Queues) -> bool:
+    return any(item.startswith("r0:") for item in await queues.items(queues.first))
+
+
+async def _between_runs(queues: Queues) -> bool:
+    return "in7" in await queues.items(queues.first)
+
+
+async def _last_run(queues: Queues) -> bool:
+    return "in14" in await queues.items(queues.first)
+
+
+@pytest.mark.parametrize("moment", [_created, _first_run_mid_step, _between_runs, _last_run], ids=lambda m: m.__name__[1:])
+async def test_sigkill_with_queues_on_three_threads(tmp_path, moment):
+    server = ServerProcess(tmp_path / "db.sqlite")
+    client = get_client(url=await server.start(), api_key=None)
+    queues = Queues(client)
+    await queues.create()
+    await _wait_for(lambda: moment(queues))
+    await server.kill()
+    await client.http.client.aclose()
+    await _restart_and_check(tmp_path, queues)
+
+
+@pytest.mark.parametrize("row", [1, 4, 25, 90])
+async def test_sigkill_between_two_rows_of_one_checkpoint_write(tmp_path, row):
+    """The queues are made on one server, killed at once; the next one resumes them and
+    dies inside a batch of checkpoint writes (`killpoint`), some rows of it behind it:
+    the third must find the batch whole or absent, never half-saved."""
+    server = ServerProcess(tmp_path / "db.sqlite")
+    client = get_client(url=await server.start(), api_key=None)
+    queues = Queues(client)
+    await queues.create()
+    await server.kill()
+    await client.http.client.aclose()
+
+    dying = ServerProcess(tmp_path / "db.sqlite", module="killpoint", env={"THREADLOOM_KILL_AT_ROW": str(row)})
+    await dying.start()
+    assert dying.proc is not None
+    assert await asyncio.wait_for(dying.proc.wait(), 120) == -signal.SIGKILL
+    await _restart_and_check(tmp_path, queues)
 
 
 async def test_a_run_that_keeps_crashing_the_server_fails_after_max_attempts(tmp_path):

@@ -3,25 +3,22 @@ one database file.
 
 Records go through a plain `sqlite3` connection on the event loop thread: in WAL mode a
 small write is tens of microseconds, cheaper than a hop to a worker thread. LangGraph's
-saver and store work on the same file through their own aiosqlite connections, which wait
-for locks on their own threads. The store holds transactions across awaits, so a records
+checkpoints (`saver.py`) and store work on the same file through their own connections,
+which wait for locks on their own threads. The store holds transactions across awaits, so a records
 write never waits for a lock on the loop (that would stop the holder from committing):
 it retries after a short asynchronous sleep instead (`Database.write`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiosqlite
 import msgspec
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from protocol.clock import now_iso
@@ -34,6 +31,7 @@ from .assistants import SqliteAssistants
 from .crons import SqliteCrons
 from .db import Database, auth_condition, to_json
 from .events import SqliteRunEvents
+from .saver import SqliteCheckpointer
 from .store import open_store
 
 _THREAD_COLUMNS = 'thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values", interrupts, error'
@@ -221,41 +219,46 @@ class SqliteRuns:
 
 
 class SqliteCheckpoints:
-    """Deletes go through the saver's own connection: aiosqlite runs statements in order,
-    so a delete issued after a cancelled run also lands after that run's last write."""
+    """Writes to LangGraph's checkpoint tables beside the saver's own, each in one
+    transaction on the saver's worker thread: after the writes already queued there
+    (a delete issued after a cancelled run lands after that run's last write), and
+    all-or-nothing across a crash."""
 
-    def __init__(self, saver: AsyncSqliteSaver) -> None:
+    def __init__(self, saver: SqliteCheckpointer) -> None:
         self._saver = saver
 
     async def delete_run(self, thread_id: str, run_id: str) -> None:
-        conn = self._saver.conn
-        async with self._saver.lock:
-            ids = "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
-            await conn.execute(f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id IN ({ids})", (thread_id, thread_id, run_id))
-            await conn.execute(
+        ids = "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?"
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_id IN ({ids})", (thread_id, thread_id, run_id))
+            conn.execute(
                 "DELETE FROM checkpoints WHERE thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
                 (thread_id, run_id),
             )
+
+        await self._saver.transaction(work)
 
     async def delete_thread(self, thread_id: str) -> None:
         await self._saver.adelete_thread(thread_id)
 
     async def copy_thread(self, source_id: str, target_id: str) -> None:
-        async with self._transaction() as conn:
+        def work(conn: sqlite3.Connection) -> None:
             for table in ("checkpoints", "writes"):
-                async with conn.execute(f"PRAGMA table_info({table})") as cursor:
-                    columns = ", ".join(row[1] for row in await cursor.fetchall() if row[1] != "thread_id")
-                await conn.execute(
+                columns = ", ".join(row[1] for row in conn.execute(f"PRAGMA table_info({table})") if row[1] != "thread_id")
+                conn.execute(
                     f"INSERT INTO {table} (thread_id, {columns}) SELECT ?, {columns} FROM {table} WHERE thread_id = ?",
                     (target_id, source_id),
                 )
             # runs record their thread in the checkpoint metadata; the copies name their own
-            await conn.execute(
+            conn.execute(
                 "UPDATE checkpoints SET metadata = CAST(json_set(CAST(metadata AS TEXT), '$.thread_id', ?) AS BLOB) "
                 "WHERE thread_id = ? AND json_valid(CAST(metadata AS TEXT)) "
                 "AND json_type(CAST(metadata AS TEXT), '$.thread_id') IS NOT NULL",
                 (target_id, target_id),
             )
+
+        await self._saver.transaction(work)
 
     async def keep_latest(self, thread_id: str) -> None:
         # The latest checkpoint of each namespace: the root's is the thread's state, a
@@ -264,33 +267,25 @@ class SqliteCheckpoints:
             "WITH kept AS (SELECT checkpoint_ns, max(checkpoint_id) FROM checkpoints WHERE thread_id = :t "
             "GROUP BY checkpoint_ns) "
         )
-        async with self._transaction() as conn:
+
+        def work(conn: sqlite3.Connection) -> None:
             for table in ("writes", "checkpoints"):
-                await conn.execute(
+                conn.execute(
                     f"{kept}DELETE FROM {table} WHERE thread_id = :t "
                     "AND (checkpoint_ns, checkpoint_id) NOT IN (SELECT * FROM kept)",
                     {"t": thread_id},
                 )
-            await conn.execute("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ?", (thread_id,))
+            conn.execute("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ?", (thread_id,))
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The saver's connection, under its lock, in one write transaction."""
-        conn = self._saver.conn
-        async with self._saver.lock:
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            await conn.execute("COMMIT")
+        await self._saver.transaction(work)
 
 
 class SqliteStorage:
     """Opened with `await SqliteStorage.open(path)`; `path=None` is a throw-away database."""
 
-    def __init__(self, db: Database, saver: AsyncSqliteSaver, store: AsyncSqliteStore, tmpdir: str | None) -> None:
+    def __init__(
+        self, db: Database, saver: SqliteCheckpointer, store: AsyncSqliteStore, tmpdir: str | None
+    ) -> None:
         self._db = db
         self._tmpdir = tmpdir
         self.saver = saver
@@ -314,7 +309,7 @@ class SqliteStorage:
         else:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         db = Database(path)
-        saver = await open_saver(path)
+        saver = await SqliteCheckpointer.open(path)
         store = await open_store(await _connect(path), index=store_index, ttl=store_ttl)
         if tmpdir is not None:
             db.conn.execute("PRAGMA synchronous=OFF")
@@ -323,24 +318,18 @@ class SqliteStorage:
     async def close(self) -> None:
         await self.store.stop_ttl_sweeper()
         await self.store.conn.close()
-        await self.saver.conn.close()
+        await self.saver.close()
         self._db.conn.close()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
 
 
 async def _connect(path: str) -> aiosqlite.Connection:
-    """An aiosqlite connection in autocommit mode; it waits for locks on its own thread."""
+    """An aiosqlite connection in autocommit mode (the store begins its own transactions);
+    it waits for locks on its own thread."""
     conn = await aiosqlite.connect(path, isolation_level=None)
     # WAL with synchronous=NORMAL, as for the records: safe across a process crash; a
     # power loss may lose the last commits.
     await conn.execute("PRAGMA busy_timeout=10000")
     await conn.execute("PRAGMA synchronous=NORMAL")
     return conn
-
-
-async def open_saver(path: str) -> AsyncSqliteSaver:
-    """LangGraph's async SQLite saver, in autocommit mode (see the module docstring)."""
-    saver = AsyncSqliteSaver(await _connect(path))
-    await saver.setup()
-    return saver

@@ -1,0 +1,133 @@
+"""LangGraph's checkpoints in the SQLite file, each write all-or-nothing.
+
+LangGraph's own `AsyncSqliteSaver` runs on an autocommit aiosqlite connection and saves
+a task's writes with one `executemany` per batch: every row commits on its own, so a
+process killed between two rows leaves a task half-saved, and on resume LangGraph takes
+a task with stored writes for done and applies only the rows it finds (a run's input
+lost, a branch never taken). Its synchronous `SqliteSaver` wraps each call in one
+transaction instead. This saver runs that one on a single worker thread: one hop per
+call, the transaction begun and committed inside it, so no transaction is ever held
+across an await of the event loop, and calls land in the order they were made (a delete
+issued after a cancelled run's last write lands after it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+T = TypeVar("T")
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection whose writes begin `IMMEDIATE` transactions (Python opens one before
+    the first INSERT/UPDATE/DELETE; `SqliteSaver` commits it at the end of each call)."""
+    conn = sqlite3.connect(path, isolation_level="IMMEDIATE", check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=10000")
+    # WAL with synchronous=NORMAL, as for the records: safe across a process crash; a
+    # power loss may lose the last commits.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+class SqliteCheckpointer(BaseCheckpointSaver[str]):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._saver = SqliteSaver(conn)
+        super().__init__(serde=self._saver.serde)
+        self._conn = conn
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoints")
+
+    @classmethod
+    async def open(cls, path: str) -> SqliteCheckpointer:
+        self = cls(connect(path))
+        await self._call(self._saver.setup)
+        return self
+
+    async def close(self) -> None:
+        await self._call(self._conn.close)
+        self._thread.shutdown()
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` in one write transaction on the worker thread: every statement it runs
+        commits together, or none does."""
+
+        def run() -> T:
+            with self._saver.lock, self._conn:  # commits, or rolls back on an exception
+                return work(self._conn)
+
+        return await self._call(run)
+
+    # The synchronous API: the wrapped saver's, safe from any thread (it takes its lock).
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        return self._saver.get_tuple(config)
+
+    def list(
+        self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None, limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        return self._saver.list(config, filter=filter, before=before, limit=limit)
+
+    def put(
+        self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
+    ) -> RunnableConfig:
+        return self._saver.put(config, checkpoint, metadata, new_versions)
+
+    def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = "") -> None:
+        self._saver.put_writes(config, writes, task_id, task_path)
+
+    def delete_thread(self, thread_id: str) -> None:
+        self._saver.delete_thread(thread_id)
+
+    def get_delta_channel_history(self, *, config: RunnableConfig, channels: Sequence[str]) -> Any:
+        return self._saver.get_delta_channel_history(config=config, channels=channels)
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        return self._saver.get_next_version(current, channel)
+
+    # The asynchronous API: the same calls, one hop each to the worker thread.
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        return await self._call(self._saver.get_tuple, config)
+
+    async def alist(
+        self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None, limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        def fetch() -> list[CheckpointTuple]:
+            return [*self._saver.list(config, filter=filter, before=before, limit=limit)]
+
+        for item in await self._call(fetch):
+            yield item
+
+    async def aput(
+        self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
+    ) -> RunnableConfig:
+        return await self._call(self._saver.put, config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        await self._call(self._saver.put_writes, config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await self._call(self._saver.delete_thread, thread_id)
+
+    async def aget_delta_channel_history(self, *, config: RunnableConfig, channels: Sequence[str]) -> Any:
+        return await self._call(lambda: self._saver.get_delta_channel_history(config=config, channels=channels))
