@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -24,25 +25,34 @@ def fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything touches the database: a port in use
+    fails at once, with no run recovered (and run again) by a server that cannot serve."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+    return socket.create_server((host, port), family=family)
+
+
 async def serve(app: web.Application, host: str, port: int) -> None:
     from aiohttp import web
 
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     try:
         await runner.setup()  # opens storage and starts the runtime (the app's cleanup_ctx)
     except Exception as exc:
+        sock.close()
         fail(f"could not start: {exc}", 1)
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except OSError as exc:
-        await runner.cleanup()
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
+    await web.SockSite(runner, sock).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner: whoever waits for it may signal at once
         loop.add_signal_handler(sig, stop.set)
-    bound = runner.addresses[0]
-    print(f"threadloom: serving on http://{bound[0]}:{bound[1]}", flush=True)
+    address, bound_port = sock.getsockname()[:2]
+    address = f"[{address}]" if ":" in address else address
+    print(f"threadloom: serving on http://{address}:{bound_port}", flush=True)
     await stop.wait()
     await runner.cleanup()
 

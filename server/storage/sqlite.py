@@ -31,6 +31,7 @@ from .assistants import SqliteAssistants
 from .crons import SqliteCrons
 from .db import Database, auth_condition, to_json
 from .events import SqliteRunEvents
+from .lockfile import DatabaseLock
 from .saver import SqliteCheckpointer
 from .store import open_store
 
@@ -284,8 +285,9 @@ class SqliteStorage:
     """Opened with `await SqliteStorage.open(path)`; `path=None` is a throw-away database."""
 
     def __init__(
-        self, db: Database, saver: SqliteCheckpointer, store: AsyncSqliteStore, tmpdir: str | None
+        self, lock: DatabaseLock, db: Database, saver: SqliteCheckpointer, store: AsyncSqliteStore, tmpdir: str | None
     ) -> None:
+        self._lock = lock
         self._db = db
         self._tmpdir = tmpdir
         self.saver = saver
@@ -301,25 +303,32 @@ class SqliteStorage:
     async def open(
         cls, path: str | None, *, store_index: dict[str, Any] | None = None, store_ttl: dict[str, Any] | None = None
     ) -> SqliteStorage:
-        """`store_index` and `store_ttl`: LangGraph's store configuration (see `store.py`)."""
+        """`store_index` and `store_ttl`: LangGraph's store configuration (see `store.py`).
+        Raises `DatabaseInUse` when another server holds the file."""
         tmpdir = None
         if path is None:
             tmpdir = tempfile.mkdtemp(prefix="threadloom-")
             path = os.path.join(tmpdir, "threadloom.sqlite")
         else:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        db = Database(path)
-        saver = await SqliteCheckpointer.open(path)
-        store = await open_store(await _connect(path), index=store_index, ttl=store_ttl)
+        lock = DatabaseLock.acquire(path)
+        try:
+            db = Database(path)
+            saver = await SqliteCheckpointer.open(path)
+            store = await open_store(await _connect(path), index=store_index, ttl=store_ttl)
+        except BaseException:
+            lock.release()
+            raise
         if tmpdir is not None:
             db.conn.execute("PRAGMA synchronous=OFF")
-        return cls(db, saver, store, tmpdir)
+        return cls(lock, db, saver, store, tmpdir)
 
     async def close(self) -> None:
         await self.store.stop_ttl_sweeper()
         await self.store.conn.close()
         await self.saver.close()
         self._db.conn.close()
+        self._lock.release()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
 
