@@ -49,6 +49,7 @@ class Submit(msgspec.Struct):
     assistant: Assistant
     stateless: bool = False
     caller: dict[str, Any] = {}  # who asked: configurable keys the run carries
+    api_url: str | None = None  # where this server is reached: the run's `langgraph_api_url`
 
 
 class Cancel(msgspec.Struct):
@@ -216,6 +217,7 @@ class ThreadSupervisor(Actor):
             temporary=message.stateless and req.on_completion != "keep",
             strategy=strategy,
             caller=message.caller,
+            api_url=message.api_url,
         )
         await storage.runs.begin(thread, run, create_thread=existing is None)
         if strategy in ("interrupt", "rollback"):

@@ -12,7 +12,7 @@ from protocol import clock
 from protocol.ids import system_assistant_id
 from protocol.resources import Assistant
 
-from .config import Project, Settings
+from .config import Project, Settings, api_url
 from .context import RUNTIME
 from .graphs import GraphRegistry
 from . import requestid
@@ -59,6 +59,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             max_attempts=settings.max_attempts,
             resumable_events=settings.resumable_events,
             stream_retention=settings.stream_retention,
+            api_url=api_url(project),
         ), webhooks)
         app[RUNTIME] = rt
         await rt.start()

@@ -14,7 +14,9 @@ from actors.streams import Retention
 from .project import Project, apply_project, load_project
 from .sections import ConfigError
 
-__all__ = ["ConfigError", "Project", "Settings", "apply_project", "load_project", "parse_args"]
+__all__ = [
+    "ConfigError", "Project", "Settings", "api_url", "apply_project", "load_project", "parse_args",
+]
 
 DEFAULT_DB = "./.threadloom/threadloom.sqlite"
 DEFAULT_STREAM_BUFFER = 100_000
@@ -122,3 +124,16 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         max_attempts=max_attempts,
         shutdown_grace_seconds=grace,
     )
+
+
+# the environment graph code and the platform read -----------------------------------------------
+
+
+def _project_env(project: Project, environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The process environment over langgraph.json's `env` (which never overrides it)."""
+    return {**project.env, **(os.environ if environ is None else environ)}
+
+
+def api_url(project: Project, environ: Mapping[str, str] | None = None) -> str | None:
+    """`LANGGRAPH_API_URL`: where this server is reached (runs' `langgraph_api_url`)."""
+    return _project_env(project, environ).get("LANGGRAPH_API_URL") or None

@@ -31,6 +31,7 @@ from protocol.search import json_contains
 from protocol.serde import loads
 
 from .assistants import SqliteAssistants
+from .checkpoint_metadata import ThreadInMetadata
 from .crons import SqliteCrons
 from .db import Database, auth_condition, to_json
 from .events import SqliteRunEvents
@@ -339,8 +340,13 @@ async def _connect(path: str) -> aiosqlite.Connection:
     return conn
 
 
+class _Saver(ThreadInMetadata, AsyncSqliteSaver):
+    pass
+
+
 async def open_saver(path: str) -> AsyncSqliteSaver:
-    """LangGraph's async SQLite saver, in autocommit mode (see the module docstring)."""
-    saver = AsyncSqliteSaver(await _connect(path))
+    """LangGraph's async SQLite saver, in autocommit mode (see the module docstring);
+    its checkpoints name their thread (`checkpoint_metadata`)."""
+    saver = _Saver(await _connect(path))
     await saver.setup()
     return saver
