@@ -15,6 +15,8 @@ from protocol.ids import parse_uuid
 from protocol.requests import RunCreate
 from protocol.resources import Assistant, MultitaskStrategy, Run, RunKwargs, Thread
 
+from . import threadconfig
+
 RESERVED_CONFIGURABLE = frozenset(
     {
         "langgraph_auth_user", "langgraph_auth_user_id", "langgraph_auth_permissions",
@@ -147,8 +149,10 @@ def new_run(
         **_without(req.metadata, RESERVED_METADATA),
         "assistant_id": assistant.assistant_id,
     }
+    # the assistant's tags, recursion_limit… unless the run gives its own (not the thread's)
     config = {
-        **{k: v for k, v in (req.config or {}).items() if k != "metadata"},
+        **threadconfig.top_level(assistant.config),
+        **threadconfig.top_level(req.config),
         "configurable": merged,
         "metadata": {**metadata, **platform_metadata(api_url), "run_attempt": 1},
     }

@@ -5,14 +5,28 @@ graph factories built with the thread's config for state reads and updates."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from conftest import make_app
+from server.config import ConfigError
+from test_cli import EXAMPLE, clean_env, run_to_exit
 
+PROBE = Path(__file__).parent / "graphs" / "probe.py"
+GRAPHS = {"probe": f"{PROBE}:graph", "plain": f"{PROBE}:plain", "dynamic": f"{PROBE}:make_dynamic"}
+CONFIGS = {
+    "probe": {"configurable": {"model": "from-env", "other": 1}, "tags": ["t1"], "recursion_limit": 33},
+    "plain": {"configurable": {"model": "plain-env"}},
+    "nowhere": {"configurable": {"model": "ignored"}},  # no such graph: ignored
+}
 EMPTY_USER = {"langgraph_auth_user": None, "langgraph_auth_user_id": "", "langgraph_auth_permissions": []}
 
 
@@ -24,6 +38,30 @@ async def post(url: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
     async with aiohttp.ClientSession() as http:
         async with http.post(url + path, json=body) as resp:
             return resp.status, await resp.json()
+
+
+def project(tmp_path: Path, env: dict[str, str] | None = None) -> Path:
+    """A langgraph.json serving the probe graphs, with `env`."""
+    config = tmp_path / "langgraph.json"
+    config.write_text(json.dumps({"graphs": GRAPHS, "env": env or {}}))
+    return config
+
+
+
+
+@pytest.fixture
+async def served(aiohttp_server: Any) -> AsyncIterator[Callable[[Path], Any]]:
+    """Serve a langgraph.json; yields an SDK client on it."""
+    clients: list[LangGraphClient] = []
+
+    async def serve(config: Path) -> LangGraphClient:
+        server: TestServer = await aiohttp_server(make_app(config))
+        clients.append(sdk(str(server.make_url("")).rstrip("/")))
+        return clients[-1]
+
+    yield serve
+    for client in clients:
+        await client.http.client.aclose()
 
 
 # what a run carries --------------------------------------------------------------------------------
@@ -88,3 +126,67 @@ async def test_checkpoint_metadata_names_the_thread_the_server_and_the_user(url:
     metadata = (await client.threads.get_state(tid))["metadata"]
     assert {k: v for k, v in metadata.items() if k not in ("step", "parents")} == {
         "source": "update", "graph_id": "probe", "thread_id": tid}
+
+
+# LANGGRAPH_CONFIG ------------------------------------------------------------------------------------
+
+
+async def test_langgraph_config_gives_system_assistants_their_config(tmp_path: Path, served: Any) -> None:
+    client = await served(project(tmp_path, {"LANGGRAPH_CONFIG": json.dumps(CONFIGS)}))
+    found = {a["graph_id"]: a for a in await client.assistants.search(metadata={"created_by": "system"})}
+    assert set(found) == set(GRAPHS)
+    assert (found["probe"]["config"], found["probe"]["context"]) == (CONFIGS["probe"], {"model": "from-env", "other": 1})
+    assert (found["plain"]["config"], found["plain"]["context"]) == (CONFIGS["plain"], {"model": "plain-env"})
+    assert (found["dynamic"]["config"], found["dynamic"]["context"]) == ({}, {})
+
+    tid = (await client.threads.create())["thread_id"]
+    seen = await client.runs.wait(tid, "probe", input={})
+    assert (seen["seen_configurable"]["model"], seen["seen_configurable"]["other"]) == ("from-env", 1)
+    assert seen["seen_context"] == {"model": "from-env", "other": 1}  # the graph's context_schema is filled
+    [run] = await client.runs.list(tid)
+    assert (run["kwargs"]["config"]["tags"], run["kwargs"]["config"]["recursion_limit"]) == (["t1"], 33)
+    assert run["kwargs"]["context"] == {"model": "from-env", "other": 1}
+
+    # the run's own context or configurable goes over the assistant's
+    seen = await client.runs.wait(tid, "probe", input={}, context={"temperature": 0.5})
+    assert seen["seen_context"] == {"model": "from-env", "other": 1, "temperature": 0.5}
+    seen = await client.runs.wait(tid, "probe", input={}, config={"configurable": {"model": "mine"}, "tags": ["x"]})
+    assert seen["seen_context"] == {"model": "mine", "other": 1}
+    [latest, *_] = await client.runs.list(tid)
+    assert latest["kwargs"]["config"]["tags"] == ["x"] and latest["kwargs"]["config"]["recursion_limit"] == 33
+
+    # a graph without a context_schema gets the context all the same, as on the official server
+    plain = await client.runs.wait(None, "plain", input={})
+    assert plain["seen_context"] == {"model": "plain-env"}
+
+
+async def test_the_process_environment_wins_over_langgraph_json(
+    tmp_path: Path, served: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANGGRAPH_CONFIG", json.dumps({"plain": {"configurable": {"model": "process"}}}))
+    client = await served(project(tmp_path, {"LANGGRAPH_CONFIG": json.dumps(CONFIGS)}))
+    found = {a["graph_id"]: a["config"] for a in await client.assistants.search(metadata={"created_by": "system"})}
+    assert found == {"plain": {"configurable": {"model": "process"}}, "probe": {}, "dynamic": {}}
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("{not json", ["invalid JSON"]),
+    ('["probe"]', ["JSON object"]),
+    ('{"probe": 1}', ["probe", "object"]),
+    ('{"probe": {"tags": "t1"}}', ["probe", "tags"]),
+    ('{"probe": {"configurable": []}}', ["probe", "configurable"]),
+])
+def test_a_bad_langgraph_config_stops_the_server(tmp_path: Path, value: str, words: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        make_app(project(tmp_path, {"LANGGRAPH_CONFIG": value}))
+    message = str(info.value)
+    assert message.startswith("LANGGRAPH_CONFIG") and "\n" not in message
+    assert all(word in message for word in words), message
+
+
+async def test_the_cli_reports_bad_langgraph_config_in_one_line(tmp_path: Path) -> None:
+    code, out, err = await run_to_exit("--config", str(EXAMPLE), "--memory", "--port", "0",
+                                       cwd=tmp_path, env=clean_env(LANGGRAPH_CONFIG="{not json"))
+    lines = err.strip().splitlines()
+    assert (code, out, len(lines)) == (2, "", 1), err
+    assert lines[0].startswith("threadloom: error: ") and "LANGGRAPH_CONFIG: invalid JSON" in lines[0]
