@@ -88,12 +88,12 @@ def _configurable_and_context(req: RunCreate) -> tuple[dict[str, Any], dict[str,
 
 
 def thread_for_run(req: RunCreate, assistant: Assistant, thread: Thread | None, thread_id: str) -> Thread:
-    """The thread as it will be once this run is on it: created if missing, marked busy."""
-    config_metadata = _without((req.config or {}).get("metadata"), RESERVED_METADATA)
+    """The thread as it will be once this run is on it: created if missing, marked busy,
+    its config merged with the assistant's (`threadconfig.after_run`)."""
     ids = {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
     if thread is None:
         now = clock.now_iso()
-        run_config = {k: v for k, v in (req.config or {}).items() if k not in ("configurable", "metadata")}
+        config_metadata = _without((req.config or {}).get("metadata"), RESERVED_METADATA)
         return Thread(
             thread_id=thread_id,
             created_at=now,
@@ -101,10 +101,11 @@ def thread_for_run(req: RunCreate, assistant: Assistant, thread: Thread | None, 
             state_updated_at=now,
             metadata={**ids, **config_metadata, **_without(req.metadata, RESERVED_METADATA)},
             status="busy",
-            config={**assistant.config, **run_config, "configurable": dict(assistant.config.get("configurable", {}))},
+            config=threadconfig.after_run({}, assistant, req.config),
         )
     return msgspec.structs.replace(
-        thread, status="busy", updated_at=clock.now_iso(), metadata={**thread.metadata, **ids}
+        thread, status="busy", updated_at=clock.now_iso(), metadata={**thread.metadata, **ids},
+        config=threadconfig.after_run(thread.config, assistant, req.config),
     )
 
 

@@ -190,3 +190,76 @@ async def test_the_cli_reports_bad_langgraph_config_in_one_line(tmp_path: Path) 
     lines = err.strip().splitlines()
     assert (code, out, len(lines)) == (2, "", 1), err
     assert lines[0].startswith("threadloom: error: ") and "LANGGRAPH_CONFIG: invalid JSON" in lines[0]
+
+
+# graph factories and the thread's config ------------------------------------------------------------
+
+
+async def _dynamic_thread(client: LangGraphClient, **run: Any) -> tuple[str, str]:
+    """A thread whose run used an assistant whose config gives the `dynamic` graph its
+    `extra` node; (thread id, assistant id)."""
+    assistant = await client.assistants.create("dynamic", config={"configurable": {"extra": True}})
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(tid, assistant["assistant_id"], input={}, **run)
+    return tid, assistant["assistant_id"]
+
+
+async def test_a_state_update_finds_a_node_only_the_threads_config_builds(client: LangGraphClient) -> None:
+    tid, _ = await _dynamic_thread(client)
+    assert (await client.threads.get_state(tid))["values"]["extra"] == "ran"
+    await client.threads.update_state(tid, {"extra": "patched"}, as_node="extra")
+    state = await client.threads.get_state(tid)
+    assert state["values"]["extra"] == "patched" and state["next"] == []
+    # the graph was built with the thread's config, and its update checkpoint says so
+    assert {k: v for k, v in state["metadata"].items() if k not in ("step", "parents")} == {
+        "source": "update", "extra": True, "graph_id": "dynamic", "thread_id": tid}
+
+
+async def test_state_reads_build_the_graph_with_the_threads_config(client: LangGraphClient) -> None:
+    tid, _ = await _dynamic_thread(client, interrupt_before=["extra"])
+    state = await client.threads.get_state(tid)
+    assert state["next"] == ["extra"] and [t["name"] for t in state["tasks"]] == ["extra"]
+    assert (await client.threads.get_state(tid, subgraphs=True))["next"] == ["extra"]
+    assert (await client.threads.get_state(tid, checkpoint_id=state["checkpoint_id"]))["next"] == ["extra"]
+    [latest] = await client.threads.get_history(tid, limit=1)
+    assert latest["next"] == ["extra"] and latest["checkpoint_id"] == state["checkpoint_id"]
+    # ...and the run goes on into the node that config builds
+    assistant_id = (await client.threads.get(tid))["metadata"]["assistant_id"]
+    assert (await client.runs.wait(tid, assistant_id, input=None))["extra"] == "ran"
+
+
+async def test_only_what_runs_left_on_the_thread_builds_the_graph(url: str, client: LangGraphClient) -> None:
+    """As on the official server: not the thread's `metadata.assistant_id` alone, not a
+    run's own configurable, not a copy (whose config is empty)."""
+    missing = (400, {"detail": "Node extra does not exist"})
+    _, assistant_id = await _dynamic_thread(client)
+    named = await client.threads.create(metadata={"graph_id": "dynamic", "assistant_id": assistant_id})
+    assert await post(url, f"/threads/{named['thread_id']}/state", {"values": {}, "as_node": "extra"}) == missing
+
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(tid, "dynamic", input={}, config={"configurable": {"extra": True}}, interrupt_before=["extra"])
+    assert (await client.threads.get_state(tid))["next"] == []
+    assert await post(url, f"/threads/{tid}/state", {"values": {}, "as_node": "extra"}) == missing
+
+    source, _ = await _dynamic_thread(client)
+    copy = await client.threads.copy(source)
+    assert await post(url, f"/threads/{copy['thread_id']}/state", {"values": {}, "as_node": "extra"}) == missing
+
+
+async def test_runs_merge_their_assistants_config_into_the_threads(client: LangGraphClient) -> None:
+    """The thread's own values win; a run's configurable is not kept, its tags are."""
+    first = await client.assistants.create(
+        "probe", config={"configurable": {"extra": True, "tag": "d"}, "tags": ["dt"], "recursion_limit": 20})
+    second = await client.assistants.create("probe", config={"configurable": {"tag": "e", "more": 1}, "tags": ["et"]})
+    tid = (await client.threads.create())["thread_id"]
+    assert (await client.threads.get(tid))["config"] == {}
+    await client.runs.wait(tid, first["assistant_id"], input={}, config={"configurable": {"runkey": 1}, "tags": ["rt"]})
+    expected = {"configurable": {"extra": True, "tag": "d"}, "recursion_limit": 20, "tags": ["rt"]}
+    assert (await client.threads.get(tid))["config"] == expected
+    seen = await client.runs.wait(tid, second["assistant_id"], input={})
+    assert (await client.threads.get(tid))["config"] == {**expected, "configurable": {"extra": True, "tag": "d", "more": 1}}
+    # the run: assistant < thread < run configurable; the assistant's tags, not the thread's
+    assert {k: seen["seen_configurable"].get(k) for k in ("extra", "tag", "more", "runkey")} == {
+        "extra": True, "tag": "d", "more": 1, "runkey": None}
+    [latest, _] = await client.runs.list(tid)
+    assert latest["kwargs"]["config"]["tags"] == ["et"] and "recursion_limit" not in latest["kwargs"]["config"]

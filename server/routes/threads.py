@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from actors import threadconfig
 from actors.execution import interrupts_by_task
 from actors.newrun import RESERVED_METADATA
 from protocol import clock
@@ -159,11 +160,12 @@ async def delete_thread(request: web.Request) -> web.Response:
 
 
 async def _graph_state_reader(request: web.Request, thread: Thread) -> Any:
+    """The thread's graph, opened to read its state: built with the config its runs'
+    assistants left on the thread, as the graph those runs executed."""
     graph_id = thread.metadata.get("graph_id")
     if graph_id not in runtime(request).graphs.graph_ids():
         return None
-    config = {"configurable": {**reader(request), "thread_id": thread.thread_id, "graph_id": graph_id}}
-    return runtime(request).graphs.open(graph_id, config, access="threads.read")
+    return runtime(request).graphs.open(graph_id, threadconfig.for_state(thread, graph_id, reader(request)), access="threads.read")
 
 
 @routes.post("/threads/{thread_id}/copy")
