@@ -60,10 +60,12 @@ def run_configurable(user: AuthUser | None) -> dict[str, Any]:
 
 
 def reader_configurable(user: AuthUser | None) -> dict[str, Any]:
-    """The keys a state read or update (outside any run) carries: the user with custom
-    auth, so a graph factory is made for them; none without (the official server's
-    update checkpoints carry no user keys then)."""
-    return {} if user is None else run_configurable(user)
+    """The keys a state read or update (outside any run) carries: none without custom
+    auth; with it, the user (a graph factory is made for them) and `user_id`, not
+    `langgraph_auth_user_id`: what the official server's update checkpoints show."""
+    if user is None:
+        return {}
+    return {k: v for k, v in run_configurable(user).items() if k != USER_ID_KEY}
 
 
 def from_configurable(configurable: dict[str, Any] | None) -> AuthUser | None:

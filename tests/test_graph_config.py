@@ -13,9 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from auth_support import auth_url, sdk  # noqa: F401 (a fixture)
 from conftest import make_app
 from server.config import ConfigError
 from test_cli import EXAMPLE, clean_env, run_to_exit
@@ -30,14 +30,9 @@ CONFIGS = {
 EMPTY_USER = {"langgraph_auth_user": None, "langgraph_auth_user_id": "", "langgraph_auth_permissions": []}
 
 
-def sdk(url: str) -> LangGraphClient:
-    return get_client(url=url, api_key=None)
-
-
-async def post(url: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url + path, json=body) as resp:
-            return resp.status, await resp.json()
+async def update_state(session: aiohttp.ClientSession, url: str, thread_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+    async with session.post(f"{url}/threads/{thread_id}/state", json=body) as resp:
+        return resp.status, await resp.json()
 
 
 def project(tmp_path: Path, env: dict[str, str] | None = None) -> Path:
@@ -45,8 +40,6 @@ def project(tmp_path: Path, env: dict[str, str] | None = None) -> Path:
     config = tmp_path / "langgraph.json"
     config.write_text(json.dumps({"graphs": GRAPHS, "env": env or {}}))
     return config
-
-
 
 
 @pytest.fixture
@@ -126,6 +119,20 @@ async def test_checkpoint_metadata_names_the_thread_the_server_and_the_user(url:
     metadata = (await client.threads.get_state(tid))["metadata"]
     assert {k: v for k, v in metadata.items() if k not in ("step", "parents")} == {
         "source": "update", "graph_id": "probe", "thread_id": tid}
+
+
+async def test_under_custom_auth_a_state_update_names_the_user_by_user_id(auth_url: str) -> None:
+    alice = sdk(auth_url, "alice")
+    try:
+        tid = (await alice.threads.create())["thread_id"]
+        await alice.runs.wait(tid, "counter", input={})
+        assert (await alice.threads.get_state(tid))["metadata"]["langgraph_auth_user_id"] == "alice"
+        await alice.threads.update_state(tid, {"count": 7})
+        metadata = (await alice.threads.get_state(tid))["metadata"]
+        assert {k: v for k, v in metadata.items() if k not in ("step", "parents")} == {
+            "source": "update", "graph_id": "counter", "thread_id": tid, "user_id": "alice"}
+    finally:
+        await alice.http.client.aclose()
 
 
 # LANGGRAPH_CONFIG ------------------------------------------------------------------------------------
@@ -228,22 +235,25 @@ async def test_state_reads_build_the_graph_with_the_threads_config(client: LangG
     assert (await client.runs.wait(tid, assistant_id, input=None))["extra"] == "ran"
 
 
-async def test_only_what_runs_left_on_the_thread_builds_the_graph(url: str, client: LangGraphClient) -> None:
+async def test_only_what_runs_left_on_the_thread_builds_the_graph(
+    url: str, client: LangGraphClient, session: aiohttp.ClientSession
+) -> None:
     """As on the official server: not the thread's `metadata.assistant_id` alone, not a
     run's own configurable, not a copy (whose config is empty)."""
     missing = (400, {"detail": "Node extra does not exist"})
     _, assistant_id = await _dynamic_thread(client)
     named = await client.threads.create(metadata={"graph_id": "dynamic", "assistant_id": assistant_id})
-    assert await post(url, f"/threads/{named['thread_id']}/state", {"values": {}, "as_node": "extra"}) == missing
+    as_extra = {"values": {}, "as_node": "extra"}
+    assert await update_state(session, url, named["thread_id"], as_extra) == missing
 
     tid = (await client.threads.create())["thread_id"]
     await client.runs.wait(tid, "dynamic", input={}, config={"configurable": {"extra": True}}, interrupt_before=["extra"])
     assert (await client.threads.get_state(tid))["next"] == []
-    assert await post(url, f"/threads/{tid}/state", {"values": {}, "as_node": "extra"}) == missing
+    assert await update_state(session, url, tid, as_extra) == missing
 
     source, _ = await _dynamic_thread(client)
     copy = await client.threads.copy(source)
-    assert await post(url, f"/threads/{copy['thread_id']}/state", {"values": {}, "as_node": "extra"}) == missing
+    assert await update_state(session, url, copy["thread_id"], as_extra) == missing
 
 
 async def test_runs_merge_their_assistants_config_into_the_threads(client: LangGraphClient) -> None:
