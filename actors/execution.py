@@ -8,7 +8,6 @@ lands at the graph's next await; the outcome then depends on the requested actio
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import logging
 import uuid
 from datetime import datetime
@@ -25,6 +24,7 @@ from protocol.users import USER_KEY, from_configurable
 from .actor import ActorStopped
 from .eventlog import RunStream
 from .modes import Translator, graph_stream_modes
+from .newrun import platform_metadata
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -33,23 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Action = Literal["interrupt", "rollback", "requeue"]
-
-
-def _version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-# What the official server adds to every run's metadata (it shows in `messages` events).
-_PLATFORM_METADATA = {
-    "langgraph_version": _version("langgraph"),
-    "langgraph_api_version": _version("threadloom"),
-    "langgraph_plan": "developer",
-    "langgraph_host": "self-hosted",
-    "langgraph_api_url": None,
-}
 
 
 class FinalState(msgspec.Struct):
@@ -145,17 +128,18 @@ class RunExecution:
         configurable = dict(kwargs.config.get("configurable", {}))
         if (user := from_configurable(configurable)) is not None:
             configurable[USER_KEY] = user  # `user.identity` as well as `user["identity"]`
+        # runs stored by earlier versions have no `config.metadata`: the same keys, built now
+        stored = {**run.metadata, **platform_metadata(None), **kwargs.config.get("metadata", {})}
         return {
-            **{k: v for k, v in kwargs.config.items() if k != "configurable"},
+            **{k: v for k, v in kwargs.config.items() if k not in ("configurable", "metadata")},
             "configurable": configurable,
             "metadata": {
-                **run.metadata,
+                **stored,
                 "run_id": run.run_id,
                 "thread_id": run.thread_id,
                 "graph_id": configurable.get("graph_id"),
                 "assistant_id": run.assistant_id,
                 "run_attempt": self.attempt,
-                **_PLATFORM_METADATA,
             },
             "run_id": uuid.UUID(run.run_id),
         }

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -12,6 +14,8 @@ from protocol.errors import BadRequest, Unprocessable
 from protocol.ids import parse_uuid
 from protocol.requests import RunCreate
 from protocol.resources import Assistant, MultitaskStrategy, Run, RunKwargs, Thread
+
+from . import threadconfig
 
 RESERVED_CONFIGURABLE = frozenset(
     {
@@ -29,6 +33,28 @@ BOTH_CONTEXT_AND_CONFIGURABLE = (
 )
 RESUME_WITHOUT_THREAD = "You must provide a thread_id when resuming."
 MAX_AFTER_SECONDS = 366 * 24 * 3600  # a later start than a year out is a mistake (and overflows dates)
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+_PLATFORM_METADATA = {
+    "langgraph_version": _version("langgraph"),
+    "langgraph_api_version": _version("threadloom"),
+    "langgraph_plan": "developer",
+    "langgraph_host": "self-hosted",
+}
+
+
+def platform_metadata(api_url: str | None) -> dict[str, Any]:
+    """What the official server adds to every run's `config.metadata` (graph code and
+    `messages` events see it; checkpoints keep its strings). `api_url`: where this server
+    is reached, the official server's `LANGGRAPH_API_URL`."""
+    return {**_PLATFORM_METADATA, "langgraph_api_url": api_url}
 
 
 def _without(mapping: dict[str, Any] | None, keys: frozenset[str]) -> dict[str, Any]:
@@ -62,12 +88,12 @@ def _configurable_and_context(req: RunCreate) -> tuple[dict[str, Any], dict[str,
 
 
 def thread_for_run(req: RunCreate, assistant: Assistant, thread: Thread | None, thread_id: str) -> Thread:
-    """The thread as it will be once this run is on it: created if missing, marked busy."""
-    config_metadata = _without((req.config or {}).get("metadata"), RESERVED_METADATA)
+    """The thread as it will be once this run is on it: created if missing, marked busy,
+    its config merged with the assistant's (`threadconfig.after_run`)."""
     ids = {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
     if thread is None:
         now = clock.now_iso()
-        run_config = {k: v for k, v in (req.config or {}).items() if k not in ("configurable", "metadata")}
+        config_metadata = _without((req.config or {}).get("metadata"), RESERVED_METADATA)
         return Thread(
             thread_id=thread_id,
             created_at=now,
@@ -75,10 +101,11 @@ def thread_for_run(req: RunCreate, assistant: Assistant, thread: Thread | None, 
             state_updated_at=now,
             metadata={**ids, **config_metadata, **_without(req.metadata, RESERVED_METADATA)},
             status="busy",
-            config={**assistant.config, **run_config, "configurable": dict(assistant.config.get("configurable", {}))},
+            config=threadconfig.after_run({}, assistant, req.config),
         )
     return msgspec.structs.replace(
-        thread, status="busy", updated_at=clock.now_iso(), metadata={**thread.metadata, **ids}
+        thread, status="busy", updated_at=clock.now_iso(), metadata={**thread.metadata, **ids},
+        config=threadconfig.after_run(thread.config, assistant, req.config),
     )
 
 
@@ -91,9 +118,10 @@ def new_run(
     temporary: bool,
     strategy: MultitaskStrategy,
     caller: dict[str, Any],
+    api_url: str | None = None,
 ) -> Run:
+    """`caller`: the configurable keys naming who asked (`protocol.users.run_configurable`)."""
     configurable, context = _configurable_and_context(req)
-    config = {k: v for k, v in (req.config or {}).items() if k != "metadata"}
     merged = {
         **assistant.config.get("configurable", {}),
         **thread.config.get("configurable", {}),
@@ -103,12 +131,17 @@ def new_run(
         merged.update({k: v for k, v in req.checkpoint.items() if k != "thread_id"})
     if req.checkpoint_id:
         merged["checkpoint_id"] = req.checkpoint_id
+    created = clock.now()
+    delay = req.after_seconds or 0
+    after_seconds = int(delay) if float(delay).is_integer() else delay  # `1` stays 1 (msgspec reads a float)
     merged.update(
         run_id=run_id,
         thread_id=thread.thread_id,
         graph_id=assistant.graph_id,
         assistant_id=assistant.assistant_id,
         **caller,
+        __request_start_time_ms__=int(created.timestamp() * 1000),
+        __after_seconds__=after_seconds,
     )
     metadata = {
         **assistant.metadata,
@@ -117,8 +150,15 @@ def new_run(
         **_without(req.metadata, RESERVED_METADATA),
         "assistant_id": assistant.assistant_id,
     }
+    # the assistant's tags, recursion_limit… unless the run gives its own (not the thread's)
+    config = {
+        **threadconfig.top_level(assistant.config),
+        **threadconfig.top_level(req.config),
+        "configurable": merged,
+        "metadata": {**metadata, **platform_metadata(api_url), "run_attempt": 1},
+    }
     durability = req.durability or ("exit" if req.checkpoint_during is False else "async")
-    created_at = clock.now_iso(req.after_seconds or 0)
+    created_at = clock.iso(created + timedelta(seconds=delay))
     return Run(
         run_id=run_id,
         thread_id=thread.thread_id,
@@ -128,7 +168,7 @@ def new_run(
         kwargs=RunKwargs(
             input=req.input,
             command=msgspec.structs.asdict(req.command) if req.command else None,
-            config={**config, "configurable": merged},
+            config=config,
             context={**assistant.context, **context},
             stream_mode=req.stream_modes(),
             interrupt_before=req.interrupt_before,
@@ -138,7 +178,7 @@ def new_run(
             temporary=temporary,
             subgraphs=bool(req.stream_subgraphs),
             resumable=bool(req.stream_resumable),
-            checkpoint_during=req.checkpoint_during,
+            checkpoint_during=req.checkpoint_during is not False,  # deprecated: true unless asked false
             durability=durability,
         ),
         multitask_strategy=strategy,

@@ -40,6 +40,7 @@ class RuntimeSettings:
     supervisor_idle_seconds: float = 30.0
     max_attempts: int = 3  # starts of one run (crashes mid-run count) before it fails
     stream_retention: Retention = field(default_factory=Retention)  # how long finished runs' persisted logs keep their events
+    api_url: str | None = None  # LANGGRAPH_API_URL: where this server is reached (runs' `langgraph_api_url`)
 
 
 class Runtime:
@@ -87,16 +88,19 @@ class Runtime:
         await self.webhooks.stop()  # last: runs that ended while stopping report too
 
     async def submit(
-        self, thread_id: str | None, request: RunCreate, assistant: Assistant, caller: dict[str, Any] | None = None
+        self, thread_id: str | None, request: RunCreate, assistant: Assistant, caller: dict[str, Any] | None = None,
+        *, api_url: str | None = None,
     ) -> tuple[Run, RunStream]:
         """Create a run (on a new temporary thread when `thread_id` is None). `caller`: the
-        configurable keys naming who asked (`protocol.users.run_configurable`, the request id)."""
+        configurable keys naming who asked (`protocol.users.run_configurable`, the request id);
+        `api_url`: where the request reached this server (else `settings.api_url`)."""
         if self.closing:
             raise ServiceUnavailable("The server is shutting down: retry shortly")
         await self.webhooks.check(request.webhook)  # a 422 before anything is created
         stateless = thread_id is None
         supervisor = self.supervisors.get(uuid7() if thread_id is None else thread_id)
-        return await supervisor.ask(Submit(request, assistant, stateless, caller or run_configurable(None)))
+        submit = Submit(request, assistant, stateless, caller or run_configurable(None), api_url or self.settings.api_url)
+        return await supervisor.ask(submit)
 
     async def cancel(self, thread_id: str, run_ids: list[str] | None, action: Action, reason: str) -> list[str]:
         return await self.supervisors.get(thread_id).ask(Cancel(run_ids, action, reason))

@@ -38,6 +38,7 @@ from .execution import (
     command,
     interrupts_by_task,
 )
+from . import threadconfig
 from .newrun import new_run, thread_for_run
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Submit(msgspec.Struct):
     assistant: Assistant
     stateless: bool = False
     caller: dict[str, Any] = {}  # who asked: configurable keys the run carries
+    api_url: str | None = None  # where this server is reached: the run's `langgraph_api_url`
 
 
 class Cancel(msgspec.Struct):
@@ -216,6 +218,7 @@ class ThreadSupervisor(Actor):
             temporary=message.stateless and req.on_completion != "keep",
             strategy=strategy,
             caller=message.caller,
+            api_url=message.api_url,
         )
         await storage.runs.begin(thread, run, create_thread=existing is None)
         if strategy in ("interrupt", "rollback"):
@@ -370,7 +373,7 @@ class ThreadSupervisor(Actor):
             if graph_id not in self.runtime.graphs.graph_ids():
                 raise BadRequest("supersteps need the thread's metadata.graph_id to name a registered graph")
             try:
-                snapshot = await self._apply(graph_id, "threads.update", lambda graph, config: graph.abulk_update_state(config, _supersteps(message.supersteps)), message.caller)
+                snapshot = await self._apply(thread, graph_id, "threads.update", lambda graph, config: graph.abulk_update_state(config, _supersteps(message.supersteps)), message.caller)
             except Exception as exc:
                 await storage.checkpoints.delete_thread(self.thread_id)
                 raise BadRequest(f"Could not apply supersteps: {exc}") from None
@@ -395,19 +398,21 @@ class ThreadSupervisor(Actor):
             try:
                 written.update(await graph.aupdate_state(start, message.values, as_node=message.as_node))
             except Exception as exc:  # values, as_node or checkpoint the graph cannot take
-                raise BadRequest(f"Could not update the state: {exc}") from None
+                raise BadRequest(str(exc) or repr(exc)) from None  # LangGraph's words, as on the official server
 
-        snapshot = await self._apply(graph_id, "threads.update", update, message.caller)
+        snapshot = await self._apply(thread, graph_id, "threads.update", update, message.caller)
         await storage.threads.update(self._with_state(thread, snapshot))
         conf = written["configurable"]
         ref = {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""), "checkpoint_id": conf["checkpoint_id"]}
         return {"checkpoint": ref, "configurable": ref, "checkpoint_id": ref["checkpoint_id"]}
 
-    async def _apply(self, graph_id: str, access: str, change: Any, caller: dict[str, Any]) -> Any:
-        """Apply `change(graph, config)` to the thread's state as `caller`; publish and
-        return the new state."""
+    async def _apply(self, thread: Thread, graph_id: str, access: str, change: Any, caller: dict[str, Any]) -> Any:
+        """Apply `change(graph, config)` to the thread's state as `caller`, with the graph
+        built for the config its runs' assistants left on the thread; publish and return
+        the new state."""
         config = {"configurable": {**caller, "thread_id": self.thread_id, "checkpoint_ns": "", "graph_id": graph_id}}
-        async with self.runtime.graphs.open(graph_id, config, access=access) as graph:
+        built_with = threadconfig.for_state(thread, graph_id, caller)
+        async with self.runtime.graphs.open(graph_id, built_with, access=access) as graph:
             await change(graph, config)
             snapshot = await graph.aget_state({"configurable": {"thread_id": self.thread_id}})
         event = dumps({"state": thread_state(snapshot), "thread_id": self.thread_id})

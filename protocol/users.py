@@ -3,7 +3,8 @@
 A run's `config.configurable` holds the user as `langgraph_auth_user` (a JSON object:
 identity, display_name, is_authenticated, permissions and whatever else `authenticate`
 returned in a dict), `langgraph_auth_user_id` and `langgraph_auth_permissions`, as on the
-official server. Graphs, factories and crons get it back as an `AuthUser`.
+official server (null, `""` and `[]` without custom auth). Graphs, factories and crons
+get it back as an `AuthUser`.
 """
 
 from __future__ import annotations
@@ -47,16 +48,24 @@ ANONYMOUS = AuthUser(identity="", display_name="", is_authenticated=False, permi
 
 
 def run_configurable(user: AuthUser | None) -> dict[str, Any]:
-    """The keys a run created by `user` carries in its configurable (nothing without auth
-    but the empty `user_id` the official server sends)."""
-    if user is None:
-        return {"user_id": ""}
+    """The keys a run created by `user` carries in its configurable. Without custom auth
+    they are there all the same, empty (a null user, `""`, `[]`), as on the official
+    server: graph code that reads them must not fail here when it works there."""
     return {
-        USER_KEY: dict(user),
-        USER_ID_KEY: user.identity,
-        PERMISSIONS_KEY: list(user.permissions),
-        "user_id": user.identity,
+        USER_KEY: None if user is None else dict(user),
+        USER_ID_KEY: "" if user is None else user.identity,
+        PERMISSIONS_KEY: [] if user is None else list(user.permissions),
+        "user_id": "" if user is None else user.identity,
     }
+
+
+def reader_configurable(user: AuthUser | None) -> dict[str, Any]:
+    """The keys a state read or update (outside any run) carries: none without custom
+    auth; with it, the user (a graph factory is made for them) and `user_id`, not
+    `langgraph_auth_user_id`: what the official server's update checkpoints show."""
+    if user is None:
+        return {}
+    return {k: v for k, v in run_configurable(user).items() if k != USER_ID_KEY}
 
 
 def from_configurable(configurable: dict[str, Any] | None) -> AuthUser | None:

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+import msgspec
+
 from actors.streams import Retention
+from protocol.requests import RunnableConfigShape
 
 from .project import Project, apply_project, load_project
-from .sections import ConfigError
+from .sections import ConfigError, validation_error
 
-__all__ = ["ConfigError", "Project", "Settings", "apply_project", "load_project", "parse_args"]
+__all__ = [
+    "ConfigError", "Project", "Settings", "api_url", "apply_project", "assistant_configs", "load_project", "parse_args",
+]
+
+log = logging.getLogger("threadloom.config")
 
 DEFAULT_DB = "./.threadloom/threadloom.sqlite"
 DEFAULT_STREAM_BUFFER = 100_000
@@ -122,3 +131,40 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         max_attempts=max_attempts,
         shutdown_grace_seconds=grace,
     )
+
+
+# the environment graph code and the platform read -----------------------------------------------
+
+
+def _project_env(project: Project, environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The process environment over langgraph.json's `env` (which never overrides it)."""
+    return {**project.env, **(os.environ if environ is None else environ)}
+
+
+def assistant_configs(project: Project, environ: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """`LANGGRAPH_CONFIG`: a JSON object that gives, by graph id, the `config` of each
+    graph's system assistant (as on the official server). Bad JSON or a config of the
+    wrong shape is a `ConfigError` naming the variable."""
+    raw = _project_env(project, environ).get("LANGGRAPH_CONFIG")
+    if not raw:
+        return {}
+    try:
+        configs = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"LANGGRAPH_CONFIG: invalid JSON: {exc}") from None
+    if not isinstance(configs, dict):
+        raise ConfigError("LANGGRAPH_CONFIG: must be a JSON object mapping graph ids to configs")
+    for graph_id, config in configs.items():
+        try:
+            msgspec.convert(config, RunnableConfigShape)
+        except msgspec.ValidationError as exc:
+            raise validation_error(exc, f"LANGGRAPH_CONFIG.{graph_id}") from None
+    graph_ids = {spec.graph_id for spec in project.graphs}
+    for unknown in sorted(set(configs) - graph_ids):
+        log.warning("LANGGRAPH_CONFIG: no graph %r in langgraph.json; its config is ignored", unknown)
+    return {graph_id: config for graph_id, config in configs.items() if graph_id in graph_ids}
+
+
+def api_url(project: Project, environ: Mapping[str, str] | None = None) -> str | None:
+    """`LANGGRAPH_API_URL`: where this server is reached (runs' `langgraph_api_url`)."""
+    return _project_env(project, environ).get("LANGGRAPH_API_URL") or None

@@ -14,7 +14,7 @@ from protocol.filters import Filter, matches
 from protocol.ids import is_uuid, system_assistant_id
 from protocol.requests import RunCreate
 from protocol.resources import Assistant, Run, Thread
-from protocol.users import run_configurable
+from protocol.users import reader_configurable, run_configurable
 
 from .auth.middleware import AUTHORIZER
 from .auth.user import user_of
@@ -47,6 +47,23 @@ def caller(request: web.Request) -> dict[str, Any]:
     """The configurable keys a run created by this request carries: who made it, and the
     request id."""
     return {**run_configurable(user_of(request)), "langgraph_request_id": request_id(request)}
+
+
+def reader(request: web.Request) -> dict[str, Any]:
+    """The configurable keys a state read or update made by this request carries."""
+    return reader_configurable(user_of(request))
+
+
+def api_url(request: web.Request) -> str | None:
+    """Where this server is reached, for a run's `langgraph_api_url`: `LANGGRAPH_API_URL`
+    if set, else the address this request came in on (the official dev server gives the
+    address it listens on; with `--port 0` only the connection knows the port)."""
+    configured = runtime(request).settings.api_url
+    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    if configured or not isinstance(sockname, tuple):
+        return configured
+    host, port = sockname[0], sockname[1]
+    return f"{request.scheme}://[{host}]:{port}" if ":" in host else f"{request.scheme}://{host}:{port}"
 
 
 # lookups -----------------------------------------------------------------------------------

@@ -16,8 +16,9 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
@@ -142,4 +143,9 @@ class GraphRegistry:
                 made = await stack.enter_async_context(made)
             elif hasattr(made, "__enter__"):
                 made = stack.enter_context(made)
-            yield self._prepare(graph_id, made, checkpointer)
+            graph = self._prepare(graph_id, made, checkpointer)
+            # Made to read or update a thread's state, the graph keeps the config it was
+            # made with, as on the official server: an update's checkpoint metadata holds
+            # the thread's configurable values. (Not for a run: its own config says it all,
+            # and a bound `checkpoint_id` would pin every later read to that checkpoint.)
+            yield graph if access == "threads.create_run" else graph.with_config(cast(RunnableConfig, config))

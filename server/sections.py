@@ -227,13 +227,18 @@ def _warn_unknown(raw: Any, kind: type[msgspec.Struct], key: str) -> None:
                 _warn_unknown(value, nested, f"{key}.{name}")
 
 
+def validation_error(exc: msgspec.ValidationError, key: str) -> ConfigError:
+    """msgspec's error as one line that names the key under `key`."""
+    message, _, where = str(exc).partition(" - at `$")
+    return ConfigError(f"{key}{where.rstrip('`')}: {message[:1].lower()}{message[1:]}")
+
+
 def decode_section(raw: Any, kind: type[T], key: str) -> T:
     """`raw` (a JSON value) as a `kind`, checked; errors name the key under `key`."""
     try:
         section = msgspec.convert(raw, kind)
     except msgspec.ValidationError as exc:
-        message, _, where = str(exc).partition(" - at `$")
-        raise ConfigError(f"{key}{where.rstrip('`')}: {message[:1].lower()}{message[1:]}") from None
+        raise validation_error(exc, key) from None
     _warn_unknown(raw, kind, key)
     section.check(key)
     return section

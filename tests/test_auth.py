@@ -566,7 +566,8 @@ async def test_a_store_search_filter_holds_with_the_requests(serve_project: Serv
 
 
 async def test_without_auth_nothing_changes(url: str) -> None:
-    """No `auth` in langgraph.json: no 401s, and runs carry `user_id: ""` but no user."""
+    """No `auth` in langgraph.json: no 401s, and runs carry an empty user (null, `""`,
+    `[]`), as on the official server, so graph code reading it works the same."""
     client = sdk(url)  # no credentials at all
     try:
         thread = await client.threads.create(metadata={"topic": "open"})
@@ -575,7 +576,8 @@ async def test_without_auth_nothing_changes(url: str) -> None:
         await client.runs.join(thread["thread_id"], run["run_id"])
         configurable = (await client.runs.get(thread["thread_id"], run["run_id"]))["kwargs"]["config"]["configurable"]
         assert configurable["user_id"] == ""
-        assert not {"langgraph_auth_user", "langgraph_auth_user_id", "langgraph_auth_permissions"} & set(configurable)
+        assert (configurable["langgraph_auth_user"], configurable["langgraph_auth_user_id"],
+                configurable["langgraph_auth_permissions"]) == (None, "", [])
         await client.store.put_item(["open"], "k", {"v": 1})
         assert (await client.store.get_item(["open"], "k"))["namespace"] == ["open"]
         assert len(await client.assistants.search()) > 0  # the system assistants are listed

@@ -178,13 +178,19 @@ async def test_copy_has_the_same_metadata_and_state_but_no_runs(client) -> None:
     assert await client.runs.list(cid) == []
 
     def without_thread(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: v for k, v in s.items() if k not in ("checkpoint", "parent_checkpoint")} for s in states]
+        return [
+            {**{k: v for k, v in s.items() if k not in ("checkpoint", "parent_checkpoint")},
+             "metadata": {k: v for k, v in s["metadata"].items() if k != "thread_id"}}
+            for s in states
+        ]
 
     source_history = await client.threads.get_history(sid, limit=100)
     copy_history = await client.threads.get_history(cid, limit=100)
     assert len(copy_history) == 8
     assert without_thread(copy_history) == without_thread(source_history)  # same checkpoint ids too
-    assert all(s["checkpoint"]["thread_id"] == cid for s in copy_history)
+    # each checkpoint names its thread, in its metadata too, as on the official server
+    assert all(s["checkpoint"]["thread_id"] == s["metadata"]["thread_id"] == cid for s in copy_history)
+    assert all(s["metadata"]["thread_id"] == sid for s in source_history)
 
     # the two threads go their own ways
     assert await client.runs.wait(cid, "counter", input={"log": ["copy"]}) == {

@@ -22,7 +22,7 @@ from protocol.resources import Run, RunStatus
 from protocol.search import check_select
 from protocol.serde import dumps
 
-from ..context import authorize, authorize_run, caller, run_for, runtime, thread_for
+from ..context import api_url, authorize, authorize_run, caller, run_for, runtime, thread_for
 from ..http import body, json, no_content, path_uuid, query_bool, query_int, query_list
 from ..sse import write_stream
 
@@ -37,7 +37,7 @@ async def _create(request: web.Request, thread_id: str | None) -> tuple[Run, Run
     req = await body(request, RunCreate)
     check_request(req, stateless=thread_id is None)
     req, assistant = await authorize_run(request, thread_id, req)
-    run, stream = await runtime(request).submit(thread_id, req, assistant, caller(request))
+    run, stream = await runtime(request).submit(thread_id, req, assistant, caller(request), api_url=api_url(request))
     return run, stream, req
 
 
@@ -282,7 +282,7 @@ async def create_run_batch(request: web.Request) -> web.Response:
     rt = runtime(request)
     for req in requests:
         await rt.webhooks.check(req.webhook)
-    created = [await rt.submit(None, req, assistant, caller(request)) for req, assistant in authorized]
+    created = [await rt.submit(None, req, assistant, caller(request), api_url=api_url(request)) for req, assistant in authorized]
     return json([run for run, _ in created])
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from actors import threadconfig
 from actors.execution import interrupts_by_task
 from actors.newrun import RESERVED_METADATA
 from protocol import clock
@@ -30,7 +31,7 @@ from protocol.search import check_page, check_select, extract_value, parse_extra
 from protocol.serde import to_builtins
 from protocol.state import thread_state
 
-from ..context import authorize, caller, get_thread, runtime, thread_for
+from ..context import authorize, get_thread, reader, runtime, thread_for
 from ..http import body, json, no_content, paged, path_uuid, query_bool, query_int
 
 routes = web.RouteTableDef()
@@ -53,7 +54,7 @@ async def create_thread(request: web.Request) -> web.Response:
     filter = await authorize(request, "threads", "create", value)
     now = clock.now_iso()
     thread = Thread(thread_id=thread_id, created_at=now, updated_at=now, state_updated_at=now, metadata=value["metadata"])
-    if not await runtime(request).create_thread(thread, req.supersteps, caller=caller(request)):
+    if not await runtime(request).create_thread(thread, req.supersteps, caller=reader(request)):
         try:  # one the user may not see is taken all the same
             existing = await get_thread(request, thread_id, filter)
         except NotFound:
@@ -159,11 +160,12 @@ async def delete_thread(request: web.Request) -> web.Response:
 
 
 async def _graph_state_reader(request: web.Request, thread: Thread) -> Any:
+    """The thread's graph, opened to read its state: built with the config its runs'
+    assistants left on the thread, as the graph those runs executed."""
     graph_id = thread.metadata.get("graph_id")
     if graph_id not in runtime(request).graphs.graph_ids():
         return None
-    config = {"configurable": {**caller(request), "thread_id": thread.thread_id, "graph_id": graph_id}}
-    return runtime(request).graphs.open(graph_id, config, access="threads.read")
+    return runtime(request).graphs.open(graph_id, threadconfig.for_state(thread, graph_id, reader(request)), access="threads.read")
 
 
 @routes.post("/threads/{thread_id}/copy")
@@ -316,5 +318,5 @@ async def update_state(request: web.Request) -> web.Response:
     if req.checkpoint_id is not None:
         checkpoint["checkpoint_id"] = parse_uuid(req.checkpoint_id, "checkpoint")
     return json(await runtime(request).update_state(
-        thread_id, req.values, as_node=req.as_node, checkpoint=checkpoint, caller=caller(request)
+        thread_id, req.values, as_node=req.as_node, checkpoint=checkpoint, caller=reader(request)
     ))

@@ -17,7 +17,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -28,6 +28,8 @@ from langgraph.checkpoint.base import (
     CheckpointTuple,
 )
 from langgraph.checkpoint.sqlite import SqliteSaver
+
+from .checkpoint_metadata import ThreadInMetadata
 
 T = TypeVar("T")
 
@@ -43,7 +45,7 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteCheckpointer(BaseCheckpointSaver[str]):
+class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._saver = SqliteSaver(conn)
         super().__init__(serde=self._saver.serde)
@@ -51,7 +53,7 @@ class SqliteCheckpointer(BaseCheckpointSaver[str]):
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoints")
 
     @classmethod
-    async def open(cls, path: str) -> SqliteCheckpointer:
+    async def open(cls, path: str) -> Self:
         self = cls(connect(path))
         await self._call(self._saver.setup)
         return self
@@ -131,3 +133,7 @@ class SqliteCheckpointer(BaseCheckpointSaver[str]):
 
     async def aget_delta_channel_history(self, *, config: RunnableConfig, channels: Sequence[str]) -> Any:
         return await self._call(lambda: self._saver.get_delta_channel_history(config=config, channels=channels))
+
+
+class SqliteCheckpointer(ThreadInMetadata, ThreadedSqliteSaver):
+    """The server's saver: its checkpoints name their thread (`checkpoint_metadata`)."""
