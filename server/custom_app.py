@@ -1,7 +1,8 @@
 """`http.app`: the project's own Starlette or FastAPI app, served beside the API through
-aiohttp-asgi. As on the official server its routes come first, except the health and
-documentation ones; a path it does not know goes on to the API. Under a mount prefix
-it is mounted there too (its `root_path`)."""
+our ASGI bridge (`server.asgi`). As on the official server its routes come first, except
+the health and documentation ones; a path it does not know goes on to the API. Under a
+mount prefix it is mounted there too (its `root_path`). Its lifespan runs with the
+server's."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from aiohttp_asgi import ASGIResource
-from aiohttp_asgi.resource import ASGIContext
 
+from .asgi import Lifespan, scope_of, serve
 from .auth.user import user_of
 from .imports import load_object
 from .sections import ConfigError
@@ -23,9 +23,11 @@ class CustomApp:
     def __init__(self, asgi: Any, prefix: str) -> None:
         self.asgi = asgi
         self._prefix = prefix
+        self._lifespan = Lifespan(asgi)
 
     def install(self, app: web.Application) -> None:
-        ASGIResource(self.asgi, root_path=self._prefix or "/").lifespan_mount(app)  # its startup/shutdown
+        """Serve its routes (behind authentication, installed before) and run its lifespan."""
+        app.cleanup_ctx.append(self._lifespan)
         app.middlewares.append(self.dispatch)
         app[CUSTOM_APP] = self
 
@@ -42,15 +44,9 @@ class CustomApp:
         from starlette.routing import Match
 
         path, prefix = request.path, self._prefix
-        if prefix and path != prefix and not path.startswith(prefix + "/"):
+        if not self._mounted_at(path) or (path[len(prefix):] or "/") in UNSHADOWABLE:
             return False
-        if (path[len(prefix):] or "/") in UNSHADOWABLE:
-            return False
-        websocket = request.headers.get("Upgrade", "").lower() == "websocket"
-        scope = {
-            "type": "websocket" if websocket else "http", "path": path, "root_path": prefix, "method": request.method,
-            "headers": [(k.lower(), v) for k, v in request.raw_headers], "query_string": request.query_string.encode(),
-        }
+        scope = scope_of(request, prefix)
         partial = False
         for route in self.asgi.routes:
             match, _ = route.matches(scope)
@@ -60,25 +56,25 @@ class CustomApp:
         # its route for another method answers (405) only if the API has no route there either
         return partial and request.match_info.http_exception is not None
 
+    def _mounted_at(self, path: str) -> bool:
+        prefix = self._prefix
+        return not prefix or path == prefix or path.startswith(prefix + "/")
+
+    def _scope_extra(self, request: web.Request) -> dict[str, Any]:
+        extra: dict[str, Any] = {"state": dict(self._lifespan.state)}
+        if (user := user_of(request)) is not None:
+            # with custom auth on its routes, it sees the user as Starlette does: `request.user`,
+            # and `request.auth.scopes` (the permissions)
+            from starlette.authentication import AuthCredentials
+
+            extra["user"], extra["auth"] = user, AuthCredentials(list(user.permissions))
+        return extra
+
     @web.middleware
     async def dispatch(self, request: web.Request, handler: web.Handler) -> web.StreamResponse:
         if self.claims(request):
-            return await _Context(self.asgi, request, self._prefix).get_response()
+            return await serve(self.asgi, request, scope_of(request, self._prefix, self._scope_extra(request)))
         return await handler(request)
-
-
-class _Context(ASGIContext):
-    """With custom auth on its routes, the app sees the user as Starlette does:
-    `request.user`, and `request.auth.scopes` (the permissions)."""
-
-    @property
-    def scope(self) -> Any:
-        scope = super().scope
-        if (user := user_of(self.request)) is not None:
-            from starlette.authentication import AuthCredentials
-
-            scope["user"], scope["auth"] = user, AuthCredentials(list(user.permissions))
-        return scope
 
 
 CUSTOM_APP = web.AppKey("custom_app", CustomApp)
