@@ -1,6 +1,8 @@
 """The project's own app (`http.app`, reference §6.2), served as the official server
 serves it (observed on `langgraph dev` 0.16.7): its streaming routes stream, chunk by
-chunk, both ways; its lifespan and websockets work. The app is tests/customapp/app.py;
+chunk, both ways; its middleware (BaseHTTPMiddleware or pure ASGI) wraps the whole API,
+outside CORS and authentication, so it may rewrite a run before the API sees it and mark
+every answer; its lifespan and websockets work. The app is tests/customapp/app.py;
 tests open its gates to let a stream go on, instead of waiting for time to pass."""
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 from conftest import make_app
+from langgraph_sdk import get_client
 from serverproc import ServerProcess
 from support import TIMEOUT, until
 
@@ -23,13 +26,31 @@ HERE = Path(__file__).parent
 APP = str(HERE / "customapp" / "app.py") + ":app"
 GRAPHS = {
     "counter": str(HERE / "graphs" / "counter.py") + ":graph",
+    "slow": str(HERE / "graphs" / "slow.py") + ":graph",
 }
+
+TOKEN_AUTH = """
+from langgraph_sdk import Auth
+
+auth = Auth()
+
+@auth.authenticate
+async def authenticate(authorization: str | None):
+    if authorization != "Bearer ok":
+        raise Auth.exceptions.HTTPException(status_code=401, detail="Missing token")
+    return "someone"
+"""
+OK = {"Authorization": "Bearer ok"}
+LOG: Any = {"log": ["original"]}  # the counter graph's input, before the middleware rewrites it
 
 Serve = Callable[..., Awaitable[str]]
 
 
-def write_project(folder: Path, **http: Any) -> Path:
+def write_project(folder: Path, *, auth: bool = False, **http: Any) -> Path:
     config: dict[str, Any] = {"graphs": GRAPHS, "http": {"app": APP, **http}}
+    if auth:
+        (folder / "auth.py").write_text(TOKEN_AUTH)
+        config["auth"] = {"path": "./auth.py:auth"}
     path = folder / "langgraph.json"
     path.write_text(json.dumps(config))
     return path
@@ -37,10 +58,11 @@ def write_project(folder: Path, **http: Any) -> Path:
 
 @pytest.fixture
 def serve(aiohttp_server: Any, tmp_path: Path) -> Serve:
-    """Serve the custom app with the given `http` keys; returns the server's root URL."""
+    """Serve the custom app with the given `http` keys (and token auth with auth=True);
+    returns the server's root URL."""
 
-    async def start(**http: Any) -> str:
-        server = await aiohttp_server(make_app(config=write_project(tmp_path, **http)))
+    async def start(*, auth: bool = False, **http: Any) -> str:
+        server = await aiohttp_server(make_app(config=write_project(tmp_path, auth=auth, **http)))
         return str(server.make_url("")).rstrip("/")
 
     return start
@@ -95,7 +117,7 @@ async def test_a_request_body_streams_in_while_the_answer_streams_out(serve: Ser
 
 async def test_a_stream_stops_when_its_client_goes_away(tmp_path: Path) -> None:
     """`python -m server`: the route's generator is stopped (its `finally` runs) once the
-    client has gone."""
+    client has gone, through the middleware and back into the server."""
     server = ServerProcess(tmp_path / "db.sqlite", config=write_project(tmp_path))
     url = await server.start()
     try:
@@ -130,7 +152,89 @@ async def test_its_websocket_routes(serve: Serve, session: aiohttp.ClientSession
     assert refused.value.status == 403
 
 
-async def test_an_unreadable_body_is_a_400(serve: Serve, session: aiohttp.ClientSession) -> None:
+# its middleware around the API -----------------------------------------------------------------
+
+
+async def test_its_middleware_wraps_every_route_of_the_server(serve: Serve, session: aiohttp.ClientSession) -> None:
+    """As on the official server: the health check, the API's description, metrics, API
+    routes, unknown paths and CORS preflights all go through it, outermost first."""
+    base = await serve()
+    asks = [("GET", "/ok"), ("GET", "/info"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/metrics"),
+            ("POST", "/threads"), ("POST", "/assistants/search"), ("GET", "/nothing/here")]
+    for method, path in asks:
+        async with session.request(method, base + path, json={} if method == "POST" else None) as resp:
+            assert resp.headers.get("x-tagged") == "yes" and resp.headers.get("x-rewritten-by") == "rewriter", path
+            assert resp.status == (404 if path == "/nothing/here" else 200), path
+    preflight = {"Origin": "https://studio.example", "Access-Control-Request-Method": "POST"}
+    async with session.options(f"{base}/threads", headers=preflight) as resp:
+        assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "*"
+        assert resp.headers["x-tagged"] == "yes"
+    seen = await get_json(session, f"{base}/seen")
+    for method, path in [*asks, ("OPTIONS", "/threads")]:
+        i = seen.index(["tagger", method, path])
+        assert seen[i + 1] == ["rewriter", method, path]
+
+
+async def test_a_middleware_rewrites_a_run_before_the_api_sees_it(serve: Serve) -> None:
+    """The pure ASGI middleware changes the run's input and metadata on the way in; the
+    run is made of what it left."""
+    url = await serve()
+    client = get_client(url=url, api_key=None, headers={"x-rewrite": "yes"})
+    plain = get_client(url=url, api_key=None)
+    try:
+        thread = await plain.threads.create()
+        result: Any = await client.runs.wait(thread["thread_id"], "counter", input=LOG, metadata={"mine": 1})
+        assert result["log"] == ["rewritten", "first", "second"]
+        [run] = await plain.runs.list(thread["thread_id"])
+        metadata: Any = run["metadata"]
+        assert metadata["rewritten"] is True and metadata["mine"] == 1
+        # a streamed run goes through it too
+        parts: Any = [part async for part in client.runs.stream(None, "counter", input=LOG, stream_mode="values")]
+        assert parts[-1].data["log"] == ["rewritten", "first", "second"]
+    finally:
+        await client.http.client.aclose()
+        await plain.http.client.aclose()
+
+
+async def test_an_api_stream_through_the_middleware_arrives_as_the_run_goes(serve: Serve) -> None:
+    """Its first events are read while the run is still running."""
+    client = get_client(url=await serve(), api_key=None)
+    try:
+        thread = await client.threads.create()
+        run = await client.runs.create(thread["thread_id"], "slow", input={"steps": 10_000, "delay": 0.01, "tag": "s"})
+        async for part in client.runs.join_stream(thread["thread_id"], run["run_id"], stream_mode="values"):
+            if part.event == "values" and part.data.get("items"):
+                break
+        assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "running"
+        await client.runs.cancel(thread["thread_id"], run["run_id"], wait=True)
+    finally:
+        await client.http.client.aclose()
+
+
+async def test_its_middleware_runs_before_authentication(serve: Serve, session: aiohttp.ClientSession) -> None:
+    """(`middleware_order: middleware_first`, the official default.) It sees, and marks,
+    the 401; a header it adds is what authentication sees."""
+    base = await serve(auth=True, enable_custom_route_auth=True)
+    async with session.post(f"{base}/threads/search", json={}) as resp:
+        assert resp.status == 401 and resp.headers["x-tagged"] == "yes"
+        assert (await resp.json()) == {"detail": "Missing token"}
+    async with session.post(f"{base}/threads", json={}, headers={"x-magic": "please"}) as resp:
+        assert resp.status == 200 and "thread_id" in await resp.json()
+    async with session.get(f"{base}/lifespan") as resp:  # its own routes are protected here
+        assert resp.status == 401 and resp.headers["x-tagged"] == "yes"
+    async with session.get(f"{base}/lifespan", headers={"x-magic": "please"}) as resp:
+        assert resp.status == 200
+
+
+async def test_under_a_mount_prefix_what_stays_at_the_root_is_outside_it(serve: Serve, session: aiohttp.ClientSession) -> None:
+    base = await serve(mount_prefix="/api")
+    for path, marked in (("/api/ok", True), ("/api/threads/search", True), ("/ok", False), ("/metrics", False)):
+        async with session.request("POST" if path.endswith("search") else "GET", base + path, json={}) as resp:
+            assert resp.status == 200, path
+            assert ("x-tagged" in resp.headers) is marked, path
+
+
+async def test_an_unreadable_body_through_the_middleware_is_a_400(serve: Serve, session: aiohttp.ClientSession) -> None:
     base = await serve()
     # (Connection: close, as in test_fuzz: aiohttp drops a connection whose body it cannot read)
     garbage = {"Content-Encoding": "gzip", "Content-Type": "application/json", "Connection": "close"}

@@ -1,6 +1,6 @@
 """The custom app (`http.app`) of the custom-app tests: streaming routes held at gates the
 test opens, a full-duplex echo, websockets, and two middlewares (one of each kind) that
-mark and rewrite what passes through them."""
+mark and rewrite what passes through them, the API included."""
 
 from __future__ import annotations
 
