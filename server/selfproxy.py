@@ -1,17 +1,19 @@
 """The server's way back into itself: an ASGI application that sends a request on to this
 server's own routes over a loopback connection, and streams the answer back.
 
-The project's middleware (`http.app`) needs it: it wraps the whole API, as on the
+Two things need it. The project's middleware (`http.app`) wraps the whole API, as on the
 official server, and may rewrite a request (its body, its headers) before the API sees
-it. Why a connection rather than a call: aiohttp only serves requests it parsed itself (its public
+it; and `langgraph_sdk.get_client()` without a URL talks to the server it runs in. Why a
+connection rather than a call: aiohttp only serves requests it parsed itself (its public
 API gives a handler no way to take a body or a response writer of someone else's), and a
 rewritten request must reach the API exactly as a client's would.
 
 A forwarded request carries a one-time token in `X-Threadloom-Handoff`, registered just
 before it is sent and spent when it arrives, from this machine, at this server. The
 server then admits it as forwarded (`FORWARDED`), keeping what the original request
-said of its origin: its request id and its client's address. Anything else carrying
-the header is an ordinary request."""
+said of its origin: its request id, its client's address, and whether it comes from
+the in-process SDK client (which skips authentication, as the official server's
+`/noauth` does). Anything else carrying the header is an ordinary request."""
 
 from __future__ import annotations
 
@@ -41,9 +43,16 @@ _NOT_ADDED = frozenset({"Accept", "Accept-Encoding", "User-Agent", "Content-Type
 class Origin:
     request_id: str | None = None
     remote: str | None = None
+    in_process: bool = False  # from langgraph_sdk.get_client() in this process: no authentication
 
 
 FORWARDED = web.RequestKey("forwarded", Origin)
+
+
+def in_process(request: web.Request) -> bool:
+    """The request comes from the SDK's in-process client."""
+    origin = request.get(FORWARDED)
+    return origin is not None and origin.in_process
 
 
 class SelfProxy:

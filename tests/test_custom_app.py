@@ -2,7 +2,8 @@
 serves it (observed on `langgraph dev` 0.16.7): its streaming routes stream, chunk by
 chunk, both ways; its middleware (BaseHTTPMiddleware or pure ASGI) wraps the whole API,
 outside CORS and authentication, so it may rewrite a run before the API sees it and mark
-every answer; its lifespan and websockets work. The app is tests/customapp/app.py;
+every answer; `langgraph_sdk.get_client()` without a URL reaches this server, from a
+custom route or a graph node, skipping authentication. The app is tests/customapp/app.py;
 tests open its gates to let a stream go on, instead of waiting for time to pass."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ APP = str(HERE / "customapp" / "app.py") + ":app"
 GRAPHS = {
     "counter": str(HERE / "graphs" / "counter.py") + ":graph",
     "slow": str(HERE / "graphs" / "slow.py") + ":graph",
+    "caller": str(HERE / "customapp" / "caller.py") + ":graph",
 }
 
 TOKEN_AUTH = """
@@ -46,8 +48,8 @@ LOG: Any = {"log": ["original"]}  # the counter graph's input, before the middle
 Serve = Callable[..., Awaitable[str]]
 
 
-def write_project(folder: Path, *, auth: bool = False, **http: Any) -> Path:
-    config: dict[str, Any] = {"graphs": GRAPHS, "http": {"app": APP, **http}}
+def write_project(folder: Path, *, auth: bool = False, app: bool = True, **http: Any) -> Path:
+    config: dict[str, Any] = {"graphs": GRAPHS, "http": {**({"app": APP} if app else {}), **http}}
     if auth:
         (folder / "auth.py").write_text(TOKEN_AUTH)
         config["auth"] = {"path": "./auth.py:auth"}
@@ -58,11 +60,11 @@ def write_project(folder: Path, *, auth: bool = False, **http: Any) -> Path:
 
 @pytest.fixture
 def serve(aiohttp_server: Any, tmp_path: Path) -> Serve:
-    """Serve the custom app with the given `http` keys (and token auth with auth=True);
-    returns the server's root URL."""
+    """Serve the custom app (none with app=False) with the given `http` keys (and token
+    auth with auth=True); returns the server's root URL."""
 
-    async def start(*, auth: bool = False, **http: Any) -> str:
-        server = await aiohttp_server(make_app(config=write_project(tmp_path, auth=auth, **http)))
+    async def start(*, auth: bool = False, app: bool = True, **http: Any) -> str:
+        server = await aiohttp_server(make_app(config=write_project(tmp_path, auth=auth, app=app, **http)))
         return str(server.make_url("")).rstrip("/")
 
     return start
@@ -234,6 +236,14 @@ async def test_under_a_mount_prefix_what_stays_at_the_root_is_outside_it(serve: 
             assert ("x-tagged" in resp.headers) is marked, path
 
 
+async def test_a_forged_handoff_is_an_ordinary_request(serve: Serve, session: aiohttp.ClientSession) -> None:
+    """The token that lets a request back in unauthenticated cannot be made up."""
+    base = await serve(auth=True)
+    for token in ("", "guess", "x" * 22):
+        async with session.post(f"{base}/threads/search", json={}, headers={"X-Threadloom-Handoff": token}) as resp:
+            assert resp.status == 401, token
+
+
 async def test_an_unreadable_body_through_the_middleware_is_a_400(serve: Serve, session: aiohttp.ClientSession) -> None:
     base = await serve()
     # (Connection: close, as in test_fuzz: aiohttp drops a connection whose body it cannot read)
@@ -244,3 +254,41 @@ async def test_an_unreadable_body_through_the_middleware_is_a_400(serve: Serve, 
             assert (await resp.json())["detail"].startswith("Invalid request body"), path
     async with session.post(f"{base}/threads", data=gzip.compress(b'{"metadata": {"z": 1}}'), headers=garbage) as resp:
         assert resp.status == 200 and (await resp.json())["metadata"] == {"z": 1}
+
+
+# the SDK's in-process client -----------------------------------------------------------------------
+
+
+async def graphs_seen_by_caller(client: Any) -> list[str]:
+    """What the `caller` graph's node found through its in-process client."""
+    result: Any = await client.runs.wait(None, "caller", input={})
+    return list(result["graphs"])
+
+
+@pytest.mark.parametrize(("prefix", "auth"), [("", False), ("/api", True)], ids=["plain", "prefix-and-auth"])
+async def test_get_client_without_a_url_reaches_this_server(
+    serve: Serve, session: aiohttp.ClientSession, prefix: str, auth: bool
+) -> None:
+    """From a custom route (a client made inside the request, or at import) and from a
+    graph node; through the app's middleware, and without authentication, as the
+    official server's in-process client."""
+    base = await serve(auth=auth, **({"mount_prefix": prefix} if prefix else {})) + prefix
+    headers = OK if auth else {}
+    made_here = await get_json(session, f"{base}/sdk/made-here", headers=headers)
+    assert made_here["found"] == [made_here["thread_id"]]
+    assert await get_json(session, f"{base}/sdk/made-at-import", headers=headers) == {"graphs": ["caller", "counter", "slow"]}
+    seen = await get_json(session, f"{base}/seen")
+    assert ["rewriter", "POST", f"{prefix}/threads"] in seen  # its middleware saw the in-process call
+    client = get_client(url=base, api_key=None, headers=headers)
+    try:
+        assert await graphs_seen_by_caller(client) == ["caller", "counter", "slow"]
+    finally:
+        await client.http.client.aclose()
+
+
+async def test_get_client_without_a_url_reaches_this_server_without_a_custom_app_too(serve: Serve) -> None:
+    client = get_client(url=await serve(app=False, auth=True), api_key=None, headers=OK)
+    try:
+        assert await graphs_seen_by_caller(client) == ["caller", "counter", "slow"]
+    finally:
+        await client.http.client.aclose()

@@ -1,6 +1,7 @@
 """The custom app (`http.app`) of the custom-app tests: streaming routes held at gates the
-test opens, a full-duplex echo, websockets, and two middlewares (one of each kind) that
-mark and rewrite what passes through them, the API included."""
+test opens, a full-duplex echo, a websocket, routes that call this server through the
+SDK's in-process client, and two middlewares (one of each kind) that mark and rewrite
+what passes through them, the API included."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from langgraph_sdk import get_client
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -24,6 +26,8 @@ SEEN: list[list[Any]] = []  # [middleware, method, path] of each request a middl
 GATES: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
 STREAMS: dict[str, str] = {}  # how each gated stream ended
 EVENTS: list[str] = []
+
+made_at_import = get_client()  # the SDK's in-process client, made before the server is up
 
 
 @asynccontextmanager
@@ -138,6 +142,19 @@ async def seen(request: Request) -> JSONResponse:
     return JSONResponse(SEEN)
 
 
+async def call_made_here(request: Request) -> JSONResponse:
+    """The in-process client, made inside the request."""
+    client = get_client()
+    thread = await client.threads.create(metadata={"made_by": "custom route"})
+    found = await client.threads.search(metadata={"made_by": "custom route"})
+    return JSONResponse({"thread_id": thread["thread_id"], "found": [t["thread_id"] for t in found]})
+
+
+async def call_made_at_import(request: Request) -> JSONResponse:
+    assistants = await made_at_import.assistants.search()
+    return JSONResponse({"graphs": sorted(a["graph_id"] for a in assistants)})
+
+
 async def echo_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     async for text in websocket.iter_text():
@@ -156,6 +173,8 @@ app = Starlette(
         Route("/echo-lines", echo_lines, methods=["POST"]),
         Route("/lifespan", lifespan_state),
         Route("/seen", seen),
+        Route("/sdk/made-here", call_made_here),
+        Route("/sdk/made-at-import", call_made_at_import),
         WebSocketRoute("/ws", echo_socket),
         WebSocketRoute("/ws/refused", refuse_socket),
     ],
