@@ -34,6 +34,7 @@ from .selfproxy import ORIGIN, Origin
 log = logging.getLogger("threadloom.inprocess")
 
 SDK_IMPORT = "langgraph_api.server"  # what the SDK imports `app` from
+NOAUTH = "/noauth"  # the root path the SDK's transport gives
 
 
 class InProcessClients:
@@ -50,9 +51,9 @@ class InProcessClients:
         if scope["type"] != "http":
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
-        scope = {
+        scope = {  # its root path says where it comes from, as on the official server
             **scope, "path": self._prefix + scope["path"], "raw_path": self._prefix.encode() + raw_path,
-            "root_path": self._prefix, ORIGIN: Origin(in_process=True),
+            "root_path": NOAUTH + self._prefix, ORIGIN: Origin(in_process=True),
         }
         await self._target(scope, receive, send)
 
