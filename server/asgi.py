@@ -173,7 +173,7 @@ class _Http:
                     if not more and hdrs.CONTENT_LENGTH not in response.headers:
                         response.content_length = len(body)
                     await response.prepare(self._request)
-                if body:
+                if body and self._request.method != hdrs.METH_HEAD:  # its length is told, never its bytes
                     await response.write(body)
                 if not more:
                     await self._finish(response)

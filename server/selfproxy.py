@@ -151,6 +151,8 @@ def _headers(scope: Scope, token: str, origin: Origin) -> CIMultiDict[str]:
             headers.add(key, value.decode("latin-1"))
     if origin.request_id is not None:  # one id for the request on both legs
         headers[requestid.HEADER] = origin.request_id
+    if scope["method"] == "HEAD":  # its answer ends at the headers, maybe before its handler: no reuse
+        headers["Connection"] = "close"
     headers[HANDOFF] = token
     return headers
 

@@ -143,6 +143,17 @@ async def test_its_lifespan_runs_with_the_server_and_shares_its_state(serve: Ser
     assert await get_json(session, f"{base}/lifespan") == {"greeting": "hello from the lifespan", "events": ["startup"]}
 
 
+async def test_a_head_request_gets_the_headers_alone(serve: Serve, session: aiohttp.ClientSession) -> None:
+    base = await serve()
+    async with session.get(f"{base}/lifespan") as resp:
+        length = resp.headers["Content-Length"]
+    for _ in range(2):  # (and the connections it used are sound)
+        async with session.head(f"{base}/lifespan") as resp:
+            assert resp.status == 200 and resp.headers["Content-Length"] == length
+            assert resp.headers["x-tagged"] == "yes" and await resp.read() == b""
+        assert await get_json(session, f"{base}/lifespan")
+
+
 async def test_its_websocket_routes(serve: Serve, session: aiohttp.ClientSession) -> None:
     base = await serve()
     async with session.ws_connect(f"{base}/ws") as ws:
