@@ -275,7 +275,10 @@ class Lifespan:
             await inbox.put({"type": "lifespan.startup"})
             reply = await self._reply(task, outbox)
             if reply is not None and reply["type"] == "lifespan.startup.failed":
-                raise RuntimeError(f"http.app: startup failed: {reply.get('message') or 'no reason given'}")
+                message = str(reply.get("message") or "").strip()
+                log.error("http.app: startup failed:\n%s", message)
+                # Starlette's message is a traceback: its last line names the error
+                raise RuntimeError(f"http.app: startup failed: {message.splitlines()[-1] if message else 'no reason given'}")
             yield
             if reply is None:
                 return  # it does not speak the lifespan protocol

@@ -50,8 +50,10 @@ class CustomApp:
         return front
 
     def install(self, app: web.Application) -> None:
-        """Serve its routes (behind authentication, installed before) and run its lifespan."""
-        app.cleanup_ctx.append(self._lifespan)
+        """Serve its routes (behind authentication, installed before) and run its lifespan:
+        first of all, so that what it opens outlives the runs that may use it, and a failed
+        startup stops the server before anything else has started."""
+        app.cleanup_ctx.insert(0, self._lifespan)
         app.middlewares.append(self.dispatch)
         app[CUSTOM_APP] = self
 

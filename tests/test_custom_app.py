@@ -12,6 +12,7 @@ import asyncio
 import gzip
 import json
 import signal
+import textwrap
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from conftest import make_app
 from langgraph_sdk import get_client
 from serverproc import ServerProcess
 from support import TIMEOUT, until
+from test_cli import clean_env, run_to_exit
 
 HERE = Path(__file__).parent
 APP = str(HERE / "customapp" / "app.py") + ":app"
@@ -141,6 +143,24 @@ async def test_a_stream_stops_when_its_client_goes_away(tmp_path: Path) -> None:
 async def test_its_lifespan_runs_with_the_server_and_shares_its_state(serve: Serve, session: aiohttp.ClientSession) -> None:
     base = await serve()
     assert await get_json(session, f"{base}/lifespan") == {"greeting": "hello from the lifespan", "events": ["startup"]}
+
+
+async def test_a_failed_startup_of_its_lifespan_stops_the_server(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text(textwrap.dedent("""
+        from contextlib import asynccontextmanager
+        from starlette.applications import Starlette
+
+        @asynccontextmanager
+        async def lifespan(app):
+            raise RuntimeError("no database here")
+            yield
+
+        app = Starlette(lifespan=lifespan)
+    """))
+    (tmp_path / "langgraph.json").write_text(json.dumps({"graphs": GRAPHS, "http": {"app": "./broken.py:app"}}))
+    code, _, err = await run_to_exit("--config", str(tmp_path / "langgraph.json"), "--memory", cwd=tmp_path, env=clean_env())
+    assert code == 1
+    assert err.strip().splitlines()[-1] == "threadloom: error: could not start: http.app: startup failed: RuntimeError: no database here"
 
 
 async def test_a_head_request_gets_the_headers_alone(serve: Serve, session: aiohttp.ClientSession) -> None:
