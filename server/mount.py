@@ -1,7 +1,8 @@
 """The HTTP surface `langgraph.json`'s `http` section shapes: which route groups are
 served (`disable_*`), under which prefix (`mount_prefix`; the health check and metrics
 stay at the root too), CORS, custom auth (`auth`), and the project's custom app in front
-of the API."""
+of the API; and the way back in, for that app's middleware and the SDK's in-process
+client."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from types import ModuleType
 
 from aiohttp import hdrs, web
 
+from .asgi import ASGIApp
 from .auth.middleware import install_auth, protect
 from .context import PROJECT
 from .cors import CorsPolicy
 from .custom_app import load_custom_app
+from .inprocess import InProcessClients
 from .project import Project
+from .selfproxy import SelfProxy
 
 AT_ROOT_TOO = frozenset({"/ok", "/metrics"})
 PROTECTED_GROUPS = frozenset({"assistants", "threads", "runs", "crons", "store"})  # need a user with custom auth
@@ -64,12 +68,21 @@ def mount_api(app: web.Application, modules: Iterable[ModuleType], project: Proj
     """Add the routes of `modules` and what `http` asks for around them. Raises
     `ConfigError` if the custom app cannot be loaded."""
     http = project.http
+    prefix = http.mount_prefix or ""
     app[PROJECT] = project
+    custom = load_custom_app(http.app, project.base_dir, prefix) if http.app is not None else None
+    # middleware, in the order a request meets it
+    proxy = SelfProxy()
+    proxy.install(app)  # first: it admits the requests forwarded back into the server
+    api: ASGIApp = proxy
+    if custom is not None:  # its middleware, outside CORS and authentication as on the official server
+        api = custom.install_front(app, proxy)
     CorsPolicy(http.cors).install(app)
-    if project.auth.path is not None:  # before the custom app, which it may protect too
+    if project.auth.path is not None:  # before the custom app's routes, which it may protect too
         install_auth(app, project.auth.path, project.base_dir, custom_routes=http.enable_custom_route_auth)
-    if http.app is not None:
-        load_custom_app(http.app, project.base_dir, http.mount_prefix or "").install(app)
+    if custom is not None:
+        custom.install(app)
+    InProcessClients(api, prefix).install(app)
     if http.mount_prefix:
         app.on_response_prepare.append(_prefix_locations(http.mount_prefix))
     _add_routes(app, modules, project)

@@ -264,7 +264,7 @@ def test_the_runtime_install_has_no_test_dependencies(image: Image) -> None:
     names = installed(image)
     assert "threadloom" in names
     # runtime dependencies, and what the example graph needs (langchain-core comes with langgraph)
-    assert {"aiohttp", "aiohttp-asgi", "langgraph", "langgraph-sdk", "langgraph-checkpoint-sqlite", "langchain-core"} <= names
+    assert {"aiohttp", "langgraph", "langgraph-sdk", "langgraph-checkpoint-sqlite", "langchain-core"} <= names
     # the `test` extra stays out of the image
     assert not names & {"pytest", "pytest-aiohttp", "pytest-asyncio", "schemathesis", "hypothesis", "starlette"}
     # the server the image runs is the installed package, not only the copied sources

@@ -1,6 +1,7 @@
 """Authentication in front of the protected routes: assistants, threads, runs, crons and
 the store (and the custom app's routes with `http.enable_custom_route_auth`). `/ok`,
-`/info`, `/metrics`, `/docs` and `/openapi.json` stay open, as do CORS preflights."""
+`/info`, `/metrics`, `/docs` and `/openapi.json` stay open, as do CORS preflights and,
+as on the official server (`/noauth`), requests of the SDK's in-process client."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..custom_app import CUSTOM_APP
+from ..selfproxy import in_process
 from .authenticate import Authenticator
 from .authorize import Authorizer
 from .loading import load_auth
@@ -34,7 +36,9 @@ def install_auth(app: web.Application, spec: str, base_dir: Path, *, custom_rout
     @web.middleware
     async def authentication(request: web.Request, handler: web.Handler) -> web.StreamResponse:
         custom = request.app.get(CUSTOM_APP)
-        if custom is not None and custom.claims(request):
+        if in_process(request):
+            needed = False
+        elif custom is not None and custom.claims(request):
             # the custom app's route, even where an API route would match too (it comes first)
             needed = custom_routes and request.method != "OPTIONS"
         else:
