@@ -39,11 +39,15 @@ async def serve(app: web.Application, host: str, port: int) -> None:
         sock = listen(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
+    from .selfproxy import LISTENING
+
+    app[LISTENING] = sock.getsockname()
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     try:
         await runner.setup()  # opens storage and starts the runtime (the app's cleanup_ctx)
     except Exception as exc:
         sock.close()
+        await runner.cleanup()  # closes what did open, or its threads keep the process alive
         fail(f"could not start: {exc}", 1)
     await web.SockSite(runner, sock).start()
     stop = asyncio.Event()

@@ -47,6 +47,10 @@ class Origin:
 
 
 FORWARDED = web.RequestKey("forwarded", Origin)
+# Where `python -m server` listens, set before start-up; in-process test servers leave it
+# out, and the proxy learns the address from the first request instead.
+LISTENING = web.AppKey("listening", tuple)
+_ANY_TO_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1"}
 
 
 def in_process(request: web.Request) -> bool:
@@ -65,7 +69,10 @@ class SelfProxy:
         app.cleanup_ctx.append(self._client)
         app.middlewares.append(self.admit)
 
-    async def _client(self, _: web.Application) -> AsyncIterator[None]:
+    async def _client(self, app: web.Application) -> AsyncIterator[None]:
+        if (listening := app.get(LISTENING)) is not None:
+            host, port = listening[:2]
+            self._address = (_ANY_TO_LOOPBACK.get(host, host), port)
         # streams hold their connection for as long as a run: no pool limit and no timeout;
         # bodies go back as they came (compressed or not)
         connector = aiohttp.TCPConnector(limit=0)

@@ -158,7 +158,7 @@ async def test_a_failed_startup_of_its_lifespan_stops_the_server(tmp_path: Path)
         app = Starlette(lifespan=lifespan)
     """))
     (tmp_path / "langgraph.json").write_text(json.dumps({"graphs": GRAPHS, "http": {"app": "./broken.py:app"}}))
-    code, _, err = await run_to_exit("--config", str(tmp_path / "langgraph.json"), "--memory", cwd=tmp_path, env=clean_env())
+    code, _, err = await run_to_exit("--config", str(tmp_path / "langgraph.json"), "--memory", "--port", "0", cwd=tmp_path, env=clean_env())
     assert code == 1
     assert err.strip().splitlines()[-1] == "threadloom: error: could not start: http.app: startup failed: RuntimeError: no database here"
 
