@@ -8,7 +8,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,23 @@ def _stream_part(part: Any) -> Any:
     return value
 
 
+async def _read_until(response: aiohttp.ClientResponse, until: Callable[[dict[str, Any]], bool], limit: float) -> bytes:
+    """A body up to the end of the first SSE frame that satisfies `until`, or all of it
+    until EOF, or what came within `limit` seconds."""
+    raw = b""
+    try:
+        async with asyncio.timeout(limit):
+            async for chunk in response.content.iter_any():
+                raw += chunk
+                stream = parse_event_stream(raw)
+                for end, frame in zip(stream.frame_ends, stream.frames):
+                    if until(frame.as_json()):
+                        return raw[:end]
+    except TimeoutError:
+        pass
+    return raw
+
+
 def _decode_body(raw: bytes, content_type: str) -> Any:
     if not raw:
         return None
@@ -159,6 +176,30 @@ class Target:
         self._remember_runs(reply)
         if record:
             self.record(self._exchange(label, f"{method} {path}", reply, raw, list(mask_paths)))
+        return reply
+
+    async def stream_until(
+        self,
+        label: str,
+        path: str,
+        until: Callable[[dict[str, Any]], bool],
+        during: Callable[[], Awaitable[Any]] | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        limit: float = WAIT_TIMEOUT,
+    ) -> Reply:
+        """GET an event stream that does not end by itself (a thread stream): once its headers
+        are in, run `during` (e.g. start a run), read until a frame satisfies `until` (or for
+        `limit` seconds at most), close it, and record what came."""
+        kwargs: dict[str, Any] = {"headers": dict(headers or {}), "params": params, "timeout": REQUEST_TIMEOUT}
+        async with self.session.get(self.url + path, **kwargs) as response:
+            action = asyncio.create_task(during()) if during else None
+            raw = await _read_until(response, until, limit)
+            if action is not None:
+                await action
+            reply = self._reply(response, raw)
+        self.record(self._exchange(label, f"GET {path}", reply, raw, []))
         return reply
 
     def _reply(self, response: aiohttp.ClientResponse, raw: bytes) -> Reply:

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n)")
+# A CR at the very end may be the first half of a CRLF still in flight: not a line end yet.
+_LINE = re.compile(r"([^\r\n]*)(\r\n|\r(?!\Z)|\n)")
 _ENDINGS = {"\r\n": "CRLF", "\n": "LF", "\r": "CR"}
 
 
@@ -33,6 +34,7 @@ class Frame:
 @dataclass
 class EventStream:
     frames: list[Frame] = field(default_factory=list)
+    frame_ends: list[int] = field(default_factory=list)  # byte offset just past each frame
     line_endings: set[str] = field(default_factory=set)
     comments: int = 0
     trailing: str = ""  # bytes after the last line ending (a frame cut short)
@@ -46,8 +48,12 @@ class EventStream:
         }
 
 
+def _utf8(latin1: str) -> str:
+    return latin1.encode("latin-1").decode("utf-8", errors="replace")
+
+
 def _decode_data(lines: list[str]) -> Any:
-    text = "\n".join(lines)
+    text = "\n".join(_utf8(line) for line in lines)
     try:
         return json.loads(text)
     except ValueError:
@@ -55,7 +61,9 @@ def _decode_data(lines: list[str]) -> Any:
 
 
 def parse_event_stream(raw: bytes) -> EventStream:
-    text = raw.decode("utf-8", errors="replace")
+    # Decoded as latin-1 so that character offsets are byte offsets (frame_ends); the data
+    # lines are turned back into UTF-8 text one by one.
+    text = raw.decode("latin-1")
     stream = EventStream()
     event: str | None = None
     event_id: str | None = None
@@ -69,6 +77,7 @@ def parse_event_stream(raw: bytes) -> EventStream:
         if line == "":
             if fields:
                 stream.frames.append(Frame(event, _decode_data(data) if data else None, event_id, tuple(fields)))
+                stream.frame_ends.append(match.end())
             event, event_id, data, fields = None, None, [], []
             continue
         if line.startswith(":"):
@@ -78,11 +87,11 @@ def parse_event_stream(raw: bytes) -> EventStream:
         value = value[1:] if value.startswith(" ") else value
         fields.append(name)
         if name == "event":
-            event = value
+            event = _utf8(value)
         elif name == "data":
             data.append(value)
         elif name == "id":
-            event_id = value
+            event_id = _utf8(value)
     # Bytes after the last line ending, or a frame whose closing blank line never came.
     stream.trailing = text[end:] or ("<frame without its blank line>" if fields else "")
     return stream

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from ..recording import Target
 from .base import new_thread, scenario
@@ -77,3 +78,35 @@ async def prune(t: Target) -> None:
     await t.http("prune one and a missing one", "POST", "/threads/prune", json={"thread_ids": [first, str(uuid.uuid4())]})
     await t.http("get pruned thread", "GET", f"/threads/{first}")
     await t.http("prune, bad strategy", "POST", "/threads/prune", json={"thread_ids": [], "strategy": "nope"})
+
+
+def _run_done(frame: dict[str, Any]) -> bool:
+    data = frame["data"]
+    return frame["event"] == "metadata" and isinstance(data, dict) and data.get("status") == "run_done"
+
+
+def _state_update(frame: dict[str, Any]) -> bool:
+    return frame["event"] == "state_update"
+
+
+@scenario("threads: thread stream (run modes, lifecycle, state updates)")
+async def thread_stream(t: Target) -> None:
+    tid = await new_thread(t)
+    path = f"/threads/{tid}/stream"
+    run = {"assistant_id": "counter", "input": {"log": []}, "stream_mode": ["values", "updates"]}
+
+    async def start_run() -> None:
+        await t.http("start a run", "POST", f"/threads/{tid}/runs", json=run)
+
+    async def update_state() -> None:
+        await t.http("update the state", "POST", f"/threads/{tid}/state", json={"values": {"count": 5}, "as_node": "second"})
+
+    # Each stream is open before what it should show starts, so it sees all of it.
+    await t.stream_until("thread stream (run_modes)", path, _run_done, start_run)
+    await t.wait_thread(tid)
+    await t.stream_until("thread stream, lifecycle", path, _run_done, start_run, params={"stream_modes": "lifecycle"})
+    await t.wait_thread(tid)
+    await t.stream_until("thread stream, state_update", path, _state_update, update_state, params={"stream_modes": "state_update"})
+    await t.stream_until("thread stream, bad mode", path, lambda _: True, params={"stream_modes": "nope"}, limit=5)
+    await t.stream_until("thread stream, bad Last-Event-ID", path, lambda _: True, headers={"Last-Event-ID": "x"}, limit=5)
+    await t.stream_until("thread stream, missing thread", f"/threads/{uuid.uuid4()}/stream", lambda _: True, limit=5)
