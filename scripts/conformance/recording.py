@@ -8,7 +8,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,7 +183,7 @@ class Target:
         label: str,
         path: str,
         until: Callable[[dict[str, Any]], bool],
-        during: Callable[[], Awaitable[Any]] | None = None,
+        during: Callable[[], Coroutine[Any, Any, Any]] | None = None,
         *,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
@@ -194,7 +194,7 @@ class Target:
         `limit` seconds at most), close it, and record what came."""
         kwargs: dict[str, Any] = {"headers": dict(headers or {}), "params": params, "timeout": REQUEST_TIMEOUT}
         async with self.session.get(self.url + path, **kwargs) as response:
-            action = asyncio.create_task(during()) if during else None
+            action: asyncio.Task[Any] | None = asyncio.create_task(during()) if during else None
             raw = await _read_until(response, until, limit)
             if action is not None:
                 await action
@@ -210,7 +210,7 @@ class Target:
         return Reply(response.status, response.headers, _decode_body(raw, content_type))
 
     def _exchange(self, label: str, request: str, reply: Reply, raw: bytes, mask_paths: list[str]) -> Exchange:
-        names = COMPARED_HEADERS
+        names: tuple[str, ...] = COMPARED_HEADERS
         framing = None
         if reply.headers.get("content-type", "").startswith("text/event-stream"):
             names = COMPARED_HEADERS + SSE_HEADERS

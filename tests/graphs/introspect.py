@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, StateGraph
-from langgraph.runtime import Runtime
+from langgraph.runtime import get_runtime
 
 
 class State(TypedDict, total=False):
@@ -32,7 +32,8 @@ def _visible(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if not k.startswith("__pregel_") and _plain(v)}
 
 
-def look(state: State, config: RunnableConfig, runtime: Runtime) -> State:
+def look(state: State, config: RunnableConfig) -> State:
+    runtime = get_runtime()
     context = runtime.context if _plain(runtime.context) else repr(runtime.context)
     return {
         "seen_configurable": _visible(dict(config.get("configurable", {}))),

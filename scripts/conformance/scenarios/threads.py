@@ -86,7 +86,7 @@ def _run_done(frame: dict[str, Any]) -> bool:
 
 
 def _state_update(frame: dict[str, Any]) -> bool:
-    return frame["event"] == "state_update"
+    return bool(frame["event"] == "state_update")
 
 
 @scenario("threads: thread stream (run modes, lifecycle, state updates)")
