@@ -49,6 +49,7 @@ def _general(text: str, tag: str) -> str:
     """A difference's place or value without what varies from one occurrence to the next:
     indices, placeholder numbers and the scenario's own tag."""
     text = re.sub(r"frames \d+\.\.-?\d+ \(official\) / \d+\.\.-?\d+ \(threadloom\)", "frames", text)
+    text = re.sub(r"\[\d+:\d+\] \(official\) / \[\d+:\d+\] \(threadloom\)", "[N:N]", text)
     text = re.sub(r"frame \d+", "frame N", text)
     text = re.sub(r"\[\d+(:\d+)?\]", "[N]", text)
     text = re.sub(r"<([a-z]+)#\d+>", r"<\1>", text)
@@ -57,7 +58,7 @@ def _general(text: str, tag: str) -> str:
 
 def _leaf(where: str) -> str:
     """The last name in a place: `frame N (debug).data.payload.metadata.thread_id` → `thread_id`."""
-    return re.sub(r"\[N\]", "", where).rsplit(".", 1)[-1]
+    return re.sub(r"\[N(:N)?\]", "", where).rsplit(".", 1)[-1]
 
 
 Group = tuple[str, str, str]  # (leaf name, official value, threadloom value)
@@ -84,7 +85,8 @@ def print_distinct(results: Sequence[ScenarioResult], out: TextIO, places: int =
         scenarios = {d.scenario for _, d in occurrences}
         where = list(dict.fromkeys(w for w, _ in occurrences))
         first = occurrences[0][1]
-        print(f"{number:3d}. {leaf}: ×{len(occurrences)} in {len(scenarios)} scenario(s), first in {first.scenario} [{first.label}]", file=out)
+        count = f"×{len(occurrences)} in {len(scenarios)} scenario(s)"
+        print(f"{number:3d}. {leaf}: {count}, first in {first.scenario} [{first.label}]", file=out)
         more = f" (+{len(where) - places} more)" if len(where) > places else ""
         print(f"       at {'; '.join(where[:places])}{more}", file=out)
         print(f"       official:   {official}", file=out)

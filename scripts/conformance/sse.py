@@ -73,16 +73,17 @@ def parse_event_stream(raw: bytes) -> EventStream:
     for match in _LINE.finditer(text):
         end = match.end()
         line = match[1]
-        stream.line_endings.add(_ENDINGS[match[2]])
         if line == "":
             if fields:
+                stream.line_endings.add(_ENDINGS[match[2]])
                 stream.frames.append(Frame(event, _decode_data(data) if data else None, event_id, tuple(fields)))
                 stream.frame_ends.append(match.end())
             event, event_id, data, fields = None, None, [], []
             continue
-        if line.startswith(":"):
+        if line.startswith(":"):  # a comment (heartbeat): when it comes is timing, so not compared
             stream.comments += 1
             continue
+        stream.line_endings.add(_ENDINGS[match[2]])
         name, _, value = line.partition(":")
         value = value[1:] if value.startswith(" ") else value
         fields.append(name)

@@ -44,31 +44,36 @@ async def system_assistants(t: Target) -> None:
 @scenario("assistants: create, patch, versions, delete")
 async def assistant_lifecycle(t: Target) -> None:
     aid = str(uuid.uuid4())
-    body = {"assistant_id": aid, "graph_id": "counter", "name": "mine", "metadata": {"scenario": t.tag}, "config": {"tags": ["x"]}}
+    mine = {"scenario": t.tag}
+    body = {"assistant_id": aid, "graph_id": "counter", "name": "mine", "metadata": mine, "config": {"tags": ["x"]}}
     await t.http("create", "POST", "/assistants", json=body)
     await t.http("create again (raise)", "POST", "/assistants", json=body)
     await t.http("create again (do_nothing)", "POST", "/assistants", json={**body, "if_exists": "do_nothing"})
-    await t.http("create with defaults", "POST", "/assistants", json={"graph_id": "chat", "metadata": {"scenario": t.tag}})
-    await t.http("create with context", "POST", "/assistants", json={"graph_id": "factory", "name": "with context", "context": {"tag": "c"}, "metadata": {"scenario": t.tag}})
+    await t.http("create with defaults", "POST", "/assistants", json={"graph_id": "chat", "metadata": mine})
+    with_context = {"graph_id": "factory", "name": "with context", "context": {"tag": "c"}, "metadata": mine}
+    await t.http("create with context", "POST", "/assistants", json=with_context)
     await t.http("get", "GET", f"/assistants/{aid}")
-    await t.http("patch", "PATCH", f"/assistants/{aid}", json={"name": "renamed", "metadata": {"v": 2}, "config": {"configurable": {"k": 1}}})
+    patch = {"name": "renamed", "metadata": {"v": 2}, "config": {"configurable": {"k": 1}}}
+    await t.http("patch", "PATCH", f"/assistants/{aid}", json=patch)
     await t.http("patch context only", "PATCH", f"/assistants/{aid}", json={"context": {"k": 2}})
     await t.http("versions", "POST", f"/assistants/{aid}/versions", json={})
     await t.http("versions, limit 1", "POST", f"/assistants/{aid}/versions", json={"limit": 1})
     await t.http("set latest to 1", "POST", f"/assistants/{aid}/latest", json={"version": 1})
     await t.http("set latest to a missing version", "POST", f"/assistants/{aid}/latest", json={"version": 42})
-    await t.http("search mine", "POST", "/assistants/search", json={"metadata": {"scenario": t.tag}})
-    await t.http("search mine, limit 1", "POST", "/assistants/search", json={"metadata": {"scenario": t.tag}, "limit": 1})
-    await t.http("search mine, sort by name asc", "POST", "/assistants/search", json={"metadata": {"scenario": t.tag}, "sort_by": "name", "sort_order": "asc"})
-    await t.http("search mine, select", "POST", "/assistants/search", json={"metadata": {"scenario": t.tag}, "select": ["assistant_id", "name"]})
-    await t.http("count mine", "POST", "/assistants/count", json={"metadata": {"scenario": t.tag}})
+    await t.http("search mine", "POST", "/assistants/search", json={"metadata": mine})
+    await t.http("search mine, limit 1", "POST", "/assistants/search", json={"metadata": mine, "limit": 1})
+    by_name = {"metadata": mine, "sort_by": "name", "sort_order": "asc"}
+    await t.http("search mine, sort by name asc", "POST", "/assistants/search", json=by_name)
+    await t.http("search mine, select", "POST", "/assistants/search", json={"metadata": mine, "select": ["assistant_id", "name"]})
+    await t.http("count mine", "POST", "/assistants/count", json={"metadata": mine})
     await t.http("run on it (wait)", "POST", "/runs/wait", json={"assistant_id": aid, "input": {"log": []}})
     await t.http("delete", "DELETE", f"/assistants/{aid}")
     await t.http("get deleted", "GET", f"/assistants/{aid}")
     await t.http("delete again", "DELETE", f"/assistants/{aid}")
     await t.http("create, unknown graph", "POST", "/assistants", json={"graph_id": "nope"})
     await t.http("create, no graph", "POST", "/assistants", json={"name": "x"})
-    await t.http("create, configurable and context", "POST", "/assistants", json={"graph_id": "counter", "config": {"configurable": {"a": 1}}, "context": {"a": 1}})
+    both = {"graph_id": "counter", "config": {"configurable": {"a": 1}}, "context": {"a": 1}}
+    await t.http("create, configurable and context", "POST", "/assistants", json=both)
     await t.http("create, bad id", "POST", "/assistants", json={"graph_id": "counter", "assistant_id": "nope"})
     await t.http("patch missing", "PATCH", f"/assistants/{uuid.uuid4()}", json={"name": "x"})
     await t.http("search, bad sort_by", "POST", "/assistants/search", json={"sort_by": "nope"})

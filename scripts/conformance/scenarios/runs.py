@@ -47,8 +47,9 @@ async def run_options(t: Target) -> None:
     first = history.body[-1]["checkpoint"]["checkpoint_id"]
     await t.http("wait from the first checkpoint", "POST", f"/threads/{fresh}/runs/wait", json={**COUNTER, "checkpoint_id": first})
     config = {"configurable": {"tag": "blue"}, "tags": ["t1"], "recursion_limit": 10}
-    await t.http("wait with config (factory)", "POST", f"/threads/{fresh}/runs/wait", json={"assistant_id": "factory", "input": {}, "config": config})
-    await t.http("wait with context (factory)", "POST", f"/threads/{fresh}/runs/wait", json={"assistant_id": "factory", "input": {}, "context": {"tag": "green"}})
+    factory = {"assistant_id": "factory", "input": {}}
+    await t.http("wait with config (factory)", "POST", f"/threads/{fresh}/runs/wait", json={**factory, "config": config})
+    await t.http("wait with context (factory)", "POST", f"/threads/{fresh}/runs/wait", json={**factory, "context": {"tag": "green"}})
     runs = await t.http("list runs", "GET", f"/threads/{fresh}/runs")
     for i, run in enumerate(runs.body):
         await t.http(f"get run {i}", "GET", f"/threads/{fresh}/runs/{run['run_id']}")
@@ -78,7 +79,8 @@ async def cancel(t: Target) -> None:
     await t.http("cancel a missing run", "POST", f"/threads/{tid}/runs/{uuid.uuid4()}/cancel")
     second = await background_run(t, "create slow run 2", tid, {"assistant_id": "slow", "input": slow_input("b", 40, 0.1)})
     await t.wait_items(tid, "b")
-    await t.http("cancel (rollback, wait=1)", "POST", f"/threads/{tid}/runs/{second}/cancel", params={"wait": "1", "action": "rollback"}, mask_paths=["items"])
+    rollback = {"wait": "1", "action": "rollback"}
+    await t.http("cancel (rollback, wait=1)", "POST", f"/threads/{tid}/runs/{second}/cancel", params=rollback, mask_paths=["items"])
     t.note("run after rollback", await t.wait_run(tid, second))
     await t.wait_thread(tid, give_up_after=3.0)
     await t.http("rolled-back run", "GET", f"/threads/{tid}/runs/{second}")
@@ -120,14 +122,16 @@ async def interrupt_and_rollback(t: Target) -> None:
     tid = await new_thread(t)
     first = await background_run(t, "create slow run", tid, {"assistant_id": "slow", "input": slow_input("a", 40, 0.1)})
     await t.wait_items(tid, "a")
-    second = await background_run(t, "interrupt it", tid, {"assistant_id": "slow", "input": slow_input("b", 2, 0.05), "multitask_strategy": "interrupt"})
+    interrupting = {"assistant_id": "slow", "input": slow_input("b", 2, 0.05), "multitask_strategy": "interrupt"}
+    second = await background_run(t, "interrupt it", tid, interrupting)
     t.note("first run", await t.wait_run(tid, first))
     t.note("second run", await t.wait_run(tid, second))
     await t.wait_thread(tid)
     await t.http("thread after interrupt", "GET", f"/threads/{tid}", mask_paths=["values.items"])
     third = await background_run(t, "create slow run 3", tid, {"assistant_id": "slow", "input": slow_input("c", 40, 0.1)})
     await t.wait_items(tid, "c")
-    fourth = await background_run(t, "roll it back", tid, {"assistant_id": "slow", "input": slow_input("d", 2, 0.05), "multitask_strategy": "rollback"})
+    rolling_back = {"assistant_id": "slow", "input": slow_input("d", 2, 0.05), "multitask_strategy": "rollback"}
+    fourth = await background_run(t, "roll it back", tid, rolling_back)
     t.note("third run", await t.wait_run(tid, third))
     t.note("fourth run", await t.wait_run(tid, fourth))
     await t.wait_thread(tid)
@@ -146,7 +150,8 @@ async def resumable(t: Target) -> None:
     join = f"/threads/{tid}/runs/{rid}/stream"
     await t.http("join, Last-Event-ID -1", "GET", join, headers={"Last-Event-ID": "-1"})
     await t.http("join, Last-Event-ID 0", "GET", join, headers={"Last-Event-ID": "0"})
-    await t.http("join, Last-Event-ID -1, stream_mode updates", "GET", join, headers={"Last-Event-ID": "-1"}, params={"stream_mode": "updates"})
+    everything = {"Last-Event-ID": "-1"}
+    await t.http("join, Last-Event-ID -1, stream_mode updates", "GET", join, headers=everything, params={"stream_mode": "updates"})
     await t.http("join, Last-Event-ID of the last frame", "GET", join, headers={"Last-Event-ID": reply.frames[-1]["id"]})
     await t.http("join finished run, no Last-Event-ID", "GET", join)
     await t.sdk_call("sdk join_stream, last_event_id -1", t.sdk.runs.join_stream(tid, rid, last_event_id="-1"))
@@ -199,7 +204,8 @@ async def stateless(t: Target) -> None:
     batch = await t.http("stateless batch", "POST", "/runs/batch", json=[COUNTER, COUNTER])
     for run in batch.body if isinstance(batch.body, list) else []:
         await t.wait_run(run["thread_id"], run["run_id"])
-    await t.http("stateless stream, messages-tuple", "POST", "/runs/stream", json={"assistant_id": "chat", "input": {"messages": [{"role": "user", "content": "yo"}]}, "stream_mode": "messages-tuple"})
+    chat = {"assistant_id": "chat", "input": {"messages": [{"role": "user", "content": "yo"}]}, "stream_mode": "messages-tuple"}
+    await t.http("stateless stream, messages-tuple", "POST", "/runs/stream", json=chat)
 
 
 @scenario("runs: bad requests")
@@ -212,7 +218,8 @@ async def bad_runs(t: Target) -> None:
     await t.http("unknown assistant uuid", "POST", f"{runs}/wait", json={"assistant_id": str(uuid.uuid4()), "input": {}})
     await t.http("bad stream_mode", "POST", f"{runs}/stream", json={**COUNTER, "stream_mode": "bogus"})
     await t.http("stream_mode lifecycle", "POST", f"{runs}/stream", json={**COUNTER, "stream_mode": ["lifecycle"]})
-    await t.http("context and configurable", "POST", f"{runs}/wait", json={**COUNTER, "context": {"a": 1}, "config": {"configurable": {"a": 1}}})
+    both = {**COUNTER, "context": {"a": 1}, "config": {"configurable": {"a": 1}}}
+    await t.http("context and configurable", "POST", f"{runs}/wait", json=both)
     await t.http("bad multitask_strategy", "POST", runs, json={**COUNTER, "multitask_strategy": "nope"})
     await t.http("bad checkpoint_id", "POST", f"{runs}/wait", json={**COUNTER, "checkpoint_id": "nope"})
     await t.http("unknown checkpoint_id", "POST", f"{runs}/wait", json={**COUNTER, "checkpoint_id": str(uuid.uuid4())})

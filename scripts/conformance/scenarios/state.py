@@ -38,7 +38,8 @@ async def state_and_history(t: Target) -> None:
     await t.http("state of a missing thread", "GET", f"/threads/{missing}/state")
     await t.http("update state of a missing thread", "POST", f"/threads/{missing}/state", json={"values": {}})
     await t.http("history of a missing thread", "POST", f"/threads/{missing}/history", json={})
-    await t.http("update state of a thread without graph", "POST", f"/threads/{await new_thread(t, 'create bare thread')}/state", json={"values": {}})
+    bare = await new_thread(t, "create bare thread")
+    await t.http("update state of a thread without graph", "POST", f"/threads/{bare}/state", json={"values": {}})
 
 
 @scenario("state with subgraphs (nested, asker)")
@@ -59,10 +60,12 @@ async def subgraph_state(t: Target) -> None:
 @scenario("what graph code sees (introspect)")
 async def graph_config(t: Target) -> None:
     tid = await new_thread(t)
-    await t.http("run (wait)", "POST", f"/threads/{tid}/runs/wait", json={"assistant_id": "introspect", "input": {}})
-    await t.http("run with configurable (wait)", "POST", f"/threads/{tid}/runs/wait", json={"assistant_id": "introspect", "input": {}, "config": {"configurable": {"user_key": 1}}})
-    await t.http("run with context (wait)", "POST", f"/threads/{tid}/runs/wait", json={"assistant_id": "introspect", "input": {}, "context": {"ctx_key": 2}})
+    run = {"assistant_id": "introspect", "input": {}}
+    wait = f"/threads/{tid}/runs/wait"
+    await t.http("run (wait)", "POST", wait, json=run)
+    await t.http("run with configurable (wait)", "POST", wait, json={**run, "config": {"configurable": {"user_key": 1}}})
+    await t.http("run with context (wait)", "POST", wait, json={**run, "context": {"ctx_key": 2}})
     await t.http("history (checkpoint metadata)", "POST", f"/threads/{tid}/history", json={"limit": 2})
     copy = await t.http("copy thread", "POST", f"/threads/{tid}/copy")
     await t.http("history of the copy", "POST", f"/threads/{copy['thread_id']}/history", json={"limit": 2})
-    await t.http("stateless run (wait)", "POST", "/runs/wait", json={"assistant_id": "introspect", "input": {}})
+    await t.http("stateless run (wait)", "POST", "/runs/wait", json=run)
