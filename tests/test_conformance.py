@@ -81,7 +81,7 @@ def test_values_keys_and_frames_differ_precisely() -> None:
     a = Exchange("x", "r", 200, body=frames, framing={})
     b = Exchange("x", "r", 200, body=[frames[0], {"event": "updates", "data": 0}, *frames[1:]], framing={})
     _, found = compare_scenario("s", [a], [b])
-    assert [(d.where, d.official) for d in found] == [("frames 1..0 (official) / 1..1 (threadloom)", ABSENT)]
+    assert [(d.where, d.official) for d in found] == [("frames none at 1 (official) / 1..1 (threadloom)", ABSENT)]
 
 
 def _difference(label: str, official: object, threadloom: object) -> Difference:

@@ -141,7 +141,7 @@ class Comparer:
                 for k in range(i2 - i1):
                     yield from self.values(a[i1 + k], b[j1 + k], f"frame {i0 + i1 + k} ({_event(a[i1 + k])})")
             else:
-                where = f"frames {i0 + i1}..{i0 + i2 - 1} (official) / {j0 + j1}..{j0 + j2 - 1} (threadloom)"
+                where = f"frames {_span(i0 + i1, i0 + i2)} (official) / {_span(j0 + j1, j0 + j2)} (threadloom)"
                 yield where, list(a[i1:i2]) or ABSENT, list(b[j1:j2]) or ABSENT
 
     def exchange(self, a: Exchange, b: Exchange) -> Found:
@@ -163,6 +163,10 @@ class Comparer:
             yield from self.frames(a.body, b.body)
         else:
             yield from self.values(a.body, b.body, "body")
+
+
+def _span(start: int, stop: int) -> str:
+    return f"{start}..{stop - 1}" if stop > start else f"none at {start}"
 
 
 def _event(frame: dict[str, Any]) -> str:
