@@ -4,8 +4,9 @@ Starts the official server (`langgraph dev` 0.16.7, from a scratch virtualenv ou
 repository, created on first use) and threadloom on copies of the same graphs directory,
 plays every scenario of `scripts/conformance/scenarios/` on one then the other with
 identical raw HTTP and SDK calls, normalizes ids and times, and prints every difference,
-grouped per scenario. Differences listed in `scripts/conformance/deliberate.py` are kept on
-purpose and filtered out; any other makes the exit status 1.
+grouped per scenario, then once per kind. Differences listed in
+`scripts/conformance/deliberate.py` are kept on purpose and filtered out; any other makes the
+exit status 1 (2 when the servers could not be started).
 
     .venv/bin/python scripts/compare_official.py
     .venv/bin/python scripts/compare_official.py --venv /path/to/venv --only stream
@@ -109,9 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         print("\n".join(s.name for s in selected(args.only)))
         return 0
-    venv = prepare_venv(args)
-    with workdir(args.workdir) as work:
-        results = asyncio.run(compare(args, venv, work))
+    try:
+        venv = prepare_venv(args)
+        with workdir(args.workdir) as work:
+            results = asyncio.run(compare(args, venv, work))
+    except RuntimeError as exc:  # a server or the virtualenv could not be set up: no comparison
+        print(f"compare_official: {exc}", file=sys.stderr)
+        return 2
     print_report(results, sys.stdout, args.show_deliberate)
     print_distinct(results, sys.stdout)
     if args.dump:
