@@ -38,7 +38,7 @@ from server.auth.middleware import PROTECTED
 YEARLY = "0 0 1 1 *"  # never fires during a test
 MISSING = "00000000-0000-4000-8000-000000000000"
 THREAD_OR_ASSISTANT = "Thread or assistant not found."
-UNPROTECTED = {("GET", "/ok"), ("GET", "/info"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/metrics")}
+UNPROTECTED = {("GET", "/"), ("GET", "/ok"), ("GET", "/info"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/metrics")}
 
 
 # what alice owns ---------------------------------------------------------------------------------

@@ -484,6 +484,6 @@ async def test_unknown_routes_are_404_json_and_wrong_methods_405_json(api: Api) 
 
 
 async def test_health_and_info_ignore_junk(api: Api) -> None:
-    assert await api.call("GET", "/ok?check_db=banana") == (200, {"ok": True})
+    assert await api.call("GET", "/ok?check_db=banana") == (200, {"ok": True, "services": {}})
     code, info = await api.call("GET", "/info", raw=b"{not json")
     assert code == 200 and info["flags"]["assistants"] is True
