@@ -41,9 +41,13 @@ async def _create(request: web.Request, thread_id: str | None) -> tuple[Run, Run
     return run, stream, req
 
 
-def _locations(run: Run, *, stateless: bool, location: str | None) -> dict[str, str]:
+def _locations(run: Run, *, short: bool, location: str | None) -> dict[str, str]:
+    """`Content-Location` names the run (`short`: as `/runs/{id}`, how the official server
+    names a stateless run it creates or streams, though not one it waits for),
+    `Location` where to rejoin it: always through its thread (the official stateless
+    stream's `/runs/{id}/stream` is a route nobody serves)."""
     run_path = f"/threads/{run.thread_id}/runs/{run.run_id}"
-    headers = {"Content-Location": f"/runs/{run.run_id}" if stateless else run_path}
+    headers = {"Content-Location": f"/runs/{run.run_id}" if short else run_path}
     if location is not None:
         headers["Location"] = f"{run_path}/{location}"
     return headers
@@ -51,7 +55,7 @@ def _locations(run: Run, *, stateless: bool, location: str | None) -> dict[str, 
 
 async def _stream(request: web.Request, thread_id: str | None) -> web.StreamResponse:
     run, stream, req = await _create(request, thread_id)
-    headers = _locations(run, stateless=thread_id is None, location="stream")
+    headers = _locations(run, short=thread_id is None, location="stream")
     cancel = _canceller(request, run) if req.on_disconnect == "cancel" else None
     return await write_stream(request, stream, after=0, headers=headers, on_disconnect=cancel)
 
@@ -63,7 +67,7 @@ def _canceller(request: web.Request, run: Run) -> Callable[[], None]:
 
 async def _wait(request: web.Request, thread_id: str | None) -> web.StreamResponse:
     run, stream, req = await _create(request, thread_id)
-    headers = _locations(run, stateless=thread_id is None, location="join")
+    headers = _locations(run, short=False, location="join")
     fallback = thread_id is not None
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=req.on_disconnect == "cancel", fallback=fallback)
 
@@ -111,7 +115,7 @@ async def _result_response(
 @routes.post("/threads/{thread_id}/runs")
 async def create_run(request: web.Request) -> web.Response:
     run, _, _ = await _create(request, path_uuid(request, "thread_id", "thread"))
-    return json(run, headers=_locations(run, stateless=False, location=None))
+    return json(run, headers=_locations(run, short=False, location=None))
 
 
 @routes.post("/threads/{thread_id}/runs/stream")
@@ -177,7 +181,7 @@ async def cancel_run(request: web.Request) -> web.StreamResponse:
     await rt.cancel(thread_id, [run_id], action, reason)
     if not query_bool(request, "wait"):
         return no_content(202)
-    headers = _locations(run, stateless=False, location="join")
+    headers = _locations(run, short=False, location="join")
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=False, fallback=False, after=after)
 
 
@@ -186,7 +190,7 @@ async def join_run(request: web.Request) -> web.StreamResponse:
     thread_id = path_uuid(request, "thread_id", "thread")
     run = await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read")
     stream = runtime(request).streams.get(run.run_id)
-    headers = _locations(run, stateless=False, location="join")
+    headers = _locations(run, short=False, location="join")
     cancel = query_bool(request, "cancel_on_disconnect")
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=cancel, fallback=True)
 
@@ -243,7 +247,7 @@ async def join_run_stream(request: web.Request) -> web.StreamResponse:
     thread_id = path_uuid(request, "thread_id", "thread")
     run = await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read")
     source, after, prelude = await _join_source(request, run)
-    headers = _locations(run, stateless=False, location="stream")
+    headers = _locations(run, short=False, location="stream")
     wanted = _mode_filter(query_list(request, "stream_mode"))
     cancel = _canceller(request, run) if query_bool(request, "cancel_on_disconnect") else None
     return await write_stream(
@@ -257,7 +261,7 @@ async def join_run_stream(request: web.Request) -> web.StreamResponse:
 @routes.post("/runs")
 async def create_stateless_run(request: web.Request) -> web.Response:
     run, _, _ = await _create(request, None)
-    return json(run, headers=_locations(run, stateless=True, location=None))
+    return json(run, headers=_locations(run, short=True, location=None))
 
 
 @routes.post("/runs/stream")
