@@ -360,7 +360,7 @@ async def test_a_users_assistant_runs_only_for_them(clients: Clients) -> None:
     for thread_id in (None, bobs):
         assert await refused(bob.runs.wait(thread_id, aid, input={})) == (404, THREAD_OR_ASSISTANT)
         assert await refused(bob.runs.create(thread_id, aid, input={})) == (404, THREAD_OR_ASSISTANT)
-    assert await refused(bob.crons.create(aid, schedule="0 0 1 1 *")) == (404, THREAD_OR_ASSISTANT)
+    assert await refused(bob.crons.create(aid, schedule="0 0 1 1 *")) == (404, f"Assistant '{aid}' not found")
     assert await bob.runs.list(bobs) == []
 
 

@@ -82,7 +82,7 @@ def status(code: int, detail: str | None = None) -> Check:
         if code >= 400:
             assert isinstance(reply.detail, str), reply
         if detail is not None:
-            assert reply.detail == detail, reply
+            assert reply.detail == detail.format_map(w), reply  # `{assistant_id}`: alice's
 
     return check
 
@@ -257,7 +257,7 @@ ROWS = [
         own=status(204), setup=_active_run),
     # crons: creating one also reads its assistant (a user's) and its thread
     Row("POST", "/runs/crons", {"assistant_id": "{assistant_id}", "schedule": YEARLY},
-        asks=["assistants.read", "crons.create"], other=status(404, THREAD_OR_ASSISTANT)),
+        asks=["assistants.read", "crons.create"], other=status(404, "Assistant '{assistant_id}' not found")),
     Row("POST", T + "/runs/crons", {"assistant_id": "counter", "schedule": YEARLY}, asks=["crons.create", "threads.read"]),
     Row("POST", "/runs/crons/search", {}, asks=["crons.search"], other=hidden("cron_id", "cron_id"),
         own=shown("cron_id", "cron_id")),
