@@ -14,7 +14,7 @@ from actors.newrun import check_request
 from actors.replay import Evicted
 from actors.results import collect, from_thread
 from protocol import sse
-from protocol.errors import NotFound, Unprocessable
+from protocol.errors import ApiError, NotFound, Unprocessable
 from protocol.ids import parse_uuid
 from protocol.requests import RunCreate, cancel_action
 from protocol.filters import matches
@@ -46,8 +46,15 @@ def _locations(run: Run, *, short: bool, location: str | None) -> dict[str, str]
     names a stateless run it creates or streams, though not one it waits for),
     `Location` where to rejoin it: always through its thread (the official stateless
     stream's `/runs/{id}/stream` is a route nobody serves)."""
-    run_path = f"/threads/{run.thread_id}/runs/{run.run_id}"
-    headers = {"Content-Location": f"/runs/{run.run_id}" if short else run_path}
+    headers = _run_paths(run.thread_id, run.run_id, location)
+    if short:
+        headers["Content-Location"] = f"/runs/{run.run_id}"
+    return headers
+
+
+def _run_paths(thread_id: str, run_id: str, location: str | None) -> dict[str, str]:
+    run_path = f"/threads/{thread_id}/runs/{run_id}"
+    headers = {"Content-Location": run_path}
     if location is not None:
         headers["Location"] = f"{run_path}/{location}"
     return headers
@@ -185,12 +192,39 @@ async def cancel_run(request: web.Request) -> web.StreamResponse:
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=False, fallback=False, after=after)
 
 
+async def _joined(request: web.Request, thread_id: str, run_id: str) -> Run | None:
+    """The run a join follows; None if the thread has no such run. In the official
+    server's order, a join first asks `threads.read` (a refusal raises its 403) and, with
+    a filter, looks for the thread: one the user may not see is `Thread not found`."""
+    filter = await authorize(request, "threads", "read", {"thread_id": thread_id, "run_id": run_id})
+    storage = runtime(request).storage
+    if filter is not None:
+        thread = await storage.threads.get(thread_id)
+        if thread is None or not matches(thread.metadata, filter):
+            raise NotFound("Thread not found")
+    run = await storage.runs.get(run_id)
+    return run if run is not None and run.thread_id == thread_id else None
+
+
+def _http_error(exc: ApiError) -> dict[str, str]:
+    """An API error as the official server reports it inside a 200 (a Starlette
+    `HTTPException`, whose text is `"<status>: <detail>"`)."""
+    return {"error": "HTTPException", "message": f"{exc.status}: {exc.detail}"}
+
+
+RUN_NOT_FOUND = "Run not found"
+
+
 @routes.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(request: web.Request) -> web.StreamResponse:
+    """A missing run is a 200 whose result is the error, as on the official server."""
     thread_id = path_uuid(request, "thread_id", "thread")
-    run = await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read")
+    run_id = path_uuid(request, "run_id", "run")
+    run = await _joined(request, thread_id, run_id)
+    headers = _run_paths(thread_id, run_id, "join")
+    if run is None:
+        return json({"__error__": _http_error(NotFound(RUN_NOT_FOUND))}, headers=headers)
     stream = runtime(request).streams.get(run.run_id)
-    headers = _locations(run, short=False, location="join")
     cancel = query_bool(request, "cancel_on_disconnect")
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=cancel, fallback=True)
 
@@ -204,8 +238,9 @@ def _mode_filter(modes: list[str]):  # type: ignore[no-untyped-def]
     messages = bool(wanted & {"messages", "messages-tuple"})
 
     def match(name: str) -> bool:
+        # Nothing else passes, `metadata` and `error` included, as on the official server.
         base = name.split("|", 1)[0]
-        return base in wanted or base in ("metadata", "error") or (messages and base.startswith("messages"))
+        return base in wanted or (messages and base.startswith("messages"))
 
     return match
 
@@ -244,10 +279,19 @@ async def _join_source(request: web.Request, run: Run) -> tuple[EventSource | No
 
 @routes.get("/threads/{thread_id}/runs/{run_id}/stream")
 async def join_run_stream(request: web.Request) -> web.StreamResponse:
+    """Whatever stops the join once the ids are well-formed (a refusal, a thread the user
+    may not see, a missing run) is told as an `error` event in a 200 stream, as on the
+    official server: the SDKs' `join_stream` yield it rather than raise."""
     thread_id = path_uuid(request, "thread_id", "thread")
-    run = await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read")
+    run_id = path_uuid(request, "run_id", "run")
+    headers = _run_paths(thread_id, run_id, "stream")
+    try:
+        run = await _joined(request, thread_id, run_id)
+        if run is None:
+            raise NotFound(RUN_NOT_FOUND)
+    except ApiError as exc:
+        return await write_stream(request, None, after=None, headers=headers, prelude=sse.frame("error", dumps(_http_error(exc))))
     source, after, prelude = await _join_source(request, run)
-    headers = _locations(run, short=False, location="stream")
     wanted = _mode_filter(query_list(request, "stream_mode"))
     cancel = _canceller(request, run) if query_bool(request, "cancel_on_disconnect") else None
     return await write_stream(
