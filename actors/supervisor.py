@@ -420,10 +420,12 @@ class ThreadSupervisor(Actor):
         return snapshot
 
     def _with_state(self, thread: Thread, snapshot: Any) -> Thread:
+        """`thread` at the state `snapshot` (set from outside a run: no error, as on the
+        official server, where a state update clears a failed run's)."""
         self._resting = "interrupted" if snapshot.next else "idle"
         now = clock.now_iso()
         return msgspec.structs.replace(
-            thread, values=to_builtins(snapshot.values), interrupts=interrupts_by_task(snapshot),
+            thread, values=to_builtins(snapshot.values), interrupts=interrupts_by_task(snapshot), error=None,
             status=self._resting, updated_at=now, state_updated_at=now,
         )
 

@@ -103,8 +103,10 @@ async def test_a_copy_belongs_to_who_copied(clients: Clients) -> None:
     assert copy["metadata"]["owner"] == "alice" and copy["metadata"]["topic"] == "z"
     with pytest.raises(NotFoundError):
         await bob.threads.get(copy["thread_id"])
-    with pytest.raises(NotFoundError):
-        await bob.threads.copy(tid)
+    # someone else's thread cannot be copied: a 409 `Conflict`, as on the official server
+    assert await refused(bob.threads.copy(tid)) == (409, "Conflict")
+    assert await refused(clients["mallory"].threads.copy(tid)) == (403, "Forbidden")
+    assert await bob.threads.count() == 0
 
 
 async def test_joining_someone_elses_run_is_refused_as_the_official_server_does(clients: Clients) -> None:

@@ -1,10 +1,10 @@
 """Custom auth on every route of the API (reference §8), one table row per route: without
 credentials and with a bad token a 401 `{"detail"}`; for a user every handler refuses
 (`mallory`) a 403; for another user (`bob`) the owner's resources are a 404, filtered out
-of searches, counts and lists, or a 409 for a create naming their id; for the owner
-(`alice`) a success. A join stream tells the 403 and 404 as an `error` event in a 200,
-as the official server does. The table is checked against the live router, so a route added
-without a row here fails the suite. The routes left open (`/ok`, `/info`, `/docs`,
+of searches, counts and lists, or a 409 for a create naming their id (and for a copy of
+their thread); for the owner (`alice`) a success. A join stream tells the 403 and 404 as
+an `error` event in a 200. Both as the official server does. The table is checked against
+the live router, so a route added without a row here fails the suite. The routes left open (`/ok`, `/info`, `/docs`,
 `/openapi.json`, `/metrics`) and CORS preflights answer without credentials."""
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ ROWS = [
     Row("GET", T, asks=["threads.read"]),
     Row("PATCH", T, {"metadata": {"x": 1}}, asks=["threads.update"], other=then(status(404), THREAD_INTACT)),
     Row("DELETE", T, asks=["threads.delete"], other=then(status(404), THREAD_INTACT), own=status(204)),
-    Row("POST", T + "/copy", asks=["threads.create", "threads.read"]),
+    Row("POST", T + "/copy", asks=["threads.create", "threads.read"], other=status(409, "Conflict")),  # as the official
     Row("GET", T + "/state", asks=["threads.read"]),
     Row("POST", T + "/state", {"values": {"count": 7}}, asks=["threads.update"], other=then(status(404), THREAD_INTACT)),
     Row("GET", T + "/state/{checkpoint_id}", asks=["threads.read"]),
