@@ -17,7 +17,7 @@ import msgspec
 from langgraph.types import StateUpdate
 
 from protocol import clock
-from protocol.errors import THREAD_BUSY, BadRequest, Conflict, NotFound
+from protocol.errors import NOTHING_TO_CANCEL, THREAD_BUSY, BadRequest, Conflict, NotFound
 from protocol.ids import uuid7
 from protocol.requests import RunCreate
 from protocol.resources import Assistant, Run, Thread, ThreadStatus
@@ -329,7 +329,7 @@ class ThreadSupervisor(Actor):
             current.cancel(message.action, message.reason)
             cancelled.append(current.run.run_id)
         if not cancelled and not missing_ok:
-            raise NotFound("No matching runs to cancel. The run may have already finished.")
+            raise NotFound(NOTHING_TO_CANCEL)
         if cancelled and not self.busy:
             await self._rest_after_pending_cancel()
         return cancelled

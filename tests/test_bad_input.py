@@ -176,6 +176,17 @@ async def test_unknown_thread_is_404_and_creates_nothing(api: Api) -> None:
     await api.rejected("GET", f"/threads/{MISSING}", status=404)
 
 
+async def test_a_missing_run_reads_as_on_the_official_server(api: Api) -> None:
+    """GET of a run looks for its thread first: a missing thread is `Thread with ID …
+    not found`, a missing run (or another thread's) a bare `Not Found`."""
+    assert (await api.call("POST", "/threads/{tid}/runs/wait", GOOD_RUN))[0] == 200
+    [run] = (await api.call("GET", "/threads/{tid}/runs"))[1]
+    assert await api.rejected("GET", f"/threads/{MISSING}/runs/{run['run_id']}", status=404) == f"Thread with ID {MISSING} not found"
+    assert await api.rejected("GET", f"/threads/{{tid}}/runs/{MISSING}", status=404) == "Not Found"
+    other = (await api.call("POST", "/threads", {}))[1]
+    assert await api.rejected("GET", f"/threads/{other['thread_id']}/runs/{run['run_id']}", status=404) == "Not Found"
+
+
 # unknown assistants and graphs ---------------------------------------------------------------
 
 

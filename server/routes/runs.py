@@ -160,8 +160,15 @@ def _run_status(value: str | None) -> str | None:
 
 @routes.get("/threads/{thread_id}/runs/{run_id}")
 async def get_run_route(request: web.Request) -> web.Response:
+    """The thread first (missing or hidden: `Thread with ID … not found`), then the run (a
+    bare `Not Found`), with the official server's texts."""
     thread_id = path_uuid(request, "thread_id", "thread")
-    return json(await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read"))
+    run_id = path_uuid(request, "run_id", "run")
+    await thread_for(request, thread_id, "read", run_id=run_id)
+    run = await runtime(request).storage.runs.get(run_id)
+    if run is None or run.thread_id != thread_id:
+        raise NotFound("Not Found")
+    return json(run)
 
 
 @routes.delete("/threads/{thread_id}/runs/{run_id}")
@@ -180,8 +187,8 @@ async def cancel_run(request: web.Request) -> web.StreamResponse:
     rt = runtime(request)
     try:
         run = await run_for(request, thread_id, run_id, "update", action=action)
-    except NotFound:
-        raise NotFound("No matching runs to cancel. The run may have already finished.") from None
+    except NotFound:  # (one that exists but has finished: NOTHING_TO_CANCEL, from its supervisor)
+        raise NotFound("No runs found to cancel.") from None
     stream = rt.streams.get(run_id)
     after = stream.head if stream is not None else None
     reason = f"{action} requested via POST /threads/{thread_id}/runs/{run_id}/cancel"
