@@ -322,7 +322,7 @@ class ThreadSupervisor(Actor):
             self.runtime.streams.finished(run_id)
             status = "rollback" if message.action == "rollback" else "interrupted"
             self.runtime.metrics.run_finished(status)
-            self._report(queued.run, status, cancelled_error(message.reason))
+            self._report(queued.run, status, cancelled_error(message.action, message.reason))
             cancelled.append(run_id)
         current = self.current
         if current is not None and (wanted is None or current.run.run_id in wanted):

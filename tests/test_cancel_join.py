@@ -112,6 +112,8 @@ async def test_cancel_with_rollback_restores_the_state_before_the_run(client):
     thread = await client.threads.get(tid)
     assert thread["status"] == "idle"
     assert thread["values"] == before_state["values"]
+    assert thread["error"] == {  # named as on the official server
+        "error": "UserRollback", "message": f"rollback requested via POST /threads/{tid}/runs/{run['run_id']}/cancel"}
 
 
 async def test_cancel_with_wait_and_rollback(client):
