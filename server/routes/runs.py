@@ -31,6 +31,7 @@ routes = web.RouteTableDef()
 WAIT_HEARTBEAT_SECONDS = 5.0
 DISCONNECTED = "client disconnected from the run stream (on_disconnect=cancel)"
 MAX_BATCH = 1000
+RUN_NOT_FOUND = "Run not found"  # what a join of a missing run says, inside its 200
 
 
 async def _create(request: web.Request, thread_id: str | None) -> tuple[Run, RunStream, RunCreate]:
@@ -217,9 +218,6 @@ def _http_error(exc: ApiError) -> dict[str, str]:
     """An API error as the official server reports it inside a 200 (a Starlette
     `HTTPException`, whose text is `"<status>: <detail>"`)."""
     return {"error": "HTTPException", "message": f"{exc.status}: {exc.detail}"}
-
-
-RUN_NOT_FOUND = "Run not found"
 
 
 @routes.get("/threads/{thread_id}/runs/{run_id}/join")
