@@ -53,9 +53,10 @@ class Outcome(msgspec.Struct):
     ended_at: datetime | None = None
 
 
-def cancelled_error(reason: str) -> dict[str, str]:
-    """The error of a run cancelled (interrupted or rolled back) before it finished."""
-    return {"error": "UserInterrupt", "message": reason}
+def cancelled_error(action: str, reason: str) -> dict[str, str]:
+    """The error of a run cancelled (interrupted or rolled back) before it finished, named
+    as the official server names it."""
+    return {"error": "UserRollback" if action == "rollback" else "UserInterrupt", "message": reason}
 
 
 class Started(msgspec.Struct):
@@ -168,7 +169,7 @@ class RunExecution:
         if task.cancelled() or self.cancel_request is not None:
             action, reason = self.cancel_request or ("interrupt", "run cancelled")
             status = "interrupted" if action == "interrupt" else action
-            return status, cancelled_error(reason)
+            return status, cancelled_error(action, reason)
         exc = task.exception()
         if exc is None:
             return "success", None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from protocol.resources import Thread
 from protocol.serde import loads
 
@@ -47,6 +49,6 @@ def from_thread(thread: Thread | None) -> Any:
         return {}
     if thread.status == "error" and thread.error:
         return {"__error__": thread.error}
-    if thread.status == "interrupted" and thread.interrupts:
+    if thread.status == "interrupted" and isinstance(thread.interrupts, dict) and thread.interrupts:
         return {"__interrupt__": [i for found in thread.interrupts.values() for i in found]}
-    return thread.values if thread.values is not None else {}
+    return {} if thread.values is None or thread.values is msgspec.UNSET else thread.values

@@ -17,7 +17,7 @@ import msgspec
 from langgraph.types import StateUpdate
 
 from protocol import clock
-from protocol.errors import THREAD_BUSY, BadRequest, Conflict, NotFound
+from protocol.errors import NOTHING_TO_CANCEL, THREAD_BUSY, BadRequest, Conflict, NotFound
 from protocol.ids import uuid7
 from protocol.requests import RunCreate
 from protocol.resources import Assistant, Run, Thread, ThreadStatus
@@ -322,14 +322,14 @@ class ThreadSupervisor(Actor):
             self.runtime.streams.finished(run_id)
             status = "rollback" if message.action == "rollback" else "interrupted"
             self.runtime.metrics.run_finished(status)
-            self._report(queued.run, status, cancelled_error(message.reason))
+            self._report(queued.run, status, cancelled_error(message.action, message.reason))
             cancelled.append(run_id)
         current = self.current
         if current is not None and (wanted is None or current.run.run_id in wanted):
             current.cancel(message.action, message.reason)
             cancelled.append(current.run.run_id)
         if not cancelled and not missing_ok:
-            raise NotFound("No matching runs to cancel. The run may have already finished.")
+            raise NotFound(NOTHING_TO_CANCEL)
         if cancelled and not self.busy:
             await self._rest_after_pending_cancel()
         return cancelled
@@ -420,10 +420,12 @@ class ThreadSupervisor(Actor):
         return snapshot
 
     def _with_state(self, thread: Thread, snapshot: Any) -> Thread:
+        """`thread` at the state `snapshot` (set from outside a run: no error, as on the
+        official server, where a state update clears a failed run's)."""
         self._resting = "interrupted" if snapshot.next else "idle"
         now = clock.now_iso()
         return msgspec.structs.replace(
-            thread, values=to_builtins(snapshot.values), interrupts=interrupts_by_task(snapshot),
+            thread, values=to_builtins(snapshot.values), interrupts=interrupts_by_task(snapshot), error=None,
             status=self._resting, updated_at=now, state_updated_at=now,
         )
 

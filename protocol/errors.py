@@ -48,3 +48,9 @@ THREAD_BUSY = (
     "Thread is already running a task. Wait for it to finish or choose a different "
     "multitask strategy."
 )
+
+# a cancel naming runs that exist but have finished (the official server's text)
+NOTHING_TO_CANCEL = (
+    "No matching runs to cancel. Please verify the thread ID and run IDs are correct, "
+    "and the runs haven't been deleted or completed."
+)

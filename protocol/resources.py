@@ -15,6 +15,10 @@ ACTIVE_RUN_STATUSES = ("pending", "running")
 
 
 class Thread(msgspec.Struct, kw_only=True):
+    """As on the official server, a key is sent once something set it: `error` and
+    `interrupts` come with a thread's first state (a run's end, a state update), and a
+    copy has no `values` either until then (UNSET: left out of the JSON)."""
+
     thread_id: str
     created_at: str
     updated_at: str
@@ -23,8 +27,8 @@ class Thread(msgspec.Struct, kw_only=True):
     status: ThreadStatus = "idle"
     config: dict[str, Any] = {}
     values: Any = None
-    interrupts: dict[str, Any] = {}
-    error: Any = None
+    error: Any = msgspec.UNSET
+    interrupts: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
 class RunKwargs(msgspec.Struct, kw_only=True):

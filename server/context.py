@@ -105,7 +105,7 @@ async def resolve_assistant(request: web.Request, assistant_id: str) -> Assistan
         assistant_id = system_assistant_id(assistant_id)
     elif not is_uuid(assistant_id):
         raise Unprocessable(f"Invalid assistant: '{assistant_id}'. Must be either:\n"
-                            f"- A valid assistant UUID, or\n- One of the registered graphs: {graph_ids}")
+                            f"- A valid assistant UUID, or\n- One of the registered graphs: {', '.join(graph_ids)}")
     assistant = await rt.storage.assistants.get(str(assistant_id))
     if assistant is None or assistant.graph_id not in graph_ids:
         raise NotFound("Thread or assistant not found.")

@@ -20,7 +20,7 @@ from .inprocess import InProcessClients
 from .project import Project
 from .selfproxy import SelfProxy
 
-AT_ROOT_TOO = frozenset({"/ok", "/metrics"})
+AT_ROOT_TOO = frozenset({"/", "/ok", "/metrics"})
 PROTECTED_GROUPS = frozenset({"assistants", "threads", "runs", "crons", "store"})  # need a user with custom auth
 _API_LOCATIONS = ("/threads/", "/runs/")  # what Location and Content-Location point at
 
@@ -28,7 +28,7 @@ _API_LOCATIONS = ("/threads/", "/runs/")  # what Location and Content-Location p
 def route_group(path: str) -> str:
     """The `http.disable_*` group of an API path; `health` is never disabled."""
     parts = [p for p in path.split("/") if p]
-    if parts == ["ok"]:
+    if parts in ([], ["ok"]):  # `/` answers as `/ok` does
         return "health"
     if "crons" in parts:
         return "crons"

@@ -41,6 +41,7 @@ class Doc:
 
 
 DOCS: dict[tuple[str, str], Doc] = {
+    ("GET", "/"): Doc("Health check (as /ok)"),
     ("GET", "/ok"): Doc("Health check"),
     ("GET", "/info"): Doc("Server version and supported features"),
     ("GET", "/metrics"): Doc("Runtime metrics: Prometheus text, or JSON with ?format=json"),

@@ -103,8 +103,35 @@ async def test_a_copy_belongs_to_who_copied(clients: Clients) -> None:
     assert copy["metadata"]["owner"] == "alice" and copy["metadata"]["topic"] == "z"
     with pytest.raises(NotFoundError):
         await bob.threads.get(copy["thread_id"])
-    with pytest.raises(NotFoundError):
-        await bob.threads.copy(tid)
+    # someone else's thread cannot be copied: a 409 `Conflict`, as on the official server
+    assert await refused(bob.threads.copy(tid)) == (409, "Conflict")
+    assert await refused(clients["mallory"].threads.copy(tid)) == (403, "Forbidden")
+    assert await bob.threads.count() == 0
+
+
+async def test_joining_someone_elses_run_is_refused_as_the_official_server_does(clients: Clients) -> None:
+    """The join stream says so in an `error` event of a 200 stream (the SDK yields it):
+    a thread of someone else is `404: Thread not found`, a refusal `403: Forbidden`.
+    The JSON join answers the same with a plain 404 or 403. Alice's own missing run is
+    `Run not found`."""
+    alice = clients["alice"]
+    tid = (await alice.threads.create())["thread_id"]
+    rid = (await alice.runs.create(tid, "counter", input={}))["run_id"]
+    await alice.runs.join(tid, rid)
+
+    async def join_stream(user: str, run_id: str) -> list[tuple[str, Any]]:
+        return [(p.event, p.data) async for p in clients[user].runs.join_stream(tid, run_id)]
+
+    def error(message: str) -> list[tuple[str, Any]]:
+        return [("error", {"error": "HTTPException", "message": message})]
+
+    assert await join_stream("bob", rid) == error("404: Thread not found")
+    assert await join_stream("mallory", rid) == error("403: Forbidden")
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert await join_stream("alice", missing) == error("404: Run not found")
+    assert await refused(clients["bob"].runs.join(tid, rid)) == (404, "Thread not found")
+    assert await refused(clients["mallory"].runs.join(tid, rid)) == (403, "Forbidden")
+    assert await alice.runs.join(tid, missing) == {"__error__": error("404: Run not found")[0][1]}
 
 
 async def test_runs_that_create_their_thread_stamp_it(clients: Clients) -> None:
@@ -360,7 +387,7 @@ async def test_a_users_assistant_runs_only_for_them(clients: Clients) -> None:
     for thread_id in (None, bobs):
         assert await refused(bob.runs.wait(thread_id, aid, input={})) == (404, THREAD_OR_ASSISTANT)
         assert await refused(bob.runs.create(thread_id, aid, input={})) == (404, THREAD_OR_ASSISTANT)
-    assert await refused(bob.crons.create(aid, schedule="0 0 1 1 *")) == (404, THREAD_OR_ASSISTANT)
+    assert await refused(bob.crons.create(aid, schedule="0 0 1 1 *")) == (404, f"Assistant '{aid}' not found")
     assert await bob.runs.list(bobs) == []
 
 

@@ -1,9 +1,10 @@
 """Custom auth on every route of the API (reference §8), one table row per route: without
 credentials and with a bad token a 401 `{"detail"}`; for a user every handler refuses
 (`mallory`) a 403; for another user (`bob`) the owner's resources are a 404, filtered out
-of searches, counts and lists, or a 409 for a create naming their id; for the owner
-(`alice`) a success. The table is checked against the live router, so a route added
-without a row here fails the suite. The routes left open (`/ok`, `/info`, `/docs`,
+of searches, counts and lists, or a 409 for a create naming their id (and for a copy of
+their thread); for the owner (`alice`) a success. A join stream tells the 403 and 404 as
+an `error` event in a 200. Both as the official server does. The table is checked against
+the live router, so a route added without a row here fails the suite. The routes left open (`/ok`, `/info`, `/docs`,
 `/openapi.json`, `/metrics`) and CORS preflights answer without credentials."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from auth_support import (  # noqa: F401  (fixtures)
     AUTH_CONFIG,
     GRAPHS,
     Http,
+    bearer,
     Reply,
     Serve,
     auth_url,
@@ -38,7 +40,7 @@ from server.auth.middleware import PROTECTED
 YEARLY = "0 0 1 1 *"  # never fires during a test
 MISSING = "00000000-0000-4000-8000-000000000000"
 THREAD_OR_ASSISTANT = "Thread or assistant not found."
-UNPROTECTED = {("GET", "/ok"), ("GET", "/info"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/metrics")}
+UNPROTECTED = {("GET", "/"), ("GET", "/ok"), ("GET", "/info"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/metrics")}
 
 
 # what alice owns ---------------------------------------------------------------------------------
@@ -82,7 +84,7 @@ def status(code: int, detail: str | None = None) -> Check:
         if code >= 400:
             assert isinstance(reply.detail, str), reply
         if detail is not None:
-            assert reply.detail == detail, reply
+            assert reply.detail == detail.format_map(w), reply  # `{assistant_id}`: alice's
 
     return check
 
@@ -121,6 +123,25 @@ def then(first: Check, *after: tuple[str, str, Any, Check]) -> Check:
         await first(reply, w, http)
         for method, path, body, next_check in after:
             await next_check(await http(method, path.format_map(w), body, user="alice"), w, http)
+
+    return check
+
+
+async def forbidden(reply: Reply, w: dict[str, str], http: Http) -> None:
+    assert (reply.status, reply.body) == (403, {"detail": "Forbidden"}), reply
+
+
+def sse_error(user: str, message: str) -> Check:
+    """A 200 stream of the run (the join route) holding one `error` event and nothing else."""
+
+    async def check(reply: Reply, w: dict[str, str], http: Http) -> None:
+        path = R.format_map(w)
+        assert reply.status == 200 and reply.headers["Content-Type"] == "text/event-stream; charset=utf-8", reply
+        assert (reply.headers["Location"], reply.headers["Content-Location"]) == (f"{path}/stream", path), reply
+        async with http.session.get(f"{http.url}{path}/stream", headers=bearer(user)) as resp:  # the body, this time
+            body = await resp.read()
+        data = json.dumps({"error": "HTTPException", "message": message}, separators=(",", ":"))
+        assert body == f"event: error\r\ndata: {data}\r\n\r\n".encode()
 
     return check
 
@@ -171,6 +192,7 @@ class Row:
     route: str  # as the router names it
     body: Any = None  # str values are formatted with the world
     other: Check = field(default_factory=lambda: status(404))  # bob on alice's resources
+    refused: Check = field(default_factory=lambda: forbidden)  # mallory
     own: Check = field(default_factory=lambda: status(200))  # alice
     asks: list[str] = field(default_factory=list)  # the (resource.action)s it asks the handlers, sorted
     query: str = ""
@@ -222,7 +244,7 @@ ROWS = [
     Row("GET", T, asks=["threads.read"]),
     Row("PATCH", T, {"metadata": {"x": 1}}, asks=["threads.update"], other=then(status(404), THREAD_INTACT)),
     Row("DELETE", T, asks=["threads.delete"], other=then(status(404), THREAD_INTACT), own=status(204)),
-    Row("POST", T + "/copy", asks=["threads.create", "threads.read"]),
+    Row("POST", T + "/copy", asks=["threads.create", "threads.read"], other=status(409, "Conflict")),  # as the official
     Row("GET", T + "/state", asks=["threads.read"]),
     Row("POST", T + "/state", {"values": {"count": 7}}, asks=["threads.update"], other=then(status(404), THREAD_INTACT)),
     Row("GET", T + "/state/{checkpoint_id}", asks=["threads.read"]),
@@ -243,7 +265,8 @@ ROWS = [
     Row("POST", R + "/cancel", asks=["threads.update"], other=then(status(404), ("GET", R, None, _run_is_active)),
         own=status(202), setup=_active_run_in_path),
     Row("GET", R + "/join", asks=["threads.read"]),
-    Row("GET", R + "/stream", asks=["threads.read"]),
+    Row("GET", R + "/stream", asks=["threads.read"],
+        other=sse_error("bob", "404: Thread not found"), refused=sse_error("mallory", "403: Forbidden")),
     Row("POST", "/runs", {"assistant_id": "{assistant_id}", "input": {}}, asks=["assistants.read", "threads.create_run"],
         other=status(404, THREAD_OR_ASSISTANT)),
     Row("POST", "/runs/stream", {"assistant_id": "{assistant_id}", "input": {}},
@@ -257,7 +280,7 @@ ROWS = [
         own=status(204), setup=_active_run),
     # crons: creating one also reads its assistant (a user's) and its thread
     Row("POST", "/runs/crons", {"assistant_id": "{assistant_id}", "schedule": YEARLY},
-        asks=["assistants.read", "crons.create"], other=status(404, THREAD_OR_ASSISTANT)),
+        asks=["assistants.read", "crons.create"], other=status(404, "Assistant '{assistant_id}' not found")),
     Row("POST", T + "/runs/crons", {"assistant_id": "counter", "schedule": YEARLY}, asks=["crons.create", "threads.read"]),
     Row("POST", "/runs/crons/search", {}, asks=["crons.search"], other=hidden("cron_id", "cron_id"),
         own=shown("cron_id", "cron_id")),
@@ -321,8 +344,7 @@ async def test_route(http: Http, row: Row) -> None:
     reply = await http(row.method, path, body, headers={"Authorization": "Bearer stolen"})
     assert (reply.status, reply.body) == (401, {"detail": "Invalid token"}), reply
     # a user every handler refuses
-    reply = await http(row.method, path, body, user="mallory")
-    assert (reply.status, reply.body) == (403, {"detail": "Forbidden"}), reply
+    await row.refused(await http(row.method, path, body, user="mallory"), w, http)
     # another user: alice's resources are not theirs
     await row.other(await http(row.method, path, body, user="bob"), w, http)
     # the owner

@@ -112,6 +112,8 @@ async def test_cancel_with_rollback_restores_the_state_before_the_run(client):
     thread = await client.threads.get(tid)
     assert thread["status"] == "idle"
     assert thread["values"] == before_state["values"]
+    assert thread["error"] == {  # named as on the official server
+        "error": "UserRollback", "message": f"rollback requested via POST /threads/{tid}/runs/{run['run_id']}/cancel"}
 
 
 async def test_cancel_with_wait_and_rollback(client):
@@ -182,15 +184,17 @@ async def test_cancel_of_finished_or_unknown_runs_is_404(client, url):
     result = await client.runs.wait(tid, "counter", input={"log": []})
     assert result["count"] == 2
     [run] = await client.runs.list(tid)
-    for action in ("interrupt", "rollback"):
-        for wait in (False, True):
-            with pytest.raises(Exception) as err:
-                await client.runs.cancel(tid, run["run_id"], wait=wait, action=action)
-            assert err.value.response.status_code == 404
+    finished = (  # the official server's texts
+        "No matching runs to cancel. Please verify the thread ID and run IDs are correct, "
+        "and the runs haven't been deleted or completed."
+    )
     async with aiohttp.ClientSession() as http:
+        for action in ("interrupt", "rollback"):
+            for wait in ("0", "1"):
+                async with http.post(f"{url}/threads/{tid}/runs/{run['run_id']}/cancel", params={"wait": wait, "action": action}) as res:
+                    assert (res.status, await res.json()) == (404, {"detail": finished})
         async with http.post(f"{url}/threads/{tid}/runs/01a20000-0000-7000-8000-000000000000/cancel") as res:
-            assert res.status == 404
-            assert await res.json() == {"detail": "No matching runs to cancel. The run may have already finished."}
+            assert (res.status, await res.json()) == (404, {"detail": "No runs found to cancel."})
     assert await status(client, tid, run["run_id"]) == "success"
     assert (await client.threads.get(tid))["status"] == "idle"
 
@@ -320,6 +324,62 @@ async def test_resume_in_the_middle_of_a_live_run(client):
     full = await asyncio.wait_for(collect(client.runs.join_stream(tid, run["run_id"], last_event_id="-1")), TIMEOUT)
     assert head + rest == full
     assert full[-1][1]["items"] == seq("a", 10)
+
+
+async def test_a_join_with_stream_mode_sends_only_those_modes(client):
+    """Replayed or live, a join's `stream_mode` lets through its modes and nothing else:
+    not `metadata`, not `error` (as the official server)."""
+    tid = (await client.threads.create())["thread_id"]
+    rid, full = await _resumable_run(client, tid)
+
+    async def replay(**kwargs: Any) -> list[tuple[str, Any, str | None]]:
+        return await asyncio.wait_for(collect(client.runs.join_stream(tid, rid, last_event_id="-1", **kwargs)), TIMEOUT)
+
+    assert await replay(stream_mode="updates") == [p for p in full if p[0] == "updates"]
+    assert await replay(stream_mode=["updates", "values"]) == full[1:]  # both named, unlike the official (the last)
+    assert await replay(stream_mode="metadata") == full[:1]
+    assert await replay(stream_mode="messages") == []
+
+    run = await client.runs.create(tid, "slow", input=slow("b", 10), stream_mode=["values", "updates"])
+    await tagged(client, tid, "b", 3)
+    live = await asyncio.wait_for(collect(client.runs.join_stream(tid, run["run_id"], stream_mode="updates")), TIMEOUT)
+    assert live and all(e == "updates" for e, _, _ in live)
+    failing = await client.runs.create(tid, "failing", input={"delay": 0.5}, stream_mode=["values"])
+    live = await asyncio.wait_for(collect(client.runs.join_stream(tid, failing["run_id"], stream_mode="values")), TIMEOUT)
+    assert all(e == "values" for e, _, _ in live)  # the run's `error` event is not one of them
+    assert await settled(client, tid, failing["run_id"]) == "error"
+
+
+MISSING_RUN = {"error": "HTTPException", "message": "404: Run not found"}
+
+
+async def test_joining_a_missing_run_answers_200_with_the_error(client, url):
+    """As on the official server: the join stream sends one `error` event (so the SDK's
+    `join_stream` yields it instead of raising), the JSON join the error as its result.
+    A run of another thread, or of a thread that does not exist, is as missing."""
+    tid = (await client.threads.create())["thread_id"]
+    other = (await client.threads.create())["thread_id"]
+    elsewhere = (await client.runs.create(other, "counter", input={}))["run_id"]
+    missing = "00000000-0000-4000-8000-000000000000"
+    for thread_id, run_id in ((tid, missing), (tid, elsewhere), (missing, elsewhere)):
+        parts = await asyncio.wait_for(collect(client.runs.join_stream(thread_id, run_id)), TIMEOUT)
+        assert parts == [("error", MISSING_RUN, None)]
+        assert await client.runs.join(thread_id, run_id) == {"__error__": MISSING_RUN}
+
+    run_path = f"/threads/{tid}/runs/{missing}"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{url}{run_path}/stream", headers={"Last-Event-ID": "-1"}) as res:
+            assert res.status == 200
+            assert {k: res.headers[k] for k in ("Content-Type", "Cache-Control", "X-Accel-Buffering", "Location", "Content-Location")} == {
+                "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Accel-Buffering": "no",
+                "Location": f"{run_path}/stream", "Content-Location": run_path,
+            }
+            assert await res.read() == b'event: error\r\ndata: {"error":"HTTPException","message":"404: Run not found"}\r\n\r\n'
+        async with http.get(f"{url}{run_path}/join") as res:
+            assert (res.status, res.headers["Location"], res.headers["Content-Location"]) == (200, f"{run_path}/join", run_path)
+            assert await res.json() == {"__error__": MISSING_RUN}
+        async with http.get(f"{url}/threads/{tid}/runs/not-a-uuid/stream") as res:  # still a 422 before any stream
+            assert (res.status, await res.json()) == (422, {"detail": "Invalid run ID: must be a UUID"})
 
 
 # disconnects -------------------------------------------------------------------------------

@@ -108,7 +108,7 @@ def free_port() -> int:
 
 async def test_serves_the_example_project_in_memory(start: Start, tmp_path: Path) -> None:
     server = await start("--config", str(EXAMPLE), "--port", "0", "--memory")
-    assert await get_json(server.url + "/ok") == (200, {"ok": True})
+    assert await get_json(server.url + "/ok") == (200, {"ok": True, "services": {}})
     client = get_client(url=server.url, api_key=None)
     try:
         result = await client.runs.wait(None, "agent", input={"messages": [{"role": "user", "content": "hi"}]})
@@ -123,7 +123,7 @@ async def test_serves_the_example_project_in_memory(start: Start, tmp_path: Path
 
 async def test_the_default_database_is_under_the_working_folder(start: Start, tmp_path: Path) -> None:
     server = await start("--config", str(EXAMPLE), "--port", "0")
-    assert await get_json(server.url + "/ok") == (200, {"ok": True})
+    assert await get_json(server.url + "/ok") == (200, {"ok": True, "services": {}})
     assert await server.stop(signal.SIGINT) == 0
     assert (tmp_path / ".threadloom" / "threadloom.sqlite").is_file()
 
@@ -173,14 +173,14 @@ async def test_environment_variables_stand_in_for_flags(start: Start, tmp_path: 
     server = await start(env=env)
     assert server.url == f"http://127.0.0.1:{port}"
     assert db.is_file()
-    assert await get_json(server.url + "/ok") == (200, {"ok": True})
+    assert await get_json(server.url + "/ok") == (200, {"ok": True, "services": {}})
     assert await server.stop() == 0
     assert not (tmp_path / ".threadloom").exists()
 
 
 async def test_threadloom_memory_keeps_no_file(start: Start, tmp_path: Path) -> None:
     server = await start(env=clean_env(THREADLOOM_CONFIG=str(EXAMPLE), THREADLOOM_PORT="0", THREADLOOM_MEMORY="1"))
-    assert await get_json(server.url + "/ok") == (200, {"ok": True})
+    assert await get_json(server.url + "/ok") == (200, {"ok": True, "services": {}})
     assert await server.stop() == 0
     assert list(tmp_path.iterdir()) == [server.log]
 
@@ -192,7 +192,7 @@ async def test_flags_win_over_environment_variables(start: Start, tmp_path: Path
     db = tmp_path / "flag.sqlite"
     server = await start("--config", str(EXAMPLE), "--port", "0", "--host", "127.0.0.1", "--jobs", "3",
                          "--db", str(db), env=env)
-    assert await get_json(server.url + "/ok") == (200, {"ok": True})
+    assert await get_json(server.url + "/ok") == (200, {"ok": True, "services": {}})
     assert await server.stop() == 0
     assert db.is_file() and not (tmp_path / "env.sqlite").exists()
 

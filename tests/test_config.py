@@ -233,7 +233,7 @@ async def test_disabled_route_groups_are_not_served(tmp_path: Path, serve: Serve
     status, _, _ = await fetch("POST", f"{url}/threads/{thread['thread_id']}/runs", json={"assistant_id": "counter"})
     assert status == 404
     status, _, body = await fetch("GET", f"{url}/ok")
-    assert (status, body) == (200, {"ok": True})
+    assert (status, body) == (200, {"ok": True, "services": {}})
 
 
 async def test_a_mount_prefix_moves_the_api_and_keeps_health_at_the_root(tmp_path: Path, serve: Serve) -> None:
@@ -305,7 +305,7 @@ async def test_a_custom_starlette_app_is_served_beside_the_api(tmp_path: Path, s
     assert status == 200 and body == {"got": {"a": [1, 2]}, "root_path": prefix}
     # its routes come first, except the health check and the API's own description
     assert (await fetch("GET", f"{base}/info"))[2] == {"custom": "info"}
-    assert (await fetch("GET", f"{base}/ok"))[2] == {"ok": True}
+    assert (await fetch("GET", f"{base}/ok"))[2] == {"ok": True, "services": {}}
     # the API is still there, and a path the custom app does not know reaches it
     status, _, thread = await fetch("POST", f"{base}/threads", json={})
     assert status == 200 and "thread_id" in thread

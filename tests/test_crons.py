@@ -191,8 +191,8 @@ async def test_bad_input_changes_nothing(client: LangGraphClient) -> None:
         ({**good, "end_time": "tomorrow"}, 422, "Invalid end_time"),
         ({**good, "enabled": "yes"}, 422, "enabled"),
         ({**good, "on_run_completed": "archive"}, 422, "on_run_completed"),
-        ({**good, "assistant_id": MISSING}, 404, ""),
-        ({**good, "assistant_id": "no-such-graph"}, 422, "Invalid assistant"),
+        ({**good, "assistant_id": MISSING}, 404, f"Assistant '{MISSING}' not found"),
+        ({**good, "assistant_id": "no-such-graph"}, 404, "Assistant 'no-such-graph' not found"),  # as the official server
         ({**good, "stream_mode": "everything"}, 422, "stream_mode"),
         ({**good, "durability": "forever"}, 422, "durability"),
         ({**good, "config": {"configurable": {"a": 1}}, "context": {"a": 1}}, 400, "both configurable and context"),

@@ -135,7 +135,7 @@ async def test_a_stream_stops_when_its_client_goes_away(tmp_path: Path) -> None:
                 return (await get_json(session, f"{url}/stream/state", params={"name": "left"}))["state"] == "stopped"
 
             await until(stopped)
-            assert await get_json(session, f"{url}/ok") == {"ok": True}
+            assert await get_json(session, f"{url}/ok") == {"ok": True, "services": {}}
     finally:
         assert await server.signal(signal.SIGTERM) == 0
 

@@ -238,7 +238,7 @@ async def test_the_image_serves_the_example_graph(image: Image, container: Conta
 
     async with aiohttp.ClientSession() as http, http.get(f"{container.url}/ok") as response:
         assert response.status == 200
-        assert await response.json() == {"ok": True}
+        assert await response.json() == {"ok": True, "services": {}}
 
     client = get_client(url=container.url, api_key=None)
     try:

@@ -96,6 +96,26 @@ async def test_stream_response_headers(url, http, no_heartbeat):
     assert "Content-Length" not in resp.headers
 
 
+async def test_stateless_runs_name_themselves_as_the_official_server_does(url, http, no_heartbeat):
+    """`Content-Location` is `/runs/{id}` for a stateless run created or streamed, but its
+    thread's run path for one waited for; `Location` always rejoins through the thread
+    (the official stateless stream points at `/runs/{id}/stream`, which nobody serves)."""
+    body = {"assistant_id": "counter", "input": {}}
+    async with http.post(f"{url}/runs/wait", json=body) as resp:
+        assert resp.status == 200 and (await resp.json())["count"] == 2
+        run_path = resp.headers["Content-Location"]
+        assert re.fullmatch(r"/threads/[0-9a-f-]{36}/runs/[0-9a-f-]{36}", run_path)
+        assert resp.headers["Location"] == f"{run_path}/join"
+    async with http.post(f"{url}/runs/stream", json=body) as resp:
+        await resp.read()
+        rid = run_id_of(resp)
+        assert resp.headers["Content-Location"] == f"/runs/{rid}"
+        assert re.fullmatch(rf"/threads/[0-9a-f-]{{36}}/runs/{rid}/stream", resp.headers["Location"])
+    async with http.post(f"{url}/runs", json=body) as resp:
+        rid = (await resp.json())["run_id"]
+        assert resp.headers["Content-Location"] == f"/runs/{rid}" and "Location" not in resp.headers
+
+
 async def test_stream_mode_as_a_plain_string(url, http, no_heartbeat):
     tid = await new_thread(http, url)
     resp, body = await post_stream(http, url, tid, {"assistant_id": "counter", "input": {"log": []}, "stream_mode": "updates"})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import datetime
 
 import aiohttp
 
@@ -29,18 +31,54 @@ async def test_put_get_search_delete(client):
     assert await client.store.get_item(["users", "ann"], "prefs") is None
 
 
-async def test_bad_store_input_is_a_4xx_that_changes_nothing(url):
+LABEL = "Namespace label '{}' must be a non-empty string without periods"
+BAD_STORE_INPUT = [  # (method, path, params, body) -> (status, body): the official texts and keys
+    ("PUT", "/store/items", None, {"namespace": ["a.b"], "key": "k", "value": {}}, 422, {"detail": LABEL.format("a.b")}),
+    ("PUT", "/store/items", None, {"namespace": ["a", ""], "key": "k", "value": {}}, 422, {"detail": LABEL.format("")}),
+    ("PUT", "/store/items", None, {"namespace": ["langgraph", ""], "key": "k", "value": {}}, 422, {"detail": LABEL.format("")}),
+    ("PUT", "/store/items", None, {"namespace": [], "key": "k", "value": {}}, 400, {"detail": "Namespace cannot be empty."}),
+    ("PUT", "/store/items", None, {"namespace": ["langgraph", "x"], "key": "k", "value": {}}, 400,
+     {"detail": """Root label for namespace cannot be "langgraph". Got: ('langgraph', 'x')"""}),
+    ("GET", "/store/items", {"namespace": "a"}, None, 400, {"error": "Key is required"}),  # `error`, not `detail`
+    ("GET", "/store/items", {"namespace": "a", "key": ""}, None, 400, {"error": "Key is required"}),
+    ("GET", "/store/items", {"key": "k"}, None, 422, {"detail": LABEL.format("")}),
+    ("GET", "/store/items", {"namespace": "a..b", "key": "k"}, None, 422, {"detail": LABEL.format("")}),
+    ("DELETE", "/store/items", None, {"namespace": ["a", ""], "key": "k"}, 422, {"detail": LABEL.format("")}),
+    ("POST", "/store/items/search", None, {"namespace_prefix": ["a", ""]}, 422, {"detail": LABEL.format("")}),
+    ("POST", "/store/namespaces", None, {"suffix": [""]}, 422, {"detail": LABEL.format("")}),
+]
+
+
+async def test_bad_store_input_answers_as_the_official_server_and_changes_nothing(url):
+    """Its status, key and text; only the 422 for a bad label is JSON here (the official
+    body is plain text)."""
     async with aiohttp.ClientSession() as http:
-        for body in ({"namespace": ["a.b"], "key": "k", "value": {}}, {"namespace": [""], "key": "k", "value": {}},
-                     {"namespace": ["a"], "key": "k", "value": "not an object"}, {"key": "k", "value": {}}):
-            async with http.put(f"{url}/store/items", json=body) as resp:
-                assert resp.status == 422, body
-                assert "detail" in await resp.json()
-        async with http.get(f"{url}/store/items", params={"namespace": "a"}) as resp:
-            assert resp.status == 400
-            assert (await resp.json()) == {"detail": "Key is required"}
+        for method, path, params, body, status, answer in BAD_STORE_INPUT:
+            async with http.request(method, f"{url}{path}", params=params, json=body) as resp:
+                assert (resp.status, await resp.json()) == (status, answer), (method, params, body)
+        async with http.put(f"{url}/store/items", json={"namespace": ["a"], "key": "k", "value": "not an object"}) as resp:
+            assert resp.status == 422 and "detail" in await resp.json()
         async with http.post(f"{url}/store/namespaces", json={}) as resp:
             assert (await resp.json()) == {"namespaces": []}
+
+
+async def test_an_update_is_newer_than_what_it_replaced_even_within_a_second(client):
+    """Items are stamped to the microsecond (LangGraph's SQLite store stamps to the
+    second), strictly increasing: an update sorts after the original whenever it comes,
+    and a search, newest first, lists it first."""
+    await client.store.put_item(["times"], "first", {"v": 1})
+    original = await client.store.get_item(["times"], "first")
+    await client.store.put_item(["times"], "second", {"v": 1})
+    await client.store.put_item(["times"], "first", {"v": 2})
+    updated = await client.store.get_item(["times"], "first")
+    second = await client.store.get_item(["times"], "second")
+
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00"  # as Python's isoformat (no zero microseconds)
+    assert all(re.fullmatch(stamp, i[k]) for i in (original, updated, second) for k in ("created_at", "updated_at"))
+    times = [datetime.fromisoformat(i["updated_at"]) for i in (original, second, updated)]
+    assert times == sorted(set(times))  # all different, in the order written
+    found = await client.store.search_items(["times"])
+    assert [(i["key"], i["value"]) for i in found["items"]] == [("first", {"v": 2}), ("second", {"v": 1})]
 
 
 async def test_store_writes_and_runs_share_the_database_without_stalling(client):

@@ -41,15 +41,19 @@ async def until(url: str, check: Callable[[dict[str, Any]], bool]) -> dict[str, 
     return found
 
 
-async def test_ok(url: str) -> None:
-    assert await fetch(f"{url}/ok") == (200, "application/json", {"ok": True})
+async def test_ok_and_the_root_answer_as_the_official_health_check(url: str) -> None:
+    for path in ("/ok", "/"):
+        assert await fetch(f"{url}{path}") == (200, "application/json", {"ok": True, "services": {}})
 
 
 async def test_info_keeps_the_official_keys_and_says_what_threadloom_supports(url: str) -> None:
     status, _, info = await fetch(f"{url}/info")
     assert status == 200
     assert {"version", "langgraph_py_version", "flags", "host"} <= set(info)
-    assert info["flags"]["assistants"] is True and info["flags"]["crons"] is True
+    assert info["flags"] == {  # as the official server 0.16.7 (LangSmith tracing off)
+        "assistants": True, "crons": True, "langsmith": False,
+        "langsmith_tracing_replicas": True, "langsmith_tracing_session_on_runs": True,
+    }
     assert set(info["host"]) == {"kind", "project_id", "host_revision_id", "revision_id", "tenant_id"}
     ours = info["threadloom"]
     assert ours["routes"] == ["assistants", "crons", "meta", "runs", "store", "threads"]

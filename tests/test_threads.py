@@ -15,7 +15,8 @@ from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEnti
 SYSTEM_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 GRAPHS = ["chat", "counter", "slow", "asker", "failing", "custom", "nested", "factory"]
 
-THREAD_KEYS = {"thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "status", "config", "values"}
+THREAD_KEYS_IN_ORDER = ("thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "status", "config", "values")
+THREAD_KEYS = set(THREAD_KEYS_IN_ORDER)
 THREAD_KEYS_AFTER_RUN = {"error", "interrupts"}
 RUN_KEYS = {"run_id", "thread_id", "assistant_id", "metadata", "status", "kwargs", "multitask_strategy",
             "created_at", "updated_at", "langsmith_session_name"}
@@ -51,6 +52,7 @@ def assert_thread(thread: dict[str, Any]) -> None:
 
 def assert_new_thread(thread: dict[str, Any]) -> None:
     assert_thread(thread)
+    assert set(thread) == THREAD_KEYS  # no `error`, no `interrupts` yet (as the official server)
     assert thread["status"] == "idle" and thread["values"] is None and thread["config"] == {}
     assert thread["created_at"] == thread["updated_at"]
     assert uuid.UUID(thread["thread_id"]).version == 7
@@ -283,6 +285,37 @@ async def test_get_and_patch_merge_metadata(client, url: str) -> None:
 
     with pytest.raises(NotFoundError):
         await client.threads.update(str(uuid.uuid4()), metadata={"a": 1})
+
+
+async def test_error_and_interrupts_come_with_the_first_state_as_on_the_official_server(client, url: str) -> None:
+    """A thread's body has `error` and `interrupts` (after `values`, in this order) once a
+    run has ended or its state was set, never before: not on create, get, search, patch,
+    nor while its first run waits. A state update clears a failed run's error."""
+    tid = (await client.threads.create(metadata={"k": 1}))["thread_id"]
+    pending = await client.runs.create(tid, "counter", input={}, after_seconds=3600)
+
+    async def bodies() -> list[dict[str, Any]]:
+        async with aiohttp.ClientSession() as http:  # raw: the keys and their order as sent
+            async with http.get(f"{url}/threads/{tid}") as resp:
+                got = json.loads(await resp.read())
+            async with http.post(f"{url}/threads/search", json={"ids": [tid]}) as resp:
+                [found] = json.loads(await resp.read())
+            async with http.patch(f"{url}/threads/{tid}", json={"metadata": {"k": 2}}) as resp:
+                patched = json.loads(await resp.read())
+        return [got, found, patched]
+
+    assert [list(b) for b in await bodies()] == [list(THREAD_KEYS_IN_ORDER)] * 3
+    assert (await client.threads.get(tid))["status"] == "busy"
+    await client.runs.cancel(tid, pending["run_id"])  # cancelled before it started: still no state
+    assert [list(b) for b in await bodies()] == [list(THREAD_KEYS_IN_ORDER)] * 3
+
+    await client.runs.wait(tid, "failing", input={}, raise_error=False)
+    for body in await bodies():
+        assert list(body) == [*THREAD_KEYS_IN_ORDER, "error", "interrupts"]
+        assert (body["error"], body["interrupts"]) == ({"error": "ValueError", "message": "kaboom"}, {})
+    await client.threads.update_state(tid, {"delay": 0})
+    for body in await bodies():
+        assert (body["status"], body["error"], body["interrupts"]) == ("interrupted", None, {})
 
 
 async def test_delete_removes_the_thread_its_runs_and_its_checkpoints(client, url: str) -> None:

@@ -171,10 +171,14 @@ async def test_copy_has_the_same_metadata_and_state_but_no_runs(client) -> None:
     cid = copy["thread_id"]
     assert uuid.UUID(cid).version == 4 and cid != sid
     assert copy["metadata"] == source["metadata"]
-    assert copy["status"] == "idle" and copy["values"] == source["values"] and copy["interrupts"] == {}
-    assert copy["error"] is None and copy["config"] == {}
+    # the official server's body: a new record, `idle`, without `values`, `error` or
+    # `interrupts` until a run or a state update sets them (the state is copied all the same)
+    assert set(copy) == {"thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "status", "config"}
+    assert copy["status"] == "idle" and copy["config"] == {}
+    assert (await client.threads.get_state(cid))["values"] == source["values"]
     assert copy["created_at"] > source["created_at"]
     assert await client.threads.get(cid) == copy
+    assert (await client.threads.search(ids=[cid])) == [copy]
     assert await client.runs.list(cid) == []
 
     def without_thread(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -204,16 +208,16 @@ async def test_copy_has_the_same_metadata_and_state_but_no_runs(client) -> None:
 async def test_copy_carries_pending_interrupts_and_subgraph_checkpoints(client) -> None:
     asked = (await client.threads.create())["thread_id"]
     await client.runs.wait(asked, "asker", input={"question": "name?"})
-    original = await client.threads.get(asked)
 
     copy = await client.threads.copy(asked)
-    assert copy["status"] == "interrupted"  # it follows the copied state
-    assert copy["interrupts"] == original["interrupts"] != {}
+    assert copy["status"] == "idle" and "interrupts" not in copy  # as the official server, whatever the state
     state = await client.threads.get_state(copy["thread_id"])
     assert state["next"] == ["ask"] and state["interrupts"] == (await client.threads.get_state(asked))["interrupts"]
     # the pending writes were copied: the copy resumes where the original waits
     assert await client.runs.wait(copy["thread_id"], "asker", command={"resume": "ann"}) == {
         "question": "name?", "answers": ["ann", "thanks"]}
+    resumed = await client.threads.get(copy["thread_id"])  # the run's end set its state
+    assert (resumed["values"]["answers"], resumed["error"], resumed["interrupts"]) == (["ann", "thanks"], None, {})
     assert (await client.threads.get(asked))["status"] == "interrupted"
 
     nested = (await client.threads.create())["thread_id"]
@@ -228,7 +232,7 @@ async def test_copy_carries_pending_interrupts_and_subgraph_checkpoints(client) 
 async def test_copy_errors_and_a_thread_without_state(client, url: str) -> None:
     empty = await client.threads.create(metadata={"k": 1})
     copy = await client.threads.copy(empty["thread_id"])
-    assert copy["metadata"] == {"k": 1} and copy["values"] is None and copy["status"] == "idle"
+    assert copy["metadata"] == {"k": 1} and "values" not in copy and copy["status"] == "idle"
     assert await client.threads.get_state(copy["thread_id"]) == await client.threads.get_state(empty["thread_id"])
 
     missing = str(uuid.uuid4())

@@ -8,7 +8,7 @@ import msgspec
 from aiohttp import web
 
 from actors.newcron import new_cron, patched_cron, run_fields
-from protocol.errors import BadRequest, NotFound
+from protocol.errors import BadRequest, NotFound, Unprocessable
 from protocol.filters import matches
 from protocol.ids import parse_uuid, system_assistant_id
 from protocol.requests import (
@@ -19,7 +19,7 @@ from protocol.requests import (
     CronSearch,
     convert,
 )
-from protocol.resources import Cron
+from protocol.resources import Assistant, Cron
 from protocol.search import check_page, check_select
 
 from ..auth.user import user_of
@@ -37,7 +37,7 @@ async def _create(request: web.Request, thread_id: str | None) -> Cron:
     raw = await body(request, dict[str, Any])
     req = convert(raw, CronCreate)
     rt = runtime(request)
-    assistant = await resolve_assistant(request, req.assistant_id)
+    assistant = await _cron_assistant(request, req.assistant_id)
     if thread_id is not None:
         await thread_for(request, thread_id, "read")
     user = user_of(request)
@@ -54,6 +54,15 @@ async def _create(request: web.Request, thread_id: str | None) -> Cron:
     if not await rt.storage.crons.insert(cron, user=user):
         raise NotFound(f"Thread with ID {thread_id} not found")
     return cron
+
+
+async def _cron_assistant(request: web.Request, assistant_id: str) -> Assistant:
+    """The assistant a cron runs. Unlike a run, whatever names no assistant the user can
+    see (not a graph, a missing id, another user's) is one 404, as on the official server."""
+    try:
+        return await resolve_assistant(request, assistant_id)
+    except (NotFound, Unprocessable):
+        raise NotFound(f"Assistant '{assistant_id}' not found") from None
 
 
 @routes.post("/runs/crons")

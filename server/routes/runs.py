@@ -14,7 +14,7 @@ from actors.newrun import check_request
 from actors.replay import Evicted
 from actors.results import collect, from_thread
 from protocol import sse
-from protocol.errors import NotFound, Unprocessable
+from protocol.errors import ApiError, NotFound, Unprocessable
 from protocol.ids import parse_uuid
 from protocol.requests import RunCreate, cancel_action
 from protocol.filters import matches
@@ -31,6 +31,7 @@ routes = web.RouteTableDef()
 WAIT_HEARTBEAT_SECONDS = 5.0
 DISCONNECTED = "client disconnected from the run stream (on_disconnect=cancel)"
 MAX_BATCH = 1000
+RUN_NOT_FOUND = "Run not found"  # what a join of a missing run says, inside its 200
 
 
 async def _create(request: web.Request, thread_id: str | None) -> tuple[Run, RunStream, RunCreate]:
@@ -41,9 +42,20 @@ async def _create(request: web.Request, thread_id: str | None) -> tuple[Run, Run
     return run, stream, req
 
 
-def _locations(run: Run, *, stateless: bool, location: str | None) -> dict[str, str]:
-    run_path = f"/threads/{run.thread_id}/runs/{run.run_id}"
-    headers = {"Content-Location": f"/runs/{run.run_id}" if stateless else run_path}
+def _locations(run: Run, *, short: bool, location: str | None) -> dict[str, str]:
+    """`Content-Location` names the run (`short`: as `/runs/{id}`, how the official server
+    names a stateless run it creates or streams, though not one it waits for),
+    `Location` where to rejoin it: always through its thread (the official stateless
+    stream's `/runs/{id}/stream` is a route nobody serves)."""
+    headers = _run_paths(run.thread_id, run.run_id, location)
+    if short:
+        headers["Content-Location"] = f"/runs/{run.run_id}"
+    return headers
+
+
+def _run_paths(thread_id: str, run_id: str, location: str | None) -> dict[str, str]:
+    run_path = f"/threads/{thread_id}/runs/{run_id}"
+    headers = {"Content-Location": run_path}
     if location is not None:
         headers["Location"] = f"{run_path}/{location}"
     return headers
@@ -51,7 +63,7 @@ def _locations(run: Run, *, stateless: bool, location: str | None) -> dict[str, 
 
 async def _stream(request: web.Request, thread_id: str | None) -> web.StreamResponse:
     run, stream, req = await _create(request, thread_id)
-    headers = _locations(run, stateless=thread_id is None, location="stream")
+    headers = _locations(run, short=thread_id is None, location="stream")
     cancel = _canceller(request, run) if req.on_disconnect == "cancel" else None
     return await write_stream(request, stream, after=0, headers=headers, on_disconnect=cancel)
 
@@ -63,7 +75,7 @@ def _canceller(request: web.Request, run: Run) -> Callable[[], None]:
 
 async def _wait(request: web.Request, thread_id: str | None) -> web.StreamResponse:
     run, stream, req = await _create(request, thread_id)
-    headers = _locations(run, stateless=thread_id is None, location="join")
+    headers = _locations(run, short=False, location="join")
     fallback = thread_id is not None
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=req.on_disconnect == "cancel", fallback=fallback)
 
@@ -111,7 +123,7 @@ async def _result_response(
 @routes.post("/threads/{thread_id}/runs")
 async def create_run(request: web.Request) -> web.Response:
     run, _, _ = await _create(request, path_uuid(request, "thread_id", "thread"))
-    return json(run, headers=_locations(run, stateless=False, location=None))
+    return json(run, headers=_locations(run, short=False, location=None))
 
 
 @routes.post("/threads/{thread_id}/runs/stream")
@@ -149,8 +161,15 @@ def _run_status(value: str | None) -> str | None:
 
 @routes.get("/threads/{thread_id}/runs/{run_id}")
 async def get_run_route(request: web.Request) -> web.Response:
+    """The thread first (missing or hidden: `Thread with ID … not found`), then the run (a
+    bare `Not Found`), with the official server's texts."""
     thread_id = path_uuid(request, "thread_id", "thread")
-    return json(await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read"))
+    run_id = path_uuid(request, "run_id", "run")
+    await thread_for(request, thread_id, "read", run_id=run_id)
+    run = await runtime(request).storage.runs.get(run_id)
+    if run is None or run.thread_id != thread_id:
+        raise NotFound("Not Found")
+    return json(run)
 
 
 @routes.delete("/threads/{thread_id}/runs/{run_id}")
@@ -169,24 +188,48 @@ async def cancel_run(request: web.Request) -> web.StreamResponse:
     rt = runtime(request)
     try:
         run = await run_for(request, thread_id, run_id, "update", action=action)
-    except NotFound:
-        raise NotFound("No matching runs to cancel. The run may have already finished.") from None
+    except NotFound:  # (one that exists but has finished: NOTHING_TO_CANCEL, from its supervisor)
+        raise NotFound("No runs found to cancel.") from None
     stream = rt.streams.get(run_id)
     after = stream.head if stream is not None else None
     reason = f"{action} requested via POST /threads/{thread_id}/runs/{run_id}/cancel"
     await rt.cancel(thread_id, [run_id], action, reason)
     if not query_bool(request, "wait"):
         return no_content(202)
-    headers = _locations(run, stateless=False, location="join")
+    headers = _locations(run, short=False, location="join")
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=False, fallback=False, after=after)
+
+
+async def _joined(request: web.Request, thread_id: str, run_id: str) -> Run | None:
+    """The run a join follows; None if the thread has no such run. In the official
+    server's order, a join first asks `threads.read` (a refusal raises its 403) and, with
+    a filter, looks for the thread: one the user may not see is `Thread not found`."""
+    filter = await authorize(request, "threads", "read", {"thread_id": thread_id, "run_id": run_id})
+    storage = runtime(request).storage
+    if filter is not None:
+        thread = await storage.threads.get(thread_id)
+        if thread is None or not matches(thread.metadata, filter):
+            raise NotFound("Thread not found")
+    run = await storage.runs.get(run_id)
+    return run if run is not None and run.thread_id == thread_id else None
+
+
+def _http_error(exc: ApiError) -> dict[str, str]:
+    """An API error as the official server reports it inside a 200 (a Starlette
+    `HTTPException`, whose text is `"<status>: <detail>"`)."""
+    return {"error": "HTTPException", "message": f"{exc.status}: {exc.detail}"}
 
 
 @routes.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(request: web.Request) -> web.StreamResponse:
+    """A missing run is a 200 whose result is the error, as on the official server."""
     thread_id = path_uuid(request, "thread_id", "thread")
-    run = await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read")
+    run_id = path_uuid(request, "run_id", "run")
+    run = await _joined(request, thread_id, run_id)
+    headers = _run_paths(thread_id, run_id, "join")
+    if run is None:
+        return json({"__error__": _http_error(NotFound(RUN_NOT_FOUND))}, headers=headers)
     stream = runtime(request).streams.get(run.run_id)
-    headers = _locations(run, stateless=False, location="join")
     cancel = query_bool(request, "cancel_on_disconnect")
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=cancel, fallback=True)
 
@@ -200,8 +243,9 @@ def _mode_filter(modes: list[str]):  # type: ignore[no-untyped-def]
     messages = bool(wanted & {"messages", "messages-tuple"})
 
     def match(name: str) -> bool:
+        # Nothing else passes, `metadata` and `error` included, as on the official server.
         base = name.split("|", 1)[0]
-        return base in wanted or base in ("metadata", "error") or (messages and base.startswith("messages"))
+        return base in wanted or (messages and base.startswith("messages"))
 
     return match
 
@@ -240,10 +284,19 @@ async def _join_source(request: web.Request, run: Run) -> tuple[EventSource | No
 
 @routes.get("/threads/{thread_id}/runs/{run_id}/stream")
 async def join_run_stream(request: web.Request) -> web.StreamResponse:
+    """Whatever stops the join once the ids are well-formed (a refusal, a thread the user
+    may not see, a missing run) is told as an `error` event in a 200 stream, as on the
+    official server: the SDKs' `join_stream` yield it rather than raise."""
     thread_id = path_uuid(request, "thread_id", "thread")
-    run = await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "read")
+    run_id = path_uuid(request, "run_id", "run")
+    headers = _run_paths(thread_id, run_id, "stream")
+    try:
+        run = await _joined(request, thread_id, run_id)
+        if run is None:
+            raise NotFound(RUN_NOT_FOUND)
+    except ApiError as exc:
+        return await write_stream(request, None, after=None, headers=headers, prelude=sse.frame("error", dumps(_http_error(exc))))
     source, after, prelude = await _join_source(request, run)
-    headers = _locations(run, stateless=False, location="stream")
     wanted = _mode_filter(query_list(request, "stream_mode"))
     cancel = _canceller(request, run) if query_bool(request, "cancel_on_disconnect") else None
     return await write_stream(
@@ -257,7 +310,7 @@ async def join_run_stream(request: web.Request) -> web.StreamResponse:
 @routes.post("/runs")
 async def create_stateless_run(request: web.Request) -> web.Response:
     run, _, _ = await _create(request, None)
-    return json(run, headers=_locations(run, stateless=True, location=None))
+    return json(run, headers=_locations(run, short=True, location=None))
 
 
 @routes.post("/runs/stream")

@@ -53,16 +53,25 @@ class ListNamespaces(msgspec.Struct, kw_only=True):
 
 
 def _namespace(labels: list[str], *, item: bool = False) -> tuple[str, ...]:
-    """Labels as a namespace, checked by LangGraph's rules here (its own check would be a
-    500); an item's namespace (`item`) has at least one label and a root other than `langgraph`."""
+    """Labels as a namespace, checked as the official server checks them (LangGraph's
+    own check would be a 500 here), with its texts: each label first (a 422; the
+    official body is plain text, this one the usual JSON), then what LangGraph's
+    `BaseStore` refuses (a 400): a NUL, and for an item's namespace (`item`) no label
+    or a `langgraph` root."""
     for label in labels:
-        if not label or "." in label or "\x00" in label:
-            raise Unprocessable(f"Invalid namespace label {label!r}: labels must be non-empty and contain no '.' or NUL")
-    if item and not labels:
-        raise Unprocessable("Invalid namespace: an item's namespace needs at least one label")
-    if item and labels[0] == "langgraph":
-        raise Unprocessable("Invalid namespace: the root label 'langgraph' is reserved")
-    return tuple(labels)
+        if not label or "." in label:
+            raise Unprocessable(f"Namespace label '{label}' must be a non-empty string without periods")
+    namespace = tuple(labels)
+    for label in labels:
+        if "\x00" in label:
+            raise BadRequest(
+                f"Invalid namespace label '{label}' found in {namespace}. Namespace labels cannot contain NUL bytes ('\\x00')."
+            )
+    if item and not namespace:
+        raise BadRequest("Namespace cannot be empty.")
+    if item and namespace[0] == "langgraph":
+        raise BadRequest(f'Root label for namespace cannot be "langgraph". Got: {namespace}')
+    return namespace
 
 
 def _page(limit: int, offset: int) -> None:
@@ -114,10 +123,10 @@ async def put_item(request: web.Request) -> web.Response:
 @routes.get("/store/items")
 async def get_item(request: web.Request) -> web.Response:
     key = request.query.get("key")
-    if not key:
-        raise BadRequest("Key is required")
-    labels = [label for label in request.query.get("namespace", "").split(".") if label]
-    value = {"namespace": _namespace(labels), "key": key}
+    if not key:  # the one official error under `error`, not `detail`
+        return json({"error": "Key is required"}, status=400)
+    # no namespace, or `a..b`, has an empty label: refused, as on the official server
+    value = {"namespace": _namespace(request.query.get("namespace", "").split(".")), "key": key}
     await _authorized(request, "get", value)
     refresh = query_bool(request, "refresh_ttl") if "refresh_ttl" in request.query else None
     item = await runtime(request).storage.store.aget(value["namespace"], key, refresh_ttl=refresh)

@@ -39,9 +39,20 @@ def _served_groups(app: web.Application, prefix: str) -> set[str]:
     return groups
 
 
+# `services` holds the official server's per-backend checks (Postgres, Redis); its
+# in-memory flavour, like this server, has none to report
+HEALTHY = {"ok": True, "services": {}}
+
+
 @routes.get("/ok")
 async def ok(request: web.Request) -> web.Response:
-    return json({"ok": True})
+    return json(HEALTHY)
+
+
+@routes.get("/")
+async def root(request: web.Request) -> web.Response:
+    """Health check, as `/ok` (the official server answers both)."""
+    return json(HEALTHY)
 
 
 @routes.get("/info")
@@ -53,7 +64,17 @@ async def info(request: web.Request) -> web.Response:
         {
             "version": _version("threadloom"),
             "langgraph_py_version": _version("langgraph"),
-            "flags": {"assistants": "assistants" in served, "crons": "crons" in served, "langsmith": False},
+            "flags": {
+                "assistants": "assistants" in served,
+                "crons": "crons" in served,
+                "langsmith": False,  # no traces are sent to LangSmith
+                # The request and response fields these two announce are understood:
+                # `langsmith_tracing` in a run body (accepted, ignored as `langsmith` is
+                # false) and `langsmith_session_name` on runs. The official server sends
+                # both whether or not it traces.
+                "langsmith_tracing_replicas": True,
+                "langsmith_tracing_session_on_runs": True,
+            },
             "host": {"kind": "threadloom", "project_id": None, "host_revision_id": None, "revision_id": None, "tenant_id": None},
             "threadloom": {
                 "version": _version("threadloom"),

@@ -9,7 +9,6 @@ import msgspec
 from aiohttp import web
 
 from actors import threadconfig
-from actors.execution import interrupts_by_task
 from actors.newrun import RESERVED_METADATA
 from protocol import clock
 from protocol.errors import BadRequest, Conflict, NotFound, Unprocessable
@@ -28,7 +27,6 @@ from protocol.requests import (
 )
 from protocol.resources import EMPTY_STATE, Thread, ThreadState
 from protocol.search import check_page, check_select, extract_value, parse_extract, pick
-from protocol.serde import to_builtins
 from protocol.state import thread_state
 
 from ..context import authorize, get_thread, reader, runtime, thread_for
@@ -88,7 +86,7 @@ async def search_threads(request: web.Request) -> web.Response:
         return paged(page, total=total, offset=req.offset)
     records = []
     for thread in page:
-        record = msgspec.structs.asdict(thread)
+        record = msgspec.to_builtins(thread)  # without the keys the thread does not have yet
         shown = pick(record, select)
         if extract:
             shown["extracted"] = {alias: extract_value(record, path) for alias, path in extract.items()}
@@ -170,39 +168,33 @@ async def _graph_state_reader(request: web.Request, thread: Thread) -> Any:
 
 @routes.post("/threads/{thread_id}/copy")
 async def copy_thread(request: web.Request) -> web.Response:
-    """A new thread with the same metadata and checkpoints (runs are not copied). A missing
-    source is a 404 (the official server answers 409)."""
-    source = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
+    """A new thread with the same metadata and checkpoints (runs are not copied). Its body
+    is the official server's: `idle`, no `values`, `error` or `interrupts` until a run or
+    a state update sets them. Another user's source is a 409 `Conflict`, as there; a
+    missing one a 404 (the official server answers 409)."""
+    source_id = path_uuid(request, "thread_id", "thread")
     rt = runtime(request)
-    value = {"thread_id": uuid4(), "metadata": dict(source.metadata), "if_exists": "raise"}
+    filter = await authorize(request, "threads", "read", {"thread_id": source_id})
+    source = await rt.storage.threads.get(source_id)
+    if source is None:
+        raise NotFound(f"Thread with ID {source_id} not found")
+    if not matches(source.metadata, filter):
+        raise Conflict("Conflict")
+    value: dict[str, Any] = {"thread_id": uuid4(), "metadata": dict(source.metadata), "if_exists": "raise"}
     await authorize(request, "threads", "create", value)
     now = clock.now_iso()
-    copy = Thread(thread_id=value["thread_id"], created_at=now, updated_at=now, state_updated_at=now, metadata=value["metadata"])
+    copy = Thread(
+        thread_id=value["thread_id"], created_at=now, updated_at=now, state_updated_at=now, metadata=value["metadata"],
+        values=msgspec.UNSET,
+    )
     await rt.storage.checkpoints.copy_thread(source.thread_id, copy.thread_id)
     try:
-        copy = await _with_current_state(request, copy)
         if not await rt.create_thread(copy):
             raise Conflict(f"Thread with ID {copy.thread_id} already exists")
     except BaseException:
         await rt.storage.checkpoints.delete_thread(copy.thread_id)
         raise
     return json(copy)
-
-
-async def _with_current_state(request: web.Request, thread: Thread) -> Thread:
-    """`thread` showing the values and interrupts of its latest checkpoint, and the status
-    they mean for a thread that has no run."""
-    opened = await _graph_state_reader(request, thread)
-    if opened is None:
-        return thread
-    async with opened as graph:
-        snapshot = await graph.aget_state({"configurable": {"thread_id": thread.thread_id}})
-    if snapshot.created_at is None:
-        return thread
-    return msgspec.structs.replace(
-        thread, values=to_builtins(snapshot.values), interrupts=interrupts_by_task(snapshot),
-        status="interrupted" if snapshot.next else "idle",
-    )
 
 
 @routes.get("/threads/{thread_id}/state")

@@ -44,18 +44,30 @@ _RUN_COLUMNS = "run_id, thread_id, assistant_id, metadata, status, kwargs, multi
 
 
 def _thread_row(t: Thread) -> tuple[Any, ...]:
+    # An UNSET value or error is SQL NULL; UNSET interrupts (a NOT NULL column) JSON null,
+    # which a thread's interrupts (a map) never are.
+    interrupts = None if t.interrupts is msgspec.UNSET else t.interrupts
     return (
         t.thread_id, t.created_at, t.updated_at, t.state_updated_at, to_json(t.metadata), t.status,
-        to_json(t.config), to_json(t.values), to_json(t.interrupts), to_json(t.error),
+        to_json(t.config), _json_or_null(t.values), to_json(interrupts), _json_or_null(t.error),
     )
 
 
 def _thread(row: sqlite3.Row) -> Thread:
+    interrupts = loads(row[8])
     return Thread(
         thread_id=row[0], created_at=row[1], updated_at=row[2], state_updated_at=row[3],
-        metadata=loads(row[4]), status=row[5], config=loads(row[6]), values=loads(row[7]),
-        interrupts=loads(row[8]), error=loads(row[9]),
+        metadata=loads(row[4]), status=row[5], config=loads(row[6]), values=_loads_or_unset(row[7]),
+        interrupts=msgspec.UNSET if interrupts is None else interrupts, error=_loads_or_unset(row[9]),
     )
+
+
+def _json_or_null(value: Any) -> str | None:
+    return None if value is msgspec.UNSET else to_json(value)
+
+
+def _loads_or_unset(text: str | None) -> Any:
+    return msgspec.UNSET if text is None else loads(text)
 
 
 def _run(row: sqlite3.Row) -> Run:

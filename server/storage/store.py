@@ -12,10 +12,13 @@ from __future__ import annotations
 import math
 import sqlite3
 import struct
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+from langgraph.store.base import PutOp
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from ..imports import load_object
@@ -87,10 +90,41 @@ def index_config(section: StoreSection, base_dir: Path) -> dict[str, Any] | None
     return config
 
 
+class _Clock:
+    """UTC now to the microsecond, in the form SQLite writes times, never the same twice."""
+
+    def __init__(self) -> None:
+        self._last = datetime.min.replace(tzinfo=timezone.utc)
+
+    def __call__(self) -> str:
+        self._last = max(datetime.now(timezone.utc), self._last + timedelta(microseconds=1))
+        return self._last.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_CLOCK_FUNCTION = "threadloom_now"
+_SQLITE_STAMPS = "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP"  # an item's created_at, updated_at
+
+
+class MicrosecondStore(AsyncSqliteStore):
+    """LangGraph's SQLite store stamps the items it writes with SQLite's CURRENT_TIMESTAMP,
+    to the second: a write and its update in the same second tie, and a search (newest
+    first) cannot say which is newer. This one stamps them to the microsecond, strictly
+    increasing, as the official server's store does (its in-memory store keeps Python
+    datetimes). `open_store` gives its connection the clock."""
+
+    def _prepare_batch_PUT_queries(
+        self, put_ops: Sequence[tuple[int, PutOp]]
+    ) -> tuple[list[tuple[str, Sequence[Any]]], tuple[str, Sequence[tuple[str, str, str, str]]] | None]:
+        queries, embedding_request = super()._prepare_batch_PUT_queries(put_ops)
+        stamped = [(query.replace(_SQLITE_STAMPS, f"{_CLOCK_FUNCTION}(), {_CLOCK_FUNCTION}()"), params) for query, params in queries]
+        return stamped, embedding_request
+
+
 async def open_store(
     conn: aiosqlite.Connection, *, index: dict[str, Any] | None = None, ttl: dict[str, Any] | None = None
 ) -> AsyncSqliteStore:
-    store = AsyncSqliteStore(conn, index=index, ttl=ttl)  # type: ignore[arg-type]
+    await conn.create_function(_CLOCK_FUNCTION, 0, _Clock(), deterministic=False)
+    store = MicrosecondStore(conn, index=index, ttl=ttl)  # type: ignore[arg-type]
     if index is not None and not hasattr(sqlite3.Connection, "enable_load_extension"):
         await _python_distances(conn)
     await store.setup()
