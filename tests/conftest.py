@@ -31,10 +31,17 @@ def make_app(config: Path = GRAPHS, **settings: Any) -> web.Application:
 
 @pytest.fixture
 async def make_server(aiohttp_server: Any) -> MakeServer:
-    """Start a server with the given settings; returns its base URL."""
+    """Start a server with the given settings; returns its base URL. A server on the
+    database file of one still running is a restart: the running one stops first (one
+    server per file)."""
+    running: dict[str, Any] = {}
 
     async def start(**settings: Any) -> str:
+        if (db := settings.get("db")) is not None and (previous := running.pop(str(db), None)) is not None:
+            await previous.close()
         server = await aiohttp_server(make_app(**settings))
+        if db is not None:
+            running[str(db)] = server
         return str(server.make_url("")).rstrip("/")
 
     return start

@@ -594,5 +594,6 @@ async def test_assistants_of_graphs_not_served_are_hidden_but_deletable(make_ser
     with pytest.raises(NotFoundError):
         await client.runs.create(None, aid, input={})
     await client.assistants.delete(aid)
+    again = sdk(await make_server(db=db))  # serving its graph again: it is gone
     with pytest.raises(NotFoundError):
-        await first.assistants.get(aid)
+        await again.assistants.get(aid)
