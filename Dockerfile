@@ -27,4 +27,4 @@ VOLUME ["/data"]
 EXPOSE 2024
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"THREADLOOM_PORT\"]}/ok', timeout=2)"
-ENTRYPOINT ["python", "-m", "server"]
+ENTRYPOINT ["python", "-m", "threadloom.server"]

@@ -7,10 +7,10 @@ import contextlib
 import logging
 from datetime import datetime
 
-from protocol import clock
-from protocol.errors import ApiError
-from protocol.users import AuthUser, run_configurable
-from protocol.resources import Cron
+from threadloom.protocol import clock
+from threadloom.protocol.errors import ApiError
+from threadloom.protocol.users import AuthUser, run_configurable
+from threadloom.protocol.resources import Cron
 
 from .newcron import following, past_end, run_request
 from .runtime import Runtime

@@ -29,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from protocol.ports import RunEventStore
+from threadloom.protocol.ports import RunEventStore
 
 from .eventlog import Event, RunStream
 

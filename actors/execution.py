@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 from langgraph.types import Command, Send
 
-from protocol import clock
-from protocol.resources import Run
-from protocol.serde import dumps, error_payload, to_builtins
-from protocol.users import USER_KEY, from_configurable
+from threadloom.protocol import clock
+from threadloom.protocol.resources import Run
+from threadloom.protocol.serde import dumps, error_payload, to_builtins
+from threadloom.protocol.users import USER_KEY, from_configurable
 
 from .actor import ActorStopped
 from .eventlog import RunStream

@@ -15,7 +15,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessageChunk, message_chunk_to_message
 
-from protocol.serde import dumps
+from threadloom.protocol.serde import dumps
 
 Publish = Callable[[str, bytes], None]
 

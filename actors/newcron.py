@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import msgspec
 from croniter import CroniterBadCronError, CroniterError, croniter
 
-from protocol import clock
-from protocol.errors import Unprocessable
-from protocol.ids import uuid7
-from protocol.requests import CRON_RUN_FIELDS, CronCreate, CronPatch, RunCreate, convert
-from protocol.resources import Cron
+from threadloom.protocol import clock
+from threadloom.protocol.errors import Unprocessable
+from threadloom.protocol.ids import uuid7
+from threadloom.protocol.requests import CRON_RUN_FIELDS, CronCreate, CronPatch, RunCreate, convert
+from threadloom.protocol.resources import Cron
 
 from .newrun import check_request
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import msgspec
 
-from protocol import clock
-from protocol.errors import BadRequest, Unprocessable
-from protocol.ids import parse_uuid
-from protocol.requests import RunCreate
-from protocol.resources import Assistant, MultitaskStrategy, Run, RunKwargs, Thread
+from threadloom.protocol import clock
+from threadloom.protocol.errors import BadRequest, Unprocessable
+from threadloom.protocol.ids import parse_uuid
+from threadloom.protocol.requests import RunCreate
+from threadloom.protocol.resources import Assistant, MultitaskStrategy, Run, RunKwargs, Thread
 
 from . import threadconfig
 

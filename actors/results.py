@@ -6,8 +6,8 @@ from typing import Any
 
 import msgspec
 
-from protocol.resources import Thread
-from protocol.serde import loads
+from threadloom.protocol.resources import Thread
+from threadloom.protocol.serde import loads
 
 from .eventlog import Overflow, RunStream
 

@@ -7,12 +7,12 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from protocol.errors import ServiceUnavailable
-from protocol.ids import uuid7
-from protocol.ports import GraphSource, Storage
-from protocol.requests import RunCreate
-from protocol.resources import Assistant, Run, Thread
-from protocol.users import run_configurable
+from threadloom.protocol.errors import ServiceUnavailable
+from threadloom.protocol.ids import uuid7
+from threadloom.protocol.ports import GraphSource, Storage
+from threadloom.protocol.requests import RunCreate
+from threadloom.protocol.resources import Assistant, Run, Thread
+from threadloom.protocol.users import run_configurable
 
 from .eventlog import RunStream
 from .execution import Action, RunExecution

@@ -15,8 +15,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from protocol import clock
-from protocol.ports import RunEventStore
+from threadloom.protocol import clock
+from threadloom.protocol.ports import RunEventStore
 
 from .durable import DurableRunStream, EventWriter
 from .eventlog import RunStream

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from langgraph.types import StateUpdate
 
-from protocol import clock
-from protocol.errors import NOTHING_TO_CANCEL, THREAD_BUSY, BadRequest, Conflict, NotFound
-from protocol.ids import uuid7
-from protocol.requests import RunCreate
-from protocol.resources import Assistant, Run, Thread, ThreadStatus
-from protocol.serde import dumps, to_builtins
-from protocol.state import thread_state
-from protocol.webhooks import RunEnded
+from threadloom.protocol import clock
+from threadloom.protocol.errors import NOTHING_TO_CANCEL, THREAD_BUSY, BadRequest, Conflict, NotFound
+from threadloom.protocol.ids import uuid7
+from threadloom.protocol.requests import RunCreate
+from threadloom.protocol.resources import Assistant, Run, Thread, ThreadStatus
+from threadloom.protocol.serde import dumps, to_builtins
+from threadloom.protocol.state import thread_state
+from threadloom.protocol.webhooks import RunEnded
 
 from .actor import Actor, ActorStopped
 from .eventlog import RunStream

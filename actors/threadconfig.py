@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocol.resources import Assistant, Thread
+from threadloom.protocol.resources import Assistant, Thread
 
 _NESTED = ("configurable", "metadata")
 

@@ -24,10 +24,10 @@ import socket
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from protocol import clock
-from protocol.errors import Unprocessable
-from protocol.serde import dumps
-from protocol.webhooks import IpAddress, Poster, RunEnded, Target, UrlPolicy, parse_target, redacted, refusal
+from threadloom.protocol import clock
+from threadloom.protocol.errors import Unprocessable
+from threadloom.protocol.serde import dumps
+from threadloom.protocol.webhooks import IpAddress, Poster, RunEnded, Target, UrlPolicy, parse_target, redacted, refusal
 
 log = logging.getLogger(__name__)
 

@@ -32,9 +32,14 @@ stamp=".venv/.threadloom-${extras:-base}"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$inputs" ]; then
   echo "threadloom: installing threadloom${extras:+[$extras]} and its dependencies into .venv (pinned by constraints.txt; a minute or two the first time)" >&2
   .venv/bin/python -m pip install --disable-pip-version-check --quiet --upgrade pip
-  .venv/bin/python -m pip install --disable-pip-version-check --progress-bar on \
-    --constraint constraints.txt --editable ".${extras:+[$extras]}" \
-    | { grep -E '^(Collecting|Installing|Successfully)' || true; }
+  log=.venv/pip-install.log
+  if ! .venv/bin/python -m pip install --disable-pip-version-check \
+      --constraint constraints.txt --editable ".${extras:+[$extras]}" 2>&1 \
+      | tee "$log" | { grep --line-buffered -E '^(Collecting|Installing|Successfully)' || true; }; then
+    tail -n 40 "$log" >&2
+    echo "threadloom: the install failed (the whole log: $log)" >&2
+    exit 1
+  fi
   echo "$inputs" > "$stamp"
   [ -z "$extras" ] || echo "$inputs" > .venv/.threadloom-base
 fi

@@ -54,8 +54,11 @@ CONFIG = GRAPHS_DIR / "langgraph.json"
 READY = "threadloom: serving on "
 
 sys.path.insert(0, str(ROOT))
+from server import checkout  # noqa: E402
 
-from server.storage.saver import SqliteCheckpointer  # noqa: E402
+checkout.install()  # threadloom = this checkout
+
+from threadloom.server.storage.saver import SqliteCheckpointer  # noqa: E402
 
 TARGET_P50_RATIO = 2.0
 TARGET_EVENTS_PER_S = 20_000

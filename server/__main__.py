@@ -1,90 +1,10 @@
-"""`python -m server`: serve the graphs of a langgraph.json."""
+"""`python -m server` in a checkout, `python -m threadloom.server` once installed."""
 
-from __future__ import annotations
+if __package__ == "server":  # a checkout, where the packages sit at the top level
+    from server import checkout
 
-import asyncio
-import logging
-import signal
-import socket
-import sys
-from typing import TYPE_CHECKING, NoReturn
+    checkout.install()
 
-from . import redact
-from .config import ConfigError, apply_project, load_project, parse_args
+from threadloom.server.cli import main  # noqa: E402
 
-if TYPE_CHECKING:
-    from aiohttp import web
-
-# aiohttp, the application and LangGraph are imported only once the command line and the
-# config have been checked: a typo gets its one-line answer without waiting for them.
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """One line on stderr, no traceback: the problem is the user's setup, not a bug."""
-    print(f"threadloom: error: {redact.scrub(' '.join(message.split()))}", file=sys.stderr, flush=True)
-    sys.exit(code)
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before anything touches the database: a port in use
-    fails at once, with no run recovered (and run again) by a server that cannot serve."""
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
-    return socket.create_server((host, port), family=family)
-
-
-async def serve(app: web.Application, host: str, port: int) -> None:
-    from aiohttp import web
-
-    try:
-        sock = listen(host, port)
-    except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
-    from .selfproxy import LISTENING
-
-    app[LISTENING] = sock.getsockname()
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
-    try:
-        await runner.setup()  # opens storage and starts the runtime (the app's cleanup_ctx)
-    except Exception as exc:
-        sock.close()
-        await runner.cleanup()  # closes what did open, or its threads keep the process alive
-        fail(f"could not start: {exc}", 1)
-    await web.SockSite(runner, sock).start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner: whoever waits for it may signal at once
-        loop.add_signal_handler(sig, stop.set)
-    address, bound_port = sock.getsockname()[:2]
-    address = f"[{address}]" if ":" in address else address
-    print(f"threadloom: serving on http://{address}:{bound_port}", flush=True)
-    await stop.wait()
-    await runner.cleanup()
-
-
-def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = parse_args(argv)
-    try:
-        project = load_project(settings.config)
-    except ConfigError as exc:
-        fail(str(exc))
-    apply_project(project)
-    redact.install(prefixes=[project.webhooks.env_prefix if project.webhooks else "LG_WEBHOOK_"])
-    from .app import create_app
-    from .graphs import GraphLoadError, GraphRegistry
-
-    try:
-        graphs = GraphRegistry(project.graphs, project.base_dir)
-    except GraphLoadError as exc:
-        fail(str(exc))
-    except SystemExit as exc:
-        fail(f"a graph module called sys.exit({exc.code!r}) while loading")
-    try:
-        app = create_app(settings, graphs, project)
-    except ConfigError as exc:
-        fail(f"{settings.config}: {exc}")
-    asyncio.run(serve(app, settings.host, settings.port))
-
-
-if __name__ == "__main__":
-    main()
+main()

@@ -7,11 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from actors.crons import CronScheduler
-from actors.runtime import Runtime, RuntimeSettings
-from protocol import clock
-from protocol.ids import system_assistant_id
-from protocol.resources import Assistant
+from threadloom.actors.crons import CronScheduler
+from threadloom.actors.runtime import Runtime, RuntimeSettings
+from threadloom.protocol import clock
+from threadloom.protocol.ids import system_assistant_id
+from threadloom.protocol.resources import Assistant
 
 from .config import Project, Settings, api_url, assistant_configs
 from .context import RUNTIME

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import WSMsgType, hdrs, web
 from multidict import CIMultiDict
 
-from protocol.errors import BadRequest
+from threadloom.protocol.errors import BadRequest
 
 log = logging.getLogger("threadloom.asgi")
 

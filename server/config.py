@@ -13,8 +13,8 @@ from typing import Any, NoReturn
 
 import msgspec
 
-from actors.streams import Retention
-from protocol.requests import RunnableConfigShape
+from threadloom.actors.streams import Retention
+from threadloom.protocol.requests import RunnableConfigShape
 
 from .project import Project, apply_project, load_project
 from .sections import ConfigError, validation_error

@@ -8,13 +8,13 @@ from typing import Any
 
 import msgspec
 
-from actors.runtime import Runtime
-from protocol.errors import NotFound, Unprocessable
-from protocol.filters import Filter, matches
-from protocol.ids import is_uuid, system_assistant_id
-from protocol.requests import RunCreate
-from protocol.resources import Assistant, Run, Thread
-from protocol.users import reader_configurable, run_configurable
+from threadloom.actors.runtime import Runtime
+from threadloom.protocol.errors import NotFound, Unprocessable
+from threadloom.protocol.filters import Filter, matches
+from threadloom.protocol.ids import is_uuid, system_assistant_id
+from threadloom.protocol.requests import RunCreate
+from threadloom.protocol.resources import Assistant, Run, Thread
+from threadloom.protocol.users import reader_configurable, run_configurable
 
 from .auth.middleware import AUTHORIZER
 from .auth.user import user_of

@@ -16,7 +16,7 @@ import re
 
 from aiohttp import hdrs, web
 
-from protocol.serde import dumps
+from threadloom.protocol.serde import dumps
 
 from .sections import Cors
 

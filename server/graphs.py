@@ -23,7 +23,7 @@ from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
 
-from protocol.users import from_configurable
+from threadloom.protocol.users import from_configurable
 
 
 class GraphLoadError(Exception):

@@ -7,10 +7,10 @@ from typing import Any, TypeVar
 import msgspec
 from aiohttp import web
 
-from protocol.errors import BadRequest, PayloadTooLarge, Unprocessable
-from protocol.ids import parse_uuid
-from protocol.requests import decode
-from protocol.serde import dumps, loads
+from threadloom.protocol.errors import BadRequest, PayloadTooLarge, Unprocessable
+from threadloom.protocol.ids import parse_uuid
+from threadloom.protocol.requests import decode
+from threadloom.protocol.serde import dumps, loads
 
 T = TypeVar("T")
 

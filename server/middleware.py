@@ -6,8 +6,8 @@ import logging
 
 from aiohttp import web
 
-from protocol.errors import ApiError
-from protocol.serde import dumps
+from threadloom.protocol.errors import ApiError
+from threadloom.protocol.serde import dumps
 
 from .requestid import request_id
 

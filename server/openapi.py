@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from protocol.resources import (
+from threadloom.protocol.resources import (
     Assistant,
     AssistantVersion,
     Cron,

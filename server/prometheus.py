@@ -9,7 +9,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from actors.metrics import MetricsSnapshot
+from threadloom.actors.metrics import MetricsSnapshot
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from protocol.webhooks import PAYLOAD_FIELDS
+from threadloom.protocol.webhooks import PAYLOAD_FIELDS
 
 log = logging.getLogger("threadloom.config")
 

@@ -27,7 +27,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-from protocol.serde import dumps
+from threadloom.protocol.serde import dumps
 
 from . import requestid
 from .asgi import HOP_BY_HOP, Message, Receive, Scope, Send, server_address

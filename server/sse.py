@@ -8,9 +8,9 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
-from actors.eventlog import EventSource, Overflow
-from protocol import sse
-from protocol.serde import dumps
+from threadloom.actors.eventlog import EventSource, Overflow
+from threadloom.protocol import sse
+from threadloom.protocol.serde import dumps
 
 HEARTBEAT_SECONDS = 5.0
 

@@ -16,8 +16,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from actors.webhooks import Delivery, Webhooks
-from protocol.webhooks import UrlPolicy, refusal
+from threadloom.actors.webhooks import Delivery, Webhooks
+from threadloom.protocol.webhooks import UrlPolicy, refusal
 
 from .project import Project
 from .sections import WebhooksSection

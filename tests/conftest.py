@@ -3,19 +3,26 @@ test, and the real langgraph-sdk client pointed at it."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from server import checkout  # noqa: E402  (the tests test the checkout they sit in)
+
+checkout.install()
+
+import aiohttp  # noqa: E402
 import pytest
 from aiohttp import web
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from server.app import create_app
-from server.config import Settings, load_project
-from server.graphs import GraphRegistry
+from threadloom.server.app import create_app
+from threadloom.server.config import Settings, load_project
+from threadloom.server.graphs import GraphRegistry
 
 GRAPHS = Path(__file__).parent / "graphs" / "langgraph.json"
 

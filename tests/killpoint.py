@@ -42,6 +42,9 @@ def _arm(limit: int) -> None:
 
 if __name__ == "__main__":
     _arm(int(os.environ["THREADLOOM_KILL_AT_ROW"]))
-    from server.__main__ import main
+    from server import checkout
+
+    checkout.install()
+    from threadloom.server.cli import main
 
     main()

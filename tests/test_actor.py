@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from actors.actor import Actor, ActorStopped
+from threadloom.actors.actor import Actor, ActorStopped
 
 
 class Recorder(Actor):
@@ -66,7 +66,7 @@ async def test_idle_supervisors_are_reaped_and_respawned_on_demand(aiohttp_serve
     from langgraph_sdk import get_client
 
     from conftest import make_app
-    from server.context import RUNTIME
+    from threadloom.server.context import RUNTIME
 
     app = make_app(supervisor_idle_seconds=0.05)
     server = await aiohttp_server(app)

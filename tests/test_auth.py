@@ -33,7 +33,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError
 from support import until
 
-from protocol.ids import system_assistant_id
+from threadloom.protocol.ids import system_assistant_id
 
 Clients = dict[str, LangGraphClient]
 THREAD_OR_ASSISTANT = "Thread or assistant not found."

@@ -25,7 +25,7 @@ from auth_support import (  # noqa: F401  (fixtures)
 )
 from conftest import make_app
 
-from server.sections import ConfigError
+from threadloom.server.sections import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 MISSING = "00000000-0000-4000-8000-000000000000"
@@ -507,7 +507,7 @@ async def test_invalid_filters_are_a_500_not_a_crash(serve_project: Serve, sessi
 
 
 def test_filters_two_deep_are_fine() -> None:
-    from protocol.filters import InvalidFilter, check_filter, matches
+    from threadloom.protocol.filters import InvalidFilter, check_filter, matches
 
     two_deep = {"$or": [{"$and": [{"a": 1}, {"b": {"$contains": "x"}}]}, {"c": {"$eq": 3}}]}
     assert check_filter(two_deep) is two_deep

@@ -35,7 +35,7 @@ from auth_support import (  # noqa: F401  (fixtures)
 from conftest import make_app
 from langgraph_sdk.auth import types as auth_types
 
-from server.auth.middleware import PROTECTED
+from threadloom.server.auth.middleware import PROTECTED
 
 YEARLY = "0 0 1 1 *"  # never fires during a test
 MISSING = "00000000-0000-4000-8000-000000000000"

@@ -415,7 +415,7 @@ async def test_every_kind_of_graph_spec_serves_runs(start: Start, tmp_path: Path
 
 
 def test_stream_buffer_flag_and_environment_variable():
-    from server.config import DEFAULT_STREAM_BUFFER, parse_args
+    from threadloom.server.config import DEFAULT_STREAM_BUFFER, parse_args
 
     assert parse_args([], {}).stream_buffer == DEFAULT_STREAM_BUFFER
     assert parse_args([], {"THREADLOOM_STREAM_BUFFER": "2000"}).stream_buffer == 2000

@@ -20,7 +20,7 @@ from conftest import make_app
 from langgraph_sdk import get_client
 from test_cli import clean_env, run_to_exit
 
-from server.config import ConfigError, load_project
+from threadloom.server.config import ConfigError, load_project
 
 COUNTER = str(Path(__file__).parent / "graphs" / "counter.py") + ":graph"
 ORIGIN = "https://studio.example"

@@ -18,10 +18,10 @@ from conftest import make_app
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from actors.newcron import new_cron
-from protocol.requests import CronCreate
-from server.storage.crons import SqliteCrons
-from server.storage.db import Database
+from threadloom.actors.newcron import new_cron
+from threadloom.protocol.requests import CronCreate
+from threadloom.server.storage.crons import SqliteCrons
+from threadloom.server.storage.db import Database
 
 T = TypeVar("T")
 

@@ -25,8 +25,8 @@ from conftest import make_app
 from langgraph_sdk import get_client
 from serverproc import ServerProcess
 
-from actors.modes import replayable
-from actors.streams import Retention, StreamRegistry
+from threadloom.actors.modes import replayable
+from threadloom.actors.streams import Retention, StreamRegistry
 
 TIMEOUT = 60
 Part = tuple[str, Any, "str | None"]

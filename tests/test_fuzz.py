@@ -55,9 +55,9 @@ from schemathesis import GenerationMode
 
 from auth_support import AUTH_CONFIG, bearer
 from conftest import GRAPHS, make_app
-from protocol.ids import system_assistant_id
-from server.app import MAX_BODY_BYTES
-from server.mount import PROTECTED_GROUPS, route_group
+from threadloom.protocol.ids import system_assistant_id
+from threadloom.server.app import MAX_BODY_BYTES
+from threadloom.server.mount import PROTECTED_GROUPS, route_group
 
 FUZZ_EXAMPLES = int(os.environ.get("THREADLOOM_FUZZ_EXAMPLES", "20"))
 FUZZ_SEED = int(os.environ["THREADLOOM_FUZZ_SEED"]) if os.environ.get("THREADLOOM_FUZZ_SEED") else None

@@ -17,7 +17,7 @@ from langgraph_sdk.client import LangGraphClient
 
 from auth_support import auth_url, sdk  # noqa: F401 (a fixture)
 from conftest import make_app
-from server.config import ConfigError
+from threadloom.server.config import ConfigError
 from test_cli import EXAMPLE, clean_env, run_to_exit
 
 PROBE = Path(__file__).parent / "graphs" / "probe.py"

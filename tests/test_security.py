@@ -25,8 +25,8 @@ from aiohttp import web
 from auth_support import AUTH_CONFIG, Http, Reply, serve, write_project
 from conftest import make_app
 
-from server import redact
-from server.redact import REDACTED, Redactor, request_secrets, secret_values
+from threadloom.server import redact
+from threadloom.server.redact import REDACTED, Redactor, request_secrets, secret_values
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent

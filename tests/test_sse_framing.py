@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-import server.sse
+from threadloom.server import sse
 
 HEARTBEAT = b": heartbeat\r\n\r\n"
 FRAME = re.compile(rb"event: ([^\r\n]*)\r\ndata: ([^\r\n]*)\r\n(?:id: ([^\r\n]*)\r\n)?\r\n")
@@ -20,7 +20,7 @@ FRAME = re.compile(rb"event: ([^\r\n]*)\r\ndata: ([^\r\n]*)\r\n(?:id: ([^\r\n]*)
 @pytest.fixture
 def no_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
     """Exact-bytes tests must not race a heartbeat comment."""
-    monkeypatch.setattr(server.sse, "HEARTBEAT_SECONDS", 3600.0)
+    monkeypatch.setattr(sse, "HEARTBEAT_SECONDS", 3600.0)
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ async def test_subgraph_event_names_on_the_wire(url, http, no_heartbeat):
 
 async def test_heartbeat_on_an_idle_joined_stream(url, http, client, monkeypatch):
     """`: heartbeat` comments keep an idle stream alive; they sit between frames."""
-    monkeypatch.setattr(server.sse, "HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr(sse, "HEARTBEAT_SECONDS", 0.05)
     tid = await new_thread(http, url)
     run = await client.runs.create(tid, "slow", input={"steps": 2, "delay": 0.4, "tag": "h"})
     rid = run["run_id"]

@@ -24,14 +24,14 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from support import slow, status, until
 
-from server.webhooks import BlockedAddress, GuardedResolver
-from protocol.webhooks import PAYLOAD_FIELDS, refusal
-from server.config import ConfigError
-from server.sections import WebhookUrlPolicy
+from threadloom.server.webhooks import BlockedAddress, GuardedResolver
+from threadloom.protocol.webhooks import PAYLOAD_FIELDS, refusal
+from threadloom.server.config import ConfigError
+from threadloom.server.sections import WebhookUrlPolicy
 
 GRAPHS = Path(__file__).parent / "graphs"
 LOCAL = {"url": {"require_https": False, "disable_loopback": False}}  # the receiver: plain http on this machine
-WEBHOOK_LOG = "actors.webhooks"
+WEBHOOK_LOG = "threadloom.actors.webhooks"
 
 Serve = Callable[..., Awaitable[LangGraphClient]]
 

@@ -12,9 +12,9 @@ from typing import Any
 from aiohttp import web
 from langgraph_sdk import Auth
 
-from protocol.errors import ApiError
-from protocol.serde import loads
-from protocol.users import ANONYMOUS, AuthUser
+from threadloom.protocol.errors import ApiError
+from threadloom.protocol.serde import loads
+from threadloom.protocol.users import ANONYMOUS, AuthUser
 
 from .loading import authenticate_params
 

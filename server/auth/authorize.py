@@ -16,9 +16,9 @@ from typing import Any
 from langgraph_sdk import Auth
 from langgraph_sdk.auth.types import AuthContext
 
-from protocol.errors import Forbidden
-from protocol.filters import Filter, InvalidFilter, check_filter
-from protocol.users import AuthUser
+from threadloom.protocol.errors import Forbidden
+from threadloom.protocol.filters import Filter, InvalidFilter, check_filter
+from threadloom.protocol.users import AuthUser
 
 from .authenticate import AuthCodeError, AuthError
 

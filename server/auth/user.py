@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from protocol.users import AuthUser
+from threadloom.protocol.users import AuthUser
 
 USER = web.RequestKey("user", AuthUser)
 

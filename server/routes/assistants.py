@@ -12,17 +12,17 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from actors.newrun import (
+from threadloom.actors.newrun import (
     BOTH_CONTEXT_AND_CONFIGURABLE,
     RESERVED_CONFIGURABLE,
     RESERVED_METADATA,
 )
-from actors.runtime import Runtime
-from protocol import clock
-from protocol.errors import BadRequest, Conflict, NotFound, Unprocessable
-from protocol.filters import matches
-from protocol.ids import parse_uuid, system_assistant_id, uuid4
-from protocol.requests import (
+from threadloom.actors.runtime import Runtime
+from threadloom.protocol import clock
+from threadloom.protocol.errors import BadRequest, Conflict, NotFound, Unprocessable
+from threadloom.protocol.filters import matches
+from threadloom.protocol.ids import parse_uuid, system_assistant_id, uuid4
+from threadloom.protocol.requests import (
     AssistantCount,
     AssistantCreate,
     AssistantPatch,
@@ -31,8 +31,8 @@ from protocol.requests import (
     AssistantVersionSearch,
     check_config,
 )
-from protocol.resources import Assistant
-from protocol.search import check_page, check_select
+from threadloom.protocol.resources import Assistant
+from threadloom.protocol.search import check_page, check_select
 
 from .. import graphinfo
 from ..context import authorize, caller, runtime

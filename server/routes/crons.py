@@ -7,11 +7,11 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from actors.newcron import new_cron, patched_cron, run_fields
-from protocol.errors import BadRequest, NotFound, Unprocessable
-from protocol.filters import matches
-from protocol.ids import parse_uuid, system_assistant_id
-from protocol.requests import (
+from threadloom.actors.newcron import new_cron, patched_cron, run_fields
+from threadloom.protocol.errors import BadRequest, NotFound, Unprocessable
+from threadloom.protocol.filters import matches
+from threadloom.protocol.ids import parse_uuid, system_assistant_id
+from threadloom.protocol.requests import (
     CRON_PATCH_FIELDS,
     CronCount,
     CronCreate,
@@ -19,8 +19,8 @@ from protocol.requests import (
     CronSearch,
     convert,
 )
-from protocol.resources import Assistant, Cron
-from protocol.search import check_page, check_select
+from threadloom.protocol.resources import Assistant, Cron
+from threadloom.protocol.search import check_page, check_select
 
 from ..auth.user import user_of
 from ..context import authorize, resolve_assistant, runtime, thread_for

@@ -9,18 +9,18 @@ from typing import Any, Literal
 import msgspec
 from aiohttp import web
 
-from actors.eventlog import EventSource, RunStream
-from actors.newrun import check_request
-from actors.replay import Evicted
-from actors.results import collect, from_thread
-from protocol import sse
-from protocol.errors import ApiError, NotFound, Unprocessable
-from protocol.ids import parse_uuid
-from protocol.requests import RunCreate, cancel_action
-from protocol.filters import matches
-from protocol.resources import Run, RunStatus
-from protocol.search import check_select
-from protocol.serde import dumps
+from threadloom.actors.eventlog import EventSource, RunStream
+from threadloom.actors.newrun import check_request
+from threadloom.actors.replay import Evicted
+from threadloom.actors.results import collect, from_thread
+from threadloom.protocol import sse
+from threadloom.protocol.errors import ApiError, NotFound, Unprocessable
+from threadloom.protocol.ids import parse_uuid
+from threadloom.protocol.requests import RunCreate, cancel_action
+from threadloom.protocol.filters import matches
+from threadloom.protocol.resources import Run, RunStatus
+from threadloom.protocol.search import check_select
+from threadloom.protocol.serde import dumps
 
 from ..context import api_url, authorize, authorize_run, caller, run_for, runtime, thread_for
 from ..http import body, json, no_content, path_uuid, query_bool, query_int, query_list

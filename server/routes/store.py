@@ -9,9 +9,9 @@ import msgspec
 from aiohttp import web
 from langgraph.store.base import NOT_PROVIDED
 
-from protocol.errors import BadRequest, Unprocessable
-from protocol.requests import SqlInt, check_int64
-from protocol.search import MAX_OFFSET
+from threadloom.protocol.errors import BadRequest, Unprocessable
+from threadloom.protocol.requests import SqlInt, check_int64
+from threadloom.protocol.search import MAX_OFFSET
 
 from ..context import authorize, runtime
 from ..http import body, json, no_content, query_bool

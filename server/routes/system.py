@@ -7,9 +7,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 
-from protocol.errors import Unprocessable
-from protocol.requests import STREAM_MODES
-from protocol.resources import MultitaskStrategy
+from threadloom.protocol.errors import Unprocessable
+from threadloom.protocol.requests import STREAM_MODES
+from threadloom.protocol.resources import MultitaskStrategy
 
 from ..apidocs import render_docs
 from ..context import PROJECT, runtime

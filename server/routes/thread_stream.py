@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from protocol.errors import Unprocessable
+from threadloom.protocol.errors import Unprocessable
 
 from ..context import runtime, thread_for
 from ..http import path_uuid, query_list

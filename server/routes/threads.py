@@ -8,13 +8,13 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from actors import threadconfig
-from actors.newrun import RESERVED_METADATA
-from protocol import clock
-from protocol.errors import BadRequest, Conflict, NotFound, Unprocessable
-from protocol.filters import matches
-from protocol.ids import is_uuid, parse_uuid, uuid4, uuid7
-from protocol.requests import (
+from threadloom.actors import threadconfig
+from threadloom.actors.newrun import RESERVED_METADATA
+from threadloom.protocol import clock
+from threadloom.protocol.errors import BadRequest, Conflict, NotFound, Unprocessable
+from threadloom.protocol.filters import matches
+from threadloom.protocol.ids import is_uuid, parse_uuid, uuid4, uuid7
+from threadloom.protocol.requests import (
     CheckpointSpec,
     HistoryRequest,
     StateAtCheckpoint,
@@ -25,9 +25,9 @@ from protocol.requests import (
     ThreadSearch,
     check_int64,
 )
-from protocol.resources import EMPTY_STATE, Thread, ThreadState
-from protocol.search import check_page, check_select, extract_value, parse_extract, pick
-from protocol.state import thread_state
+from threadloom.protocol.resources import EMPTY_STATE, Thread, ThreadState
+from threadloom.protocol.search import check_page, check_select, extract_value, parse_extract, pick
+from threadloom.protocol.state import thread_state
 
 from ..context import authorize, get_thread, reader, runtime, thread_for
 from ..http import body, json, no_content, paged, path_uuid, query_bool, query_int

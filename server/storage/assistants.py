@@ -12,9 +12,9 @@ from typing import Any
 
 import msgspec
 
-from protocol.clock import now_iso
-from protocol.filters import Filter
-from protocol.resources import Assistant, AssistantVersion
+from threadloom.protocol.clock import now_iso
+from threadloom.protocol.filters import Filter
+from threadloom.protocol.resources import Assistant, AssistantVersion
 
 from .db import Database, auth_condition, to_json
 

@@ -7,9 +7,9 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from protocol.filters import Filter
-from protocol.resources import Cron
-from protocol.serde import loads
+from threadloom.protocol.filters import Filter
+from threadloom.protocol.resources import Cron
+from threadloom.protocol.serde import loads
 
 from .db import Database, auth_condition, to_json
 

@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from protocol.filters import Filter, matches
-from protocol.serde import dumps, loads
+from threadloom.protocol.filters import Filter, matches
+from threadloom.protocol.serde import dumps, loads
 
 from .schema import migrate
 

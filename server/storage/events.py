@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from protocol.ports import StoredEvent
+from threadloom.protocol.ports import StoredEvent
 
 from .db import Database
 

@@ -21,11 +21,11 @@ import aiosqlite
 import msgspec
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
-from protocol.clock import now_iso
-from protocol.filters import Filter
-from protocol.resources import Run, RunKwargs, RunStatus, Thread
-from protocol.search import json_contains
-from protocol.serde import loads
+from threadloom.protocol.clock import now_iso
+from threadloom.protocol.filters import Filter
+from threadloom.protocol.resources import Run, RunKwargs, RunStatus, Thread
+from threadloom.protocol.search import json_contains
+from threadloom.protocol.serde import loads
 
 from .assistants import SqliteAssistants
 from .crons import SqliteCrons
