@@ -4,14 +4,13 @@ threadloom.server` installed): serve the graphs of a langgraph.json."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import socket
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from . import redact
-from .config import ConfigError, apply_project, load_project, parse_args
+from . import logs, redact
+from .config import ConfigError, Settings, apply_project, load_project, parse_args
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -33,17 +32,21 @@ def listen(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family)
 
 
-async def serve(app: web.Application, host: str, port: int) -> None:
+async def serve(app: web.Application, settings: Settings) -> None:
     from aiohttp import web
 
+    from .listening import LISTENING, local_address, url
+    from .logs import ACCESS, AccessLogger
+
+    host, port = settings.host, settings.port
     try:
         sock = listen(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
-    from .selfproxy import LISTENING
-
     app[LISTENING] = sock.getsockname()
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    runner = web.AppRunner(
+        app, handler_cancellation=True, access_log=ACCESS if settings.access_log else None, access_log_class=AccessLogger
+    )
     try:
         await runner.setup()  # opens storage and starts the runtime (the app's cleanup_ctx)
     except Exception as exc:
@@ -55,16 +58,20 @@ async def serve(app: web.Application, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner: whoever waits for it may signal at once
         loop.add_signal_handler(sig, stop.set)
-    address, bound_port = sock.getsockname()[:2]
-    address = f"[{address}]" if ":" in address else address
-    print(f"threadloom: serving on http://{address}:{bound_port}", flush=True)
-    await stop.wait()
-    await runner.cleanup()
+    if settings.ready_file is not None:  # a URL this machine reaches, also when bound to every interface
+        settings.ready_file.write_text(url(local_address(sock.getsockname())) + "\n")
+    print(f"threadloom: serving on {url(sock.getsockname()[:2])}", flush=True)
+    try:
+        await stop.wait()
+        await runner.cleanup()
+    finally:
+        if settings.ready_file is not None:
+            settings.ready_file.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = parse_args(argv)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         project = load_project(settings.config)
     except ConfigError as exc:
@@ -84,4 +91,4 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app(settings, graphs, project)
     except ConfigError as exc:
         fail(f"{settings.config}: {exc}")
-    asyncio.run(serve(app, settings.host, settings.port))
+    asyncio.run(serve(app, settings))

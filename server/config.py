@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ import msgspec
 from threadloom.actors.streams import Retention
 from threadloom.protocol.requests import RunnableConfigShape
 
+from .logs import LogFormat
 from .project import Project, apply_project, load_project
 from .sections import ConfigError, validation_error
 
@@ -26,6 +28,10 @@ __all__ = [
 log = logging.getLogger("threadloom.config")
 
 DEFAULT_DB = "./.threadloom/threadloom.sqlite"
+try:
+    VERSION = importlib.metadata.version("threadloom")
+except importlib.metadata.PackageNotFoundError:  # a checkout that was never installed
+    VERSION = "0+checkout"
 DEFAULT_STREAM_BUFFER = 100_000
 
 
@@ -36,6 +42,10 @@ class Settings:
     port: int = 2024
     db: str | None = DEFAULT_DB  # None: --memory
     jobs: int = 10
+    log_level: str = "INFO"
+    log_format: LogFormat = "text"
+    access_log: bool = True
+    ready_file: Path | None = None  # where to write the URL served once serving (a health check reads it)
     # runtime tuning without flags (tests set them)
     stream_buffer: int = DEFAULT_STREAM_BUFFER
     supervisor_idle_seconds: float = 30.0
@@ -78,10 +88,27 @@ def _flag(value: str) -> bool:
     return value.strip().lower() not in ("", "0", "false", "no", "off")
 
 
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise argparse.ArgumentTypeError(f"expected DEBUG, INFO, WARNING or ERROR, got {value!r}")
+    return level
+
+
+def _log_format(value: str) -> LogFormat:
+    if value not in ("text", "json"):
+        raise argparse.ArgumentTypeError(f"expected text or json, got {value!r}")
+    return "json" if value == "json" else "text"
+
+
 def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Flags win over their environment variables, which win over the defaults."""
     env = os.environ if environ is None else environ
-    parser = _Parser(prog="python -m server", description="Serve LangGraph graphs over the LangGraph Platform API.")
+    parser = _Parser(
+        prog="threadloom", description="Serve LangGraph graphs over the LangGraph Platform API.",
+        epilog="Installed, the command is `threadloom` (or `python -m threadloom.server`); in a checkout, `python -m server`.",
+    )
+    parser.add_argument("--version", action="version", version=f"threadloom {VERSION}")
     parser.add_argument("--config", help="path to langgraph.json [THREADLOOM_CONFIG, default langgraph.json]")
     parser.add_argument("--host", help="interface to bind [THREADLOOM_HOST, default 127.0.0.1]")
     parser.add_argument("--port", type=_port, help="port, 0 for any free one [THREADLOOM_PORT, default 2024]")
@@ -96,6 +123,14 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
                         help="times a run may be started (crashes included) before it fails [THREADLOOM_MAX_ATTEMPTS, default 3]")
     parser.add_argument("--stream-buffer", type=_stream_buffer,
                         help=f"events a stream reader may fall behind before it is cut off [THREADLOOM_STREAM_BUFFER, default {DEFAULT_STREAM_BUFFER}]")
+    parser.add_argument("--log-level", type=_log_level,
+                        help="DEBUG, INFO, WARNING or ERROR [THREADLOOM_LOG_LEVEL, default INFO]")
+    parser.add_argument("--log-format", choices=("text", "json"),
+                        help="text, or json (one object per line) [THREADLOOM_LOG_FORMAT, default text]")
+    parser.add_argument("--access-log", type=_flag, metavar="on|off",
+                        help="a line per request: method, path, status, duration, request id [THREADLOOM_ACCESS_LOG, default on]")
+    parser.add_argument("--ready-file", type=Path,
+                        help="once serving, write the URL served to this file [THREADLOOM_READY_FILE]")
     args = parser.parse_args(argv)
 
     def from_env(name: str, convert: Callable[[str], Any], default: Any) -> Any:
@@ -121,6 +156,9 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         db = None
     else:
         db = env.get("THREADLOOM_DB") or DEFAULT_DB
+    log_format = args.log_format or from_env("THREADLOOM_LOG_FORMAT", _log_format, "text")
+    access_log = args.access_log if args.access_log is not None else from_env("THREADLOOM_ACCESS_LOG", _flag, True)
+    ready_file = args.ready_file or (Path(env["THREADLOOM_READY_FILE"]) if env.get("THREADLOOM_READY_FILE") else None)
     return Settings(
         config=Path(args.config or env.get("THREADLOOM_CONFIG") or "langgraph.json"),
         host=args.host or env.get("THREADLOOM_HOST") or "127.0.0.1",
@@ -130,6 +168,10 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         stream_buffer=stream_buffer,
         max_attempts=max_attempts,
         shutdown_grace_seconds=grace,
+        log_level=args.log_level or from_env("THREADLOOM_LOG_LEVEL", _log_level, "INFO"),
+        log_format=log_format,
+        access_log=access_log,
+        ready_file=ready_file,
     )
 
 

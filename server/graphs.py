@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+import traceback
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,18 @@ def _load_module(spec: str, base_dir: Path) -> Any:
     return importlib.import_module(spec)
 
 
+def import_error(exc: BaseException, base_dir: Path) -> str:
+    """`file:line: message` of where the project's code failed to import: a syntax error
+    where the parser stopped, anything else at the deepest line of the project's own files
+    (not LangGraph's or the standard library's) that raised it."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}: {type(exc).__name__}: {exc.msg}"
+    project = str(base_dir.resolve())
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(project)]
+    where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
+    return f"{where}{type(exc).__name__}: {exc}"
+
+
 def _resolve(spec: GraphSpec, base_dir: Path) -> Any:
     module_part, _, attr = spec.path.rpartition(":")
     if not module_part:
@@ -61,7 +74,7 @@ def _resolve(spec: GraphSpec, base_dir: Path) -> Any:
     except GraphLoadError:
         raise
     except Exception as exc:
-        raise GraphLoadError(f"graph {spec.graph_id!r}: could not import {module_part}: {exc!r}") from exc
+        raise GraphLoadError(f"graph {spec.graph_id!r}: could not import {module_part}: {import_error(exc, base_dir)}") from exc
     if attr:
         if not hasattr(module, attr):
             raise GraphLoadError(f"graph {spec.graph_id!r}: {module_part} has no attribute {attr!r}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .graphs import _load_module
+from .graphs import _load_module, import_error
 from .sections import ConfigError
 
 
@@ -22,7 +22,7 @@ def load_object(spec: str, base_dir: Path, key: str) -> Any:
     try:
         module = _load_module(module_part, base_dir)
     except Exception as exc:
-        raise ConfigError(f"{key}: could not import {module_part}: {exc!r}") from None
+        raise ConfigError(f"{key}: could not import {module_part}: {import_error(exc, base_dir)}") from None
     if not hasattr(module, attr):
         raise ConfigError(f"{key}: {module_part} has no attribute {attr!r}")
     return getattr(module, attr)

@@ -31,6 +31,7 @@ from threadloom.protocol.serde import dumps
 
 from . import requestid
 from .asgi import HOP_BY_HOP, Message, Receive, Scope, Send, server_address
+from .listening import LISTENING, local_address
 
 HANDOFF = "X-Threadloom-Handoff"
 ORIGIN = "threadloom.origin"  # the scope key that says where a request to forward comes from
@@ -47,10 +48,6 @@ class Origin:
 
 
 FORWARDED = web.RequestKey("forwarded", Origin)
-# Where `python -m server` listens, set before start-up; in-process test servers leave it
-# out, and the proxy learns the address from the first request instead.
-LISTENING = web.AppKey("listening", tuple)
-_ANY_TO_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1"}
 
 
 def in_process(request: web.Request) -> bool:
@@ -70,9 +67,8 @@ class SelfProxy:
         app.middlewares.append(self.admit)
 
     async def _client(self, app: web.Application) -> AsyncIterator[None]:
-        if (listening := app.get(LISTENING)) is not None:
-            host, port = listening[:2]
-            self._address = (_ANY_TO_LOOPBACK.get(host, host), port)
+        if (listening := app.get(LISTENING)) is not None:  # else learnt from the first request
+            self._address = local_address(listening)
         # streams hold their connection for as long as a run: no pool limit and no timeout;
         # bodies go back as they came (compressed or not)
         connector = aiohttp.TCPConnector(limit=0)

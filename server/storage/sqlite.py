@@ -293,6 +293,21 @@ class SqliteCheckpoints:
         await self._saver.transaction(work)
 
 
+class CannotOpen(Exception):
+    @classmethod
+    def of(cls, path: str, exc: BaseException) -> CannotOpen:
+        """What went wrong, with the likely cause when the folder is not writable (a
+        container's volume owned by another user)."""
+        reason = str(exc)
+        if isinstance(exc, OSError) and exc.strerror:
+            reason = exc.strerror if exc.filename in (None, path) else f"{exc.strerror}: {exc.filename}"
+        message = f"cannot open the database {path}: {reason}"
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(folder) and not os.access(folder, os.W_OK):
+            message += f" ({folder} is not writable by this user, uid {os.getuid()})"
+        return cls(message)
+
+
 class SqliteStorage:
     """Opened with `await SqliteStorage.open(path)`; `path=None` is a throw-away database."""
 
@@ -316,20 +331,25 @@ class SqliteStorage:
         cls, path: str | None, *, store_index: dict[str, Any] | None = None, store_ttl: dict[str, Any] | None = None
     ) -> SqliteStorage:
         """`store_index` and `store_ttl`: LangGraph's store configuration (see `store.py`).
-        Raises `DatabaseInUse` when another server holds the file."""
+        Raises `DatabaseInUse` when another server holds the file, `CannotOpen` (naming
+        the file) when it cannot be opened."""
         tmpdir = None
         if path is None:
             tmpdir = tempfile.mkdtemp(prefix="threadloom-")
             path = os.path.join(tmpdir, "threadloom.sqlite")
-        else:
+        try:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        lock = DatabaseLock.acquire(path)
+            lock = DatabaseLock.acquire(path)
+        except OSError as exc:
+            raise CannotOpen.of(path, exc) from exc
         try:
             db = Database(path)
             saver = await SqliteCheckpointer.open(path)
             store = await open_store(await _connect(path), index=store_index, ttl=store_ttl)
-        except BaseException:
+        except BaseException as exc:
             lock.release()
+            if isinstance(exc, (OSError, sqlite3.Error)):
+                raise CannotOpen.of(path, exc) from exc
             raise
         if tmpdir is not None:
             db.conn.execute("PRAGMA synchronous=OFF")
