@@ -94,6 +94,7 @@ class _Queued(msgspec.Struct):
     attempt: int
     stream: RunStream
     start_at: datetime
+    api_url: str | None  # where the run's request reached this server (its `langgraph_api_url`)
 
 
 class ThreadSupervisor(Actor):
@@ -121,8 +122,8 @@ class ThreadSupervisor(Actor):
         for run, attempts in await storage.runs.active(self.thread_id):
             if attempts >= self.runtime.settings.max_attempts:
                 exhausted.append((run, attempts))
-            else:
-                self._enqueue(run, attempts + 1)  # a run that was running starts its next attempt
+            else:  # a run that was running starts its next attempt
+                self._enqueue(run, attempts + 1, self.runtime.settings.api_url)
         for run, attempts in exhausted:
             await self._fail_exhausted(run, attempts)
         if thread is not None and thread.status == "busy" and not self.busy and not exhausted:
@@ -171,8 +172,8 @@ class ThreadSupervisor(Actor):
         match message:
             case Submit():
                 return await self._submit(message)
-            case Started(run_id=run_id):
-                await self.runtime.storage.runs.set_status(run_id, "running", attempt=self._attempt(run_id))
+            case Started(run=run):
+                await self.runtime.storage.runs.start(run.run_id, run.kwargs, attempt=self._attempt(run.run_id))
             case Finished(outcome=outcome):
                 await self._finished(outcome)
             case Cancel():
@@ -215,22 +216,22 @@ class ThreadSupervisor(Actor):
             run_id=uuid7(),
             assistant=message.assistant,
             thread=thread,
+            creates_thread=existing is None,
             temporary=message.stateless and req.on_completion != "keep",
             strategy=strategy,
             caller=message.caller,
-            api_url=message.api_url,
         )
         await storage.runs.begin(thread, run, create_thread=existing is None)
         if strategy in ("interrupt", "rollback"):
             reason = f"superseded by run {run.run_id} (multitask_strategy={strategy})"
             await self._cancel(Cancel(None, strategy, reason), missing_ok=True)
-        stream = self._enqueue(run, 1)
+        stream = self._enqueue(run, 1, message.api_url)
         self._advance()
         return run, stream
 
-    def _enqueue(self, run: Run, attempt: int) -> RunStream:
+    def _enqueue(self, run: Run, attempt: int, api_url: str | None) -> RunStream:
         stream = self.runtime.streams.open(run.run_id, resumable=run.kwargs.resumable, modes=run.kwargs.stream_mode)
-        self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at)))
+        self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at), api_url))
         self.queue.sort(key=lambda q: q.start_at)  # stable: arrival order among equals
         return stream
 
@@ -246,7 +247,7 @@ class ThreadSupervisor(Actor):
                 self._timer = asyncio.get_running_loop().call_later(delay, self._wake)
             return
         self.queue.pop(0)
-        self.current = RunExecution(head.run, head.attempt, head.stream, self.runtime, self)
+        self.current = RunExecution(head.run, head.attempt, head.stream, self.runtime, self, api_url=head.api_url)
         self.current.start()
 
     def _wake(self) -> None:
@@ -268,7 +269,7 @@ class ThreadSupervisor(Actor):
             return
         thread = await storage.threads.get(self.thread_id)
         if thread is not None:
-            thread = self._settled(thread, outcome)
+            thread = self._settled(thread, outcome, execution.run.kwargs.config.get("configurable", {}).get("graph_id"))
         run_status = None if outcome.status == "rollback" else outcome.status
         await storage.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
         self._report(execution.run, outcome.status, outcome.error, outcome.state, outcome.started_at, outcome.ended_at)
@@ -292,10 +293,14 @@ class ThreadSupervisor(Actor):
         values = None if state is None else state.values
         self.runtime.webhooks.notify(RunEnded(run, status, started_at, ended_at or clock.now(), values, error))
 
-    def _settled(self, thread: Thread, outcome: Outcome) -> Thread:
+    def _settled(self, thread: Thread, outcome: Outcome, graph_id: str | None) -> Thread:
+        """The thread once the run of `graph_id` has ended: its status, state and error,
+        and (as on the official server) the run's graph in its metadata."""
         state = outcome.state
         now = clock.now_iso()
         changes: dict[str, Any] = {"updated_at": now, "error": outcome.error}
+        if graph_id is not None:
+            changes["metadata"] = {**thread.metadata, "graph_id": graph_id}
         if state is not None:
             changes.update(values=state.values, interrupts=state.interrupts, state_updated_at=now)
         if outcome.status == "error":
