@@ -202,6 +202,29 @@ async def test_checkpoint_metadata_names_the_thread_the_server_and_the_user(url:
         "source": "update", "graph_id": "probe", "thread_id": tid}
 
 
+async def test_checkpoint_metadata_keeps_what_the_official_servers_saver_adds(client: LangGraphClient) -> None:
+    """Beyond LangGraph's plain values: object values of `configurable`, the checkpoint a
+    state update or a run started from, and a subgraph call's node, path and triggers."""
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(tid, "nested", input={"trail": []}, config={"configurable": {"cfg": {"a": [1]}}})
+    history = await client.threads.get_history(tid, limit=10)
+    assert history[0]["metadata"]["cfg"] == {"a": [1]}
+    [task] = next(s for s in history if s["next"] == ["child"])["tasks"]
+    [inner] = await client.threads.get_history(tid, limit=1, checkpoint={"checkpoint_ns": f"child:{task['id']}"})
+    metadata = inner["metadata"]
+    assert {k: metadata[k] for k in ("langgraph_node", "langgraph_path", "langgraph_step", "langgraph_triggers")} == {
+        "langgraph_node": "child", "langgraph_path": ["__pregel_pull", "child"], "langgraph_step": 1,
+        "langgraph_triggers": ["branch:to:child"]}
+    assert (metadata["checkpoint_ns"], metadata["cfg"], metadata["thread_id"]) == (f"child:{task['id']}", {"a": [1]}, tid)
+    assert "langgraph_request_id" in metadata and "langgraph_auth_permissions" not in metadata
+
+    start = history[-1]["checkpoint_id"]
+    await client.threads.update_state(tid, {"trail": ["u"]}, checkpoint_id=start)
+    assert (await client.threads.get_state(tid))["metadata"]["checkpoint_id"] == start
+    await client.runs.wait(tid, "nested", input={"trail": []}, checkpoint_id=start)
+    assert (await client.threads.get_state(tid))["metadata"]["checkpoint_id"] == start
+
+
 async def test_under_custom_auth_a_state_update_names_the_user_by_user_id(auth_url: str) -> None:
     alice = sdk(auth_url, "alice")
     try:

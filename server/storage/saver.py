@@ -39,7 +39,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from .checkpoint_metadata import ThreadInMetadata
+from .checkpoint_metadata import OfficialCheckpointMetadata
 
 T = TypeVar("T")
 
@@ -172,5 +172,5 @@ class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
         return await self._call(lambda: self._saver.get_delta_channel_history(config=config, channels=channels))
 
 
-class SqliteCheckpointer(ThreadInMetadata, ThreadedSqliteSaver):
-    """The server's saver: its checkpoints name their thread (`checkpoint_metadata`)."""
+class SqliteCheckpointer(OfficialCheckpointMetadata, ThreadedSqliteSaver):
+    """The server's saver: checkpoint metadata as the official server's (`checkpoint_metadata`)."""
