@@ -45,6 +45,13 @@ if TYPE_CHECKING:
     from .runtime import Runtime
 
 
+NO_GRAPH = (
+    "Thread '{thread_id}' has no assigned graph ID. This usually occurs when no runs have been made on this "
+    "particular thread. This operation requires a graph ID. Please ensure a run has been made for the thread or "
+    "manually update the thread metadata (by setting the 'graph_id' field) before running this operation."
+)
+
+
 class Submit(msgspec.Struct):
     request: RunCreate
     assistant: Assistant
@@ -392,9 +399,7 @@ class ThreadSupervisor(Actor):
         thread = await storage.threads.get(self.thread_id)
         if thread is None:
             raise NotFound(f"Thread with ID {self.thread_id} not found")
-        graph_id = thread.metadata.get("graph_id")
-        if graph_id not in self.runtime.graphs.graph_ids():
-            raise BadRequest(f"Thread {self.thread_id} has no graph: run it once, or create it with metadata.graph_id")
+        graph_id = self._graph_to_update(thread)
         fields = {k: v for k, v in (message.checkpoint or {}).items() if k in ("checkpoint_id", "checkpoint_ns", "checkpoint_map")}
         written: dict[str, Any] = {}
 
@@ -410,6 +415,16 @@ class ThreadSupervisor(Actor):
         conf = written["configurable"]
         ref = {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""), "checkpoint_id": conf["checkpoint_id"]}
         return {"checkpoint": ref, "configurable": ref, "checkpoint_id": ref["checkpoint_id"]}
+
+    def _graph_to_update(self, thread: Thread) -> str:
+        """The graph a state update of the thread goes through, or the official server's error."""
+        graph_id = thread.metadata.get("graph_id")
+        if not graph_id:
+            raise BadRequest(NO_GRAPH.format(thread_id=self.thread_id))
+        known = self.runtime.graphs.graph_ids()
+        if graph_id not in known:
+            raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(known)}")
+        return str(graph_id)
 
     async def _apply(self, thread: Thread, graph_id: str, access: str, change: Any, caller: dict[str, Any]) -> Any:
         """Apply `change(graph, config)` to the thread's state as `caller`, with the graph

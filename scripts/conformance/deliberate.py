@@ -45,6 +45,14 @@ DELIBERATE: tuple[Deliberate, ...] = (
     Deliberate("assistants: create, patch*", "*", "*.context.k", "setting an assistant's latest version restores its context too"),
     # Not in the reference's list, but the same kind: the official answer contradicts itself.
     Deliberate(
+        "state and history*", "state at a missing checkpoint", "*",
+        "a checkpoint that does not exist is a 404 (official: 200, an empty state claiming to be that checkpoint)",
+    ),
+    Deliberate(
+        "what graph code sees*", "history of the copy", "body*.tasks*.result.*",
+        "a copy keeps its task results as written (official: text-replaces the thread id in them, not in the values)",
+    ),
+    Deliberate(
         "runs: cancel a running run*", "thread after rollback", "body.status",
         "after a rollback the thread has the restored state's status (official: always idle, even with a `next`)",
     ),
