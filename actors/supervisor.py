@@ -276,7 +276,7 @@ class ThreadSupervisor(Actor):
             return
         thread = await storage.threads.get(self.thread_id)
         if thread is not None:
-            thread = self._settled(thread, outcome, execution.run.kwargs.config.get("configurable", {}).get("graph_id"))
+            thread = self._settled(thread, outcome, execution.run.kwargs.config["configurable"]["graph_id"])
         run_status = None if outcome.status == "rollback" else outcome.status
         await storage.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
         self._report(execution.run, outcome.status, outcome.error, outcome.state, outcome.started_at, outcome.ended_at)
@@ -300,14 +300,12 @@ class ThreadSupervisor(Actor):
         values = None if state is None else state.values
         self.runtime.webhooks.notify(RunEnded(run, status, started_at, ended_at or clock.now(), values, error))
 
-    def _settled(self, thread: Thread, outcome: Outcome, graph_id: str | None) -> Thread:
+    def _settled(self, thread: Thread, outcome: Outcome, graph_id: str) -> Thread:
         """The thread once the run of `graph_id` has ended: its status, state and error,
         and (as on the official server) the run's graph in its metadata."""
         state = outcome.state
         now = clock.now_iso()
-        changes: dict[str, Any] = {"updated_at": now, "error": outcome.error}
-        if graph_id is not None:
-            changes["metadata"] = {**thread.metadata, "graph_id": graph_id}
+        changes: dict[str, Any] = {"updated_at": now, "error": outcome.error, "metadata": {**thread.metadata, "graph_id": graph_id}}
         if state is not None:
             changes.update(values=state.values, interrupts=state.interrupts, state_updated_at=now)
         if outcome.status == "error":
