@@ -24,7 +24,7 @@ from threadloom.protocol.users import USER_KEY, from_configurable
 from .actor import ActorStopped
 from .eventlog import RunStream
 from .modes import Translator, graph_stream_modes
-from .newrun import platform_metadata
+from .newrun import NODE_FINISHED, started_config
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -60,7 +60,7 @@ def cancelled_error(action: str, reason: str) -> dict[str, str]:
 
 
 class Started(msgspec.Struct):
-    run_id: str
+    run: Run  # with the config it runs with (`newrun.started_config`), to record
 
 
 class Finished(msgspec.Struct):
@@ -93,10 +93,12 @@ def interrupts_by_task(snapshot: Any) -> dict[str, list[dict[str, Any]]]:
 
 class RunExecution:
     def __init__(
-        self, run: Run, attempt: int, stream: RunStream, runtime: Runtime, supervisor: ThreadSupervisor
+        self, run: Run, attempt: int, stream: RunStream, runtime: Runtime, supervisor: ThreadSupervisor,
+        *, api_url: str | None = None,
     ) -> None:
         self.run = run
         self.attempt = attempt
+        self.api_url = api_url  # where the run's request reached this server
         self.stream = stream
         self.runtime = runtime
         self.supervisor = supervisor
@@ -126,11 +128,11 @@ class RunExecution:
     @property
     def _config(self) -> dict[str, Any]:
         run, kwargs = self.run, self.run.kwargs
-        configurable = dict(kwargs.config.get("configurable", {}))
+        configurable = {k: v for k, v in kwargs.config.get("configurable", {}).items() if k != NODE_FINISHED}
         if (user := from_configurable(configurable)) is not None:
             configurable[USER_KEY] = user  # `user.identity` as well as `user["identity"]`
-        # runs stored by earlier versions have no `config.metadata`: the same keys, built now
-        stored = {**run.metadata, **platform_metadata(None), **kwargs.config.get("metadata", {})}
+        # runs stored by earlier versions have no `config.metadata`: the run's metadata then
+        stored = {**run.metadata, **kwargs.config.get("metadata", {})}
         return {
             **{k: v for k, v in kwargs.config.items() if k not in ("configurable", "metadata")},
             "configurable": configurable,
@@ -180,7 +182,8 @@ class RunExecution:
         async with self.runtime.slots:
             self.holds_slot = True
             self.started_at = clock.now()
-            await self.supervisor.ask(Started(self.run.run_id))
+            self._apply_start_config()
+            await self.supervisor.ask(Started(self.run))
             self._publish("metadata", dumps({"run_id": self.run.run_id, "attempt": self.attempt}))
             kwargs = self.run.kwargs
             config = self._config
@@ -210,6 +213,13 @@ class RunExecution:
                 else:
                     async for mode, data in graph.astream(graph_input, config, **options):
                         translator.chunk((), mode, data)
+
+    def _apply_start_config(self) -> None:
+        """The run from now on carries the config the official server records at a start."""
+        kwargs = self.run.kwargs
+        factory = self.runtime.graphs.is_factory(kwargs.config["configurable"]["graph_id"])
+        config = started_config(kwargs.config, attempt=self.attempt, api_url=self.api_url, factory=factory)
+        self.run = msgspec.structs.replace(self.run, kwargs=msgspec.structs.replace(kwargs, config=config))
 
     async def _settle(self, status: str) -> FinalState | None:
         """The thread's state once the run is over (rolled back first if asked)."""

@@ -45,16 +45,35 @@ def _version(package: str) -> str | None:
 _PLATFORM_METADATA = {
     "langgraph_version": _version("langgraph"),
     "langgraph_api_version": _version("threadloom"),
-    "langgraph_plan": "developer",
+    "langgraph_plan": "enterprise",  # what `langgraph dev` says
     "langgraph_host": "self-hosted",
 }
+NODE_FINISHED = "__pregel_node_finished"  # a callback on the official server: null in its run records
 
 
 def platform_metadata(api_url: str | None) -> dict[str, Any]:
-    """What the official server adds to every run's `config.metadata` (graph code and
-    `messages` events see it; checkpoints keep its strings). `api_url`: where this server
-    is reached, the official server's `LANGGRAPH_API_URL`."""
+    """What the official server adds to every run's `config.metadata` when the run starts
+    (graph code and `messages` events see it; checkpoints keep its strings). `api_url`:
+    where this server is reached, the official server's `LANGGRAPH_API_URL`."""
     return {**_PLATFORM_METADATA, "langgraph_api_url": api_url}
+
+
+def started_config(config: dict[str, Any], *, attempt: int, api_url: str | None, factory: bool) -> dict[str, Any]:
+    """A run's `config` as the official server records it once the run starts: created
+    without the platform keys, it gains them (with the attempt) and a null
+    `__pregel_node_finished` then. A graph factory there is given the record's own metadata
+    object, which config defaulting fills with the plain configurable values it lacks
+    (`run_id`, `thread_id`, `user_id`…): the record shows those too. `api_url` None keeps
+    the address the run was started with before (a run resumed by a process that does not
+    know its own)."""
+    configurable = config.get("configurable", {})
+    metadata = dict(config.get("metadata", {}))
+    if factory:
+        for key, value in configurable.items():
+            if not key.startswith("__") and isinstance(value, (str, int, float, bool)) and key not in metadata:
+                metadata[key] = value
+    metadata.update(platform_metadata(api_url or metadata.get("langgraph_api_url")), run_attempt=attempt)
+    return {**config, "configurable": {**configurable, NODE_FINISHED: None}, "metadata": metadata}
 
 
 def _without(mapping: dict[str, Any] | None, keys: frozenset[str]) -> dict[str, Any]:
@@ -89,7 +108,10 @@ def _configurable_and_context(req: RunCreate) -> tuple[dict[str, Any], dict[str,
 
 def thread_for_run(req: RunCreate, assistant: Assistant, thread: Thread | None, thread_id: str) -> Thread:
     """The thread as it will be once this run is on it: created if missing, marked busy,
-    its config merged with the assistant's (`threadconfig.after_run`)."""
+    its config merged with the assistant's (`threadconfig.after_run`). As on the official
+    server, a thread that is busy already is left as it is: its metadata names the graph
+    and assistant of the runs created while it was not (and the graph of the last run to
+    end, `ThreadSupervisor._settled`)."""
     ids = {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
     if thread is None:
         now = clock.now_iso()
@@ -103,6 +125,8 @@ def thread_for_run(req: RunCreate, assistant: Assistant, thread: Thread | None, 
             status="busy",
             config=threadconfig.after_run({}, assistant, req.config),
         )
+    if thread.status == "busy":
+        return thread
     return msgspec.structs.replace(
         thread, status="busy", updated_at=clock.now_iso(), metadata={**thread.metadata, **ids},
         config=threadconfig.after_run(thread.config, assistant, req.config),
@@ -115,12 +139,15 @@ def new_run(
     run_id: str,
     assistant: Assistant,
     thread: Thread,
+    creates_thread: bool,
     temporary: bool,
     strategy: MultitaskStrategy,
     caller: dict[str, Any],
-    api_url: str | None = None,
 ) -> Run:
-    """`caller`: the configurable keys naming who asked (`protocol.users.run_configurable`)."""
+    """`thread`: as `thread_for_run` left it; `creates_thread`: the run made it (its
+    metadata is then not the run's: a run that creates its thread, stateless ones too,
+    has no `graph_id` in its metadata on the official server). `caller`: the configurable
+    keys naming who asked (`protocol.users.run_configurable`)."""
     configurable, context = _configurable_and_context(req)
     merged = {
         **assistant.config.get("configurable", {}),
@@ -145,7 +172,7 @@ def new_run(
     )
     metadata = {
         **assistant.metadata,
-        **thread.metadata,
+        **({} if creates_thread else thread.metadata),
         **_without((req.config or {}).get("metadata"), RESERVED_METADATA),
         **_without(req.metadata, RESERVED_METADATA),
         "assistant_id": assistant.assistant_id,
@@ -155,7 +182,7 @@ def new_run(
         **threadconfig.top_level(assistant.config),
         **threadconfig.top_level(req.config),
         "configurable": merged,
-        "metadata": {**metadata, **platform_metadata(api_url), "run_attempt": 1},
+        "metadata": metadata,  # and more once it starts (`started_config`)
     }
     durability = req.durability or ("exit" if req.checkpoint_during is False else "async")
     created_at = clock.iso(created + timedelta(seconds=delay))

@@ -45,6 +45,13 @@ if TYPE_CHECKING:
     from .runtime import Runtime
 
 
+NO_GRAPH = (
+    "Thread '{thread_id}' has no assigned graph ID. This usually occurs when no runs have been made on this "
+    "particular thread. This operation requires a graph ID. Please ensure a run has been made for the thread or "
+    "manually update the thread metadata (by setting the 'graph_id' field) before running this operation."
+)
+
+
 class Submit(msgspec.Struct):
     request: RunCreate
     assistant: Assistant
@@ -94,6 +101,7 @@ class _Queued(msgspec.Struct):
     attempt: int
     stream: RunStream
     start_at: datetime
+    api_url: str | None  # where the run's request reached this server (its `langgraph_api_url`)
 
 
 class ThreadSupervisor(Actor):
@@ -121,8 +129,8 @@ class ThreadSupervisor(Actor):
         for run, attempts in await storage.runs.active(self.thread_id):
             if attempts >= self.runtime.settings.max_attempts:
                 exhausted.append((run, attempts))
-            else:
-                self._enqueue(run, attempts + 1)  # a run that was running starts its next attempt
+            else:  # a run that was running starts its next attempt
+                self._enqueue(run, attempts + 1, self.runtime.settings.api_url)
         for run, attempts in exhausted:
             await self._fail_exhausted(run, attempts)
         if thread is not None and thread.status == "busy" and not self.busy and not exhausted:
@@ -171,8 +179,8 @@ class ThreadSupervisor(Actor):
         match message:
             case Submit():
                 return await self._submit(message)
-            case Started(run_id=run_id):
-                await self.runtime.storage.runs.set_status(run_id, "running", attempt=self._attempt(run_id))
+            case Started(run=run):
+                await self.runtime.storage.runs.start(run.run_id, run.kwargs, attempt=self._attempt(run.run_id))
             case Finished(outcome=outcome):
                 await self._finished(outcome)
             case Cancel():
@@ -215,22 +223,22 @@ class ThreadSupervisor(Actor):
             run_id=uuid7(),
             assistant=message.assistant,
             thread=thread,
+            creates_thread=existing is None,
             temporary=message.stateless and req.on_completion != "keep",
             strategy=strategy,
             caller=message.caller,
-            api_url=message.api_url,
         )
         await storage.runs.begin(thread, run, create_thread=existing is None)
         if strategy in ("interrupt", "rollback"):
             reason = f"superseded by run {run.run_id} (multitask_strategy={strategy})"
             await self._cancel(Cancel(None, strategy, reason), missing_ok=True)
-        stream = self._enqueue(run, 1)
+        stream = self._enqueue(run, 1, message.api_url)
         self._advance()
         return run, stream
 
-    def _enqueue(self, run: Run, attempt: int) -> RunStream:
+    def _enqueue(self, run: Run, attempt: int, api_url: str | None) -> RunStream:
         stream = self.runtime.streams.open(run.run_id, resumable=run.kwargs.resumable, modes=run.kwargs.stream_mode)
-        self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at)))
+        self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at), api_url))
         self.queue.sort(key=lambda q: q.start_at)  # stable: arrival order among equals
         return stream
 
@@ -246,7 +254,7 @@ class ThreadSupervisor(Actor):
                 self._timer = asyncio.get_running_loop().call_later(delay, self._wake)
             return
         self.queue.pop(0)
-        self.current = RunExecution(head.run, head.attempt, head.stream, self.runtime, self)
+        self.current = RunExecution(head.run, head.attempt, head.stream, self.runtime, self, api_url=head.api_url)
         self.current.start()
 
     def _wake(self) -> None:
@@ -268,7 +276,7 @@ class ThreadSupervisor(Actor):
             return
         thread = await storage.threads.get(self.thread_id)
         if thread is not None:
-            thread = self._settled(thread, outcome)
+            thread = self._settled(thread, outcome, execution.run.kwargs.config["configurable"]["graph_id"])
         run_status = None if outcome.status == "rollback" else outcome.status
         await storage.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
         self._report(execution.run, outcome.status, outcome.error, outcome.state, outcome.started_at, outcome.ended_at)
@@ -292,10 +300,12 @@ class ThreadSupervisor(Actor):
         values = None if state is None else state.values
         self.runtime.webhooks.notify(RunEnded(run, status, started_at, ended_at or clock.now(), values, error))
 
-    def _settled(self, thread: Thread, outcome: Outcome) -> Thread:
+    def _settled(self, thread: Thread, outcome: Outcome, graph_id: str) -> Thread:
+        """The thread once the run of `graph_id` has ended: its status, state and error,
+        and (as on the official server) the run's graph in its metadata."""
         state = outcome.state
         now = clock.now_iso()
-        changes: dict[str, Any] = {"updated_at": now, "error": outcome.error}
+        changes: dict[str, Any] = {"updated_at": now, "error": outcome.error, "metadata": {**thread.metadata, "graph_id": graph_id}}
         if state is not None:
             changes.update(values=state.values, interrupts=state.interrupts, state_updated_at=now)
         if outcome.status == "error":
@@ -387,9 +397,7 @@ class ThreadSupervisor(Actor):
         thread = await storage.threads.get(self.thread_id)
         if thread is None:
             raise NotFound(f"Thread with ID {self.thread_id} not found")
-        graph_id = thread.metadata.get("graph_id")
-        if graph_id not in self.runtime.graphs.graph_ids():
-            raise BadRequest(f"Thread {self.thread_id} has no graph: run it once, or create it with metadata.graph_id")
+        graph_id = self._graph_to_update(thread)
         fields = {k: v for k, v in (message.checkpoint or {}).items() if k in ("checkpoint_id", "checkpoint_ns", "checkpoint_map")}
         written: dict[str, Any] = {}
 
@@ -405,6 +413,16 @@ class ThreadSupervisor(Actor):
         conf = written["configurable"]
         ref = {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""), "checkpoint_id": conf["checkpoint_id"]}
         return {"checkpoint": ref, "configurable": ref, "checkpoint_id": ref["checkpoint_id"]}
+
+    def _graph_to_update(self, thread: Thread) -> str:
+        """The graph a state update of the thread goes through, or the official server's error."""
+        graph_id = thread.metadata.get("graph_id")
+        if not graph_id:
+            raise BadRequest(NO_GRAPH.format(thread_id=self.thread_id))
+        known = self.runtime.graphs.graph_ids()
+        if graph_id not in known:
+            raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(known)}")
+        return str(graph_id)
 
     async def _apply(self, thread: Thread, graph_id: str, access: str, change: Any, caller: dict[str, Any]) -> Any:
         """Apply `change(graph, config)` to the thread's state as `caller`, with the graph

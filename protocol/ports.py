@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from .filters import Filter
-from .resources import Assistant, AssistantVersion, Cron, Run, RunStatus, Thread
+from .resources import Assistant, AssistantVersion, Cron, Run, RunKwargs, RunStatus, Thread
 
 
 class ThreadStore(Protocol):
@@ -46,6 +46,8 @@ class RunStore(Protocol):
     async def begin(self, thread: Thread, run: Run, *, create_thread: bool) -> None:
         """Insert `run` and write `thread` (inserting it if `create_thread`) atomically."""
     async def set_status(self, run_id: str, status: RunStatus, *, attempt: int | None = None) -> None: ...
+    async def start(self, run_id: str, kwargs: RunKwargs, *, attempt: int | None) -> None:
+        """Mark the run running (at its `attempt`-th start), with the kwargs it runs with."""
     async def finish(self, thread: Thread | None, run_id: str, status: RunStatus | None) -> None:
         """Write a run's final status (None deletes the run) and its thread atomically."""
     async def delete(self, run_id: str) -> bool: ...
@@ -121,6 +123,9 @@ class CheckpointAdmin(Protocol):
 
 class GraphSource(Protocol):
     def graph_ids(self) -> list[str]: ...
+    def is_factory(self, graph_id: str) -> bool:
+        """Whether the graph is made per use by a factory (the official server records
+        more of a factory's run config, `actors.newrun.started_config`)."""
     def open(
         self, graph_id: str, config: dict[str, Any], *, checkpointer: bool = True, access: str = "threads.create_run"
     ) -> AbstractAsyncContextManager[Any]:

@@ -108,7 +108,7 @@ class StateAtCheckpoint(msgspec.Struct, kw_only=True):
 class CheckpointSpec(msgspec.Struct, kw_only=True):
     """A checkpoint a request names. Its thread is always the one in the path."""
 
-    checkpoint_ns: str | None = None
+    checkpoint_ns: str | None | msgspec.UnsetType = msgspec.UNSET  # (a state read says whether it was given)
     checkpoint_id: str | None = None
     checkpoint_map: dict[str, Any] | None = None
 

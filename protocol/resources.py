@@ -91,7 +91,7 @@ class AssistantVersion(msgspec.Struct, kw_only=True):
 class CheckpointRef(msgspec.Struct, kw_only=True):
     checkpoint_id: str
     thread_id: str
-    checkpoint_ns: str = ""
+    checkpoint_ns: str | msgspec.UnsetType = ""  # (unset in a state read at a checkpoint named without it)
     # subgraph checkpoints also name their parents' checkpoints: `{namespace: checkpoint_id}`
     checkpoint_map: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
 

@@ -121,6 +121,9 @@ class GraphRegistry:
     def graph_ids(self) -> list[str]:
         return list(self.specs)
 
+    def is_factory(self, graph_id: str) -> bool:
+        return graph_id in self._factories
+
     def _prepare(self, graph_id: str, graph: Any, with_checkpointer: bool) -> Pregel:
         checkpointer = self._checkpointer if with_checkpointer else None
         if isinstance(graph, StateGraph):

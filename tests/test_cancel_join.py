@@ -65,7 +65,7 @@ async def test_cancel_without_wait_is_202_and_the_run_ends_interrupted(client, u
     assert thread["status"] == "interrupted"
     assert thread["error"] == {
         "error": "UserInterrupt",
-        "message": f"interrupt requested via POST /threads/{tid}/runs/{run['run_id']}/cancel",
+        "message": "interrupt requested via POST /threads/{thread_id}/runs/{run_id}/cancel",  # (sic: official)
     }
     # a finished run cannot be cancelled again
     with pytest.raises(NotFoundError):
@@ -113,7 +113,7 @@ async def test_cancel_with_rollback_restores_the_state_before_the_run(client):
     assert thread["status"] == "idle"
     assert thread["values"] == before_state["values"]
     assert thread["error"] == {  # named as on the official server
-        "error": "UserRollback", "message": f"rollback requested via POST /threads/{tid}/runs/{run['run_id']}/cancel"}
+        "error": "UserRollback", "message": "rollback requested via POST /threads/{thread_id}/runs/{run_id}/cancel"}
 
 
 async def test_cancel_with_wait_and_rollback(client):
@@ -129,6 +129,26 @@ async def test_cancel_with_wait_and_rollback(client):
     thread = await client.threads.get(tid)
     assert thread["status"] == "idle"  # not stuck at busy (official quirk, §3.4)
     assert await client.runs.list(tid) == []
+
+
+async def test_after_a_rollback_the_thread_has_the_status_of_the_restored_state(client):
+    """Deliberate difference (scripts/conformance/deliberate.py): the official server sets
+    the thread `idle` after any rollback (it judges the status without a checkpoint);
+    here it is the restored state's, `interrupted` when that state has a `next`."""
+    tid = (await client.threads.create())["thread_id"]
+    first = await client.runs.create(tid, "slow", input=slow("a", 40))
+    await tagged(client, tid, "a", 1)
+    await client.runs.cancel(tid, first["run_id"], wait=True)
+    before = await client.threads.get_state(tid)
+    assert before["next"] == ["step"]
+
+    second = await client.runs.create(tid, "slow", input=slow("b", 40))
+    await tagged(client, tid, "b", 1)
+    await client.runs.cancel(tid, second["run_id"], wait=True, action="rollback")
+    assert await client.threads.get_state(tid) == before
+    thread = await client.threads.get(tid)
+    assert (thread["status"], thread["values"]) == ("interrupted", before["values"])
+    assert thread["error"]["error"] == "UserRollback"
 
 
 async def test_cancel_a_pending_run_while_another_runs(client):

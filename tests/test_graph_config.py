@@ -6,6 +6,7 @@ graph factories built with the thread's config for state reads and updates."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from langgraph_sdk.client import LangGraphClient
 
 from auth_support import auth_url, sdk  # noqa: F401 (a fixture)
 from conftest import make_app
+from support import slow, until
 from threadloom.server.config import ConfigError
 from test_cli import EXAMPLE, clean_env, run_to_exit
 
@@ -102,6 +104,85 @@ async def test_a_run_record_shows_its_config_metadata_and_checkpoint_during(url:
     await client.runs.cancel(tid, delayed["run_id"])
 
 
+PLATFORM_KEYS = {"langgraph_api_url", "langgraph_host", "langgraph_plan", "langgraph_version", "run_attempt"}
+
+
+async def _running(client: LangGraphClient, tid: str, rid: str) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        run = await client.runs.get(tid, rid)
+        return run if run["status"] != "pending" else None
+
+    return await until(check)
+
+
+async def test_a_run_record_gains_the_platform_keys_when_the_run_starts(url: str, client: LangGraphClient) -> None:
+    """As on the official server: created without them, a run's `config.metadata` gains
+    the platform keys (and `configurable` a null `__pregel_node_finished`) when it starts."""
+    tid = (await client.threads.create())["thread_id"]
+    first = await client.runs.create(tid, "slow", input=slow("a", 3))
+    queued = await client.runs.create(tid, "counter", input={})
+    for created in (first, queued):
+        assert not PLATFORM_KEYS & set(created["kwargs"]["config"]["metadata"])
+        assert "__pregel_node_finished" not in created["kwargs"]["config"]["configurable"]
+
+    running = (await _running(client, tid, first["run_id"]))["kwargs"]["config"]
+    metadata = running["metadata"]
+    assert {k: metadata[k] for k in ("langgraph_plan", "langgraph_host", "run_attempt", "langgraph_api_url")} == {
+        "langgraph_plan": "enterprise", "langgraph_host": "self-hosted", "run_attempt": 1, "langgraph_api_url": url}
+    assert running["configurable"]["__pregel_node_finished"] is None
+    assert not PLATFORM_KEYS & set((await client.runs.get(tid, queued["run_id"]))["kwargs"]["config"]["metadata"])
+
+    await client.runs.join(tid, queued["run_id"])
+    done = await client.runs.get(tid, queued["run_id"])
+    assert PLATFORM_KEYS <= set(done["kwargs"]["config"]["metadata"])
+    assert done["kwargs"]["config"]["configurable"]["__pregel_node_finished"] is None
+
+
+async def test_a_run_created_on_a_busy_thread_takes_the_threads_metadata_as_it_is(client: LangGraphClient) -> None:
+    """The official server updates a thread's graph and assistant only when a run is created
+    on it while it is not busy, and its graph again when a run ends; a run's metadata is
+    the thread's as it is at the run's creation."""
+    tid = (await client.threads.create(metadata={"own": 1}))["thread_id"]
+    slow_run = await client.runs.create(tid, "slow", input=slow("a", 3))
+    counter = await client.runs.create(tid, "counter", input={}, metadata={"m": 1})
+    assert counter["metadata"] == {
+        "created_by": "system", "own": 1, "graph_id": "slow", "assistant_id": counter["assistant_id"], "m": 1}
+    assert counter["kwargs"]["config"]["metadata"] == counter["metadata"]
+    busy = await client.threads.get(tid)
+    assert busy["metadata"] == {"own": 1, "graph_id": "slow", "assistant_id": slow_run["assistant_id"]}
+
+    await client.runs.join(tid, counter["run_id"])
+    ended = await client.threads.get(tid)
+    assert ended["metadata"] == {"own": 1, "graph_id": "counter", "assistant_id": slow_run["assistant_id"]}
+    await client.runs.wait(tid, "counter", input={})
+    assert (await client.threads.get(tid))["metadata"]["assistant_id"] == counter["assistant_id"]
+
+
+async def test_a_run_that_creates_its_thread_has_no_graph_id_in_its_metadata(client: LangGraphClient) -> None:
+    """As on the official server: the thread it creates names the graph, the run does not."""
+    created = await client.runs.create(str(uuid.uuid4()), "counter", input={}, if_not_exists="create", metadata={"s": 1})
+    stateless = await client.runs.create(None, "counter", input={}, on_completion="keep", metadata={"s": 2})
+    for run, tag in ((created, 1), (stateless, 2)):
+        assert run["metadata"] == {"created_by": "system", "s": tag, "assistant_id": run["assistant_id"]}
+        await client.runs.join(run["thread_id"], run["run_id"])
+        assert (await client.threads.get(run["thread_id"]))["metadata"]["graph_id"] == "counter"
+
+
+async def test_a_factorys_run_record_shows_its_plain_configurable_values_in_its_metadata(client: LangGraphClient) -> None:
+    """The official server calls a graph factory with the run record's own metadata, which
+    config defaulting fills with the configurable's plain values it lacks."""
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(tid, "factory", input={}, config={"configurable": {"tag": "blue", "nested": {"no": 1}}})
+    await client.runs.wait(tid, "counter", input={}, config={"configurable": {"tag": "blue"}})
+    factory, counter = reversed(await client.runs.list(tid))
+    metadata = factory["kwargs"]["config"]["metadata"]
+    assert {k: metadata[k] for k in ("tag", "thread_id", "run_id", "user_id", "langgraph_auth_user_id")} == {
+        "tag": "blue", "thread_id": tid, "run_id": factory["run_id"], "user_id": "", "langgraph_auth_user_id": ""}
+    assert "langgraph_request_id" in metadata
+    assert not {"nested", "__after_seconds__", "langgraph_auth_permissions"} & set(metadata)
+    assert not {"tag", "thread_id", "run_id"} & set(counter["kwargs"]["config"]["metadata"])
+
+
 async def test_checkpoint_metadata_names_the_thread_the_server_and_the_user(url: str, client: LangGraphClient) -> None:
     tid = (await client.threads.create())["thread_id"]
     await client.runs.wait(tid, "probe", input={})
@@ -119,6 +200,29 @@ async def test_checkpoint_metadata_names_the_thread_the_server_and_the_user(url:
     metadata = (await client.threads.get_state(tid))["metadata"]
     assert {k: v for k, v in metadata.items() if k not in ("step", "parents")} == {
         "source": "update", "graph_id": "probe", "thread_id": tid}
+
+
+async def test_checkpoint_metadata_keeps_what_the_official_servers_saver_adds(client: LangGraphClient) -> None:
+    """Beyond LangGraph's plain values: object values of `configurable`, the checkpoint a
+    state update or a run started from, and a subgraph call's node, path and triggers."""
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(tid, "nested", input={"trail": []}, config={"configurable": {"cfg": {"a": [1]}}})
+    history = await client.threads.get_history(tid, limit=10)
+    assert history[0]["metadata"]["cfg"] == {"a": [1]}
+    [task] = next(s for s in history if s["next"] == ["child"])["tasks"]
+    [inner] = await client.threads.get_history(tid, limit=1, checkpoint={"checkpoint_ns": f"child:{task['id']}"})
+    metadata = inner["metadata"]
+    assert {k: metadata[k] for k in ("langgraph_node", "langgraph_path", "langgraph_step", "langgraph_triggers")} == {
+        "langgraph_node": "child", "langgraph_path": ["__pregel_pull", "child"], "langgraph_step": 1,
+        "langgraph_triggers": ["branch:to:child"]}
+    assert (metadata["checkpoint_ns"], metadata["cfg"], metadata["thread_id"]) == (f"child:{task['id']}", {"a": [1]}, tid)
+    assert "langgraph_request_id" in metadata and "langgraph_auth_permissions" not in metadata
+
+    start = history[-1]["checkpoint_id"]
+    await client.threads.update_state(tid, {"trail": ["u"]}, checkpoint_id=start)
+    assert (await client.threads.get_state(tid))["metadata"]["checkpoint_id"] == start
+    await client.runs.wait(tid, "nested", input={"trail": []}, checkpoint_id=start)
+    assert (await client.threads.get_state(tid))["metadata"]["checkpoint_id"] == start
 
 
 async def test_under_custom_auth_a_state_update_names_the_user_by_user_id(auth_url: str) -> None:

@@ -8,7 +8,7 @@ import json
 
 import aiohttp
 import pytest
-from langgraph_sdk.errors import BadRequestError, ConflictError
+from langgraph_sdk.errors import BadRequestError, ConflictError, NotFoundError
 
 
 async def _events(resp: aiohttp.ClientResponse, *, until: str, count: int = 1) -> list[tuple[str, dict, str | None]]:
@@ -60,8 +60,16 @@ async def test_update_state_appends_as_a_node_and_recomputes_status(client):
 async def test_update_state_is_409_while_a_run_is_active_and_400_without_a_graph(client):
     thread = await client.threads.create()
     tid = thread["thread_id"]
-    with pytest.raises(BadRequestError):
+    with pytest.raises(BadRequestError) as raised:
         await client.threads.update_state(tid, {"log": ["x"]})
+    assert raised.value.response.json()["detail"] == (  # the official server's words
+        f"Thread '{tid}' has no assigned graph ID. This usually occurs when no runs have been made on this particular "
+        "thread. This operation requires a graph ID. Please ensure a run has been made for the thread or manually "
+        "update the thread metadata (by setting the 'graph_id' field) before running this operation.")
+    unknown = (await client.threads.create(metadata={"graph_id": "nope"}))["thread_id"]
+    with pytest.raises(NotFoundError) as raised:
+        await client.threads.update_state(unknown, {"log": ["x"]})
+    assert raised.value.response.json()["detail"].startswith("Graph 'nope' not found. Expected one of: [")
     run = await client.runs.create(tid, "slow", input={"steps": 20, "delay": 0.05, "tag": "s"})
     with pytest.raises(ConflictError):
         await client.threads.update_state(tid, {"items": ["sneaky"]})

@@ -205,6 +205,17 @@ async def test_copy_has_the_same_metadata_and_state_but_no_runs(client) -> None:
     assert len(await client.threads.get_history(cid, limit=100)) == 12
 
 
+async def test_a_copy_keeps_its_task_results_as_written(client) -> None:
+    """Deliberate difference (deliberate.py): the official server rewrites the source's
+    thread id, as text, inside the copied task results (not inside the values)."""
+    sid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(sid, "probe", input={})
+    cid = (await client.threads.copy(sid))["thread_id"]
+    [latest, start] = await client.threads.get_history(cid, limit=2)
+    assert start["tasks"][0]["result"]["seen_configurable"]["thread_id"] == sid
+    assert latest["values"]["seen_configurable"]["thread_id"] == sid
+
+
 async def test_copy_carries_pending_interrupts_and_subgraph_checkpoints(client) -> None:
     asked = (await client.threads.create())["thread_id"]
     await client.runs.wait(asked, "asker", input={"question": "name?"})
@@ -342,9 +353,12 @@ async def test_state_at_a_checkpoint(client, url: str) -> None:
     middle = history[1]
     assert middle["next"] == ["second"]
 
-    assert await client.threads.get_state(tid, checkpoint_id=middle["checkpoint_id"]) == middle  # GET state/{id}
+    # as on the official server, the checkpoint comes back as it was named: without its
+    # namespace when named without one
+    unnamed_ns = {**middle, "checkpoint": {k: v for k, v in middle["checkpoint"].items() if k != "checkpoint_ns"}}
+    assert await client.threads.get_state(tid, checkpoint_id=middle["checkpoint_id"]) == unnamed_ns  # GET state/{id}
     assert await client.threads.get_state(tid, checkpoint=middle["checkpoint"]) == middle  # POST state/checkpoint
-    assert await client.threads.get_state(tid, checkpoint={"checkpoint_id": middle["checkpoint_id"]}) == middle
+    assert await client.threads.get_state(tid, checkpoint={"checkpoint_id": middle["checkpoint_id"]}) == unnamed_ns
     # the path's thread wins over one named in the body
     elsewhere = {**middle["checkpoint"], "thread_id": str(uuid.uuid4())}
     assert await client.threads.get_state(tid, checkpoint=elsewhere) == middle
@@ -352,10 +366,12 @@ async def test_state_at_a_checkpoint(client, url: str) -> None:
     assert await client.threads.get_state(tid, checkpoint={"checkpoint_ns": ""}) == history[0]
     # the JS SDK's spellings
     status, body, _ = await call(url, "GET", f"/threads/{tid}/state/{middle['checkpoint_id']}?subgraphs=true")
-    assert (status, body) == (200, middle)
+    assert (status, body) == (200, unnamed_ns)
     status, body, _ = await call(url, "POST", f"/threads/{tid}/state/checkpoint", {"checkpoint": middle["checkpoint"]})
     assert (status, body) == (200, middle)
 
+    # A checkpoint that does not exist is a 404, a deliberate difference (deliberate.py):
+    # the official server answers an empty state that claims to be that checkpoint.
     unknown = "1f000000-0000-6000-8000-000000000000"
     for thread_id, checkpoint_id in ((tid, unknown), (str(uuid.uuid4()), middle["checkpoint_id"])):
         with pytest.raises(NotFoundError):

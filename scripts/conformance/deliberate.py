@@ -43,6 +43,19 @@ DELIBERATE: tuple[Deliberate, ...] = (
     Deliberate("runs: stateless", "stateless stream*", "header location", "a stateless stream's Location is a route that exists"),
     Deliberate("*", "*", "header x-pagination-total", "X-Pagination-Total is the real total"),
     Deliberate("assistants: create, patch*", "*", "*.context.k", "setting an assistant's latest version restores its context too"),
+    # Not in the reference's list, but the same kind: the official answer contradicts itself.
+    Deliberate(
+        "state and history*", "state at a missing checkpoint", "*",
+        "a checkpoint that does not exist is a 404 (official: 200, an empty state claiming to be that checkpoint)",
+    ),
+    Deliberate(
+        "what graph code sees*", "history of the copy", "body*.tasks*.result.*",
+        "a copy keeps its task results as written (official: text-replaces the thread id in them, not in the values)",
+    ),
+    Deliberate(
+        "runs: cancel a running run*", "thread after rollback", "body.status",
+        "after a rollback the thread has the restored state's status (official: always idle, even with a `next`)",
+    ),
 )
 
 

@@ -192,7 +192,8 @@ async def cancel_run(request: web.Request) -> web.StreamResponse:
         raise NotFound("No runs found to cancel.") from None
     stream = rt.streams.get(run_id)
     after = stream.head if stream is not None else None
-    reason = f"{action} requested via POST /threads/{thread_id}/runs/{run_id}/cancel"
+    # the official server's reason names the route, not the run (its placeholders stay)
+    reason = f"{action} requested via POST /threads/{{thread_id}}/runs/{{run_id}}/cancel"
     await rt.cancel(thread_id, [run_id], action, reason)
     if not query_bool(request, "wait"):
         return no_content(202)

@@ -231,10 +231,15 @@ async def _read_state(
         async with opened as graph:
             snapshot = await graph.aget_state(config, subgraphs=subgraphs)
     if snapshot is None or snapshot.created_at is None:
-        if wanted:
+        if wanted:  # (the official server answers 200 with an empty state: deliberate.py)
             raise NotFound(f"Checkpoint {wanted} not found on thread {thread.thread_id}")
         return EMPTY_STATE
-    return thread_state(snapshot)
+    state = thread_state(snapshot)
+    if wanted and checkpoint is not None and checkpoint.checkpoint_ns is msgspec.UNSET and state.checkpoint:
+        # The official server's saver answers a read at a checkpoint with the request's
+        # config: a checkpoint named without its namespace comes back without it.
+        state.checkpoint = msgspec.structs.replace(state.checkpoint, checkpoint_ns=msgspec.UNSET)
+    return state
 
 
 @routes.get("/threads/{thread_id}/history")

@@ -1,25 +1,64 @@
 """What every checkpoint's metadata carries beyond what LangGraph puts there.
 
-LangGraph copies the run config's `metadata` and plain `configurable` values into each
-checkpoint's metadata, except a few keys it reserves, `thread_id` among them. The official
-server's saver adds the thread back, and graph code, history filters and clients read it
-there; a copied thread's checkpoints name the copy (`SqliteCheckpoints.copy_thread`).
+LangGraph copies into each checkpoint's metadata the plain (string, number, boolean)
+values of the config's `metadata` and `configurable`, except a few keys it reserves:
+`thread_id`, `checkpoint_id`, `checkpoint_ns`, and the `langgraph_step`/`_node`/`_path`…
+of a subgraph call. The official server's saver adds, before LangGraph does, every value
+of the config's `metadata` and the non-dunder values of its `configurable` but the
+checkpoint's own keys, leaving out only the request's (request id, user). So graph code,
+history filters and clients find there the thread (a copied thread's checkpoints name the
+copy: `SqliteCheckpoints.copy_thread`), the checkpoint a state update started from, a
+subgraph call's node and path, and object values such as a configurable dict.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, ChannelVersions, Checkpoint, CheckpointMetadata
 
+_CHECKPOINT_KEYS = frozenset({"checkpoint_ns", "checkpoint_id", "run_id", "thread_id"})  # not from `configurable`
+_REQUEST_KEYS = frozenset(
+    {"langgraph_request_id", "langgraph_auth_user", "langgraph_auth_user_id", "langgraph_auth_permissions"}
+)
 
-class ThreadInMetadata(BaseCheckpointSaver[Any]):
-    """A mixin for a saver, before it in the bases: checkpoints name their thread."""
+
+def _storable(value: Any) -> bool:
+    """Whether the saver can store it (its metadata is JSON; the official server's is
+    msgpack, which takes more: a value only it could keep is left out here)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _kept(mapping: Mapping[str, Any], left_out: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if k not in left_out and _storable(v)}
+
+
+def official_metadata(config: RunnableConfig, metadata: CheckpointMetadata) -> CheckpointMetadata:
+    """`metadata` with what the official server's saver adds from `config`."""
+    configurable = config.get("configurable") or {}
+    plain = {k: v for k, v in configurable.items() if not k.startswith("__")}
+    return cast(CheckpointMetadata, {
+        "thread_id": str(configurable["thread_id"]),
+        **_kept(plain, _CHECKPOINT_KEYS | _REQUEST_KEYS),
+        **_kept(config.get("metadata") or {}, _REQUEST_KEYS),
+        **{k: v for k, v in metadata.items() if k not in _REQUEST_KEYS},
+    })
+
+
+class OfficialCheckpointMetadata(BaseCheckpointSaver[Any]):
+    """A mixin for a saver, before it in the bases: checkpoint metadata as the official
+    server's (`official_metadata`)."""
 
     async def aput(
         self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
     ) -> RunnableConfig:
-        thread_id = str(config["configurable"]["thread_id"])
-        named = cast(CheckpointMetadata, {**metadata, "thread_id": thread_id})
-        return await super().aput(config, checkpoint, named, new_versions)
+        return await super().aput(config, checkpoint, official_metadata(config, metadata), new_versions)

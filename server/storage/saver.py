@@ -9,6 +9,16 @@ transaction instead. This saver runs that one on a single worker thread: one hop
 call, the transaction begun and committed inside it, so no transaction is ever held
 across an await of the event loop, and calls land in the order they were made (a delete
 issued after a cancelled run's last write lands after it).
+
+It also keeps what a graph does not know. LangGraph writes a checkpoint's values only
+for the channels of the graph that ran, yet its versions for every channel; the official
+server's saver keeps one value per channel version, so a value whose version a run of
+another graph did not move is still there for the next run of the first graph (a
+`count` survives a run of a graph without it between two runs of one that counts).
+`SqliteSaver` keeps a checkpoint's values inline: this saver copies forward from the
+parent checkpoint the values whose version did not move and that the new checkpoint
+lacks, and only those, so what a step cleared or consumed (a `branch:to:…` trigger: its
+version moves) stays gone.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from .checkpoint_metadata import ThreadInMetadata
+from .checkpoint_metadata import OfficialCheckpointMetadata
 
 T = TypeVar("T")
 
@@ -89,7 +99,7 @@ class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
     def put(
         self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
     ) -> RunnableConfig:
-        return self._saver.put(config, checkpoint, metadata, new_versions)
+        return self._saver.put(config, self._with_kept_values(config, checkpoint, new_versions), metadata, new_versions)
 
     def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = "") -> None:
         self._saver.put_writes(config, writes, task_id, task_path)
@@ -102,6 +112,33 @@ class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
 
     def get_next_version(self, current: str | None, channel: None) -> str:
         return self._saver.get_next_version(current, channel)
+
+    def _with_kept_values(self, config: RunnableConfig, checkpoint: Checkpoint, new_versions: ChannelVersions) -> Checkpoint:
+        """`checkpoint` with the values of its parent (the checkpoint `config` names) for
+        the channels it lacks whose version is the parent's and did not move in this write."""
+        values, versions = checkpoint["channel_values"], checkpoint["channel_versions"]
+        unmoved = [k for k in versions if k not in values and k not in new_versions]
+        parent_id = config["configurable"].get("checkpoint_id")
+        if not unmoved or not parent_id:
+            return checkpoint
+        parent = self._stored(str(config["configurable"]["thread_id"]), config["configurable"].get("checkpoint_ns", ""), parent_id)
+        if parent is None:
+            return checkpoint
+        kept = {
+            k: parent["channel_values"][k]
+            for k in unmoved
+            if k in parent["channel_values"] and parent["channel_versions"].get(k) == versions[k]
+        }
+        return {**checkpoint, "channel_values": {**values, **kept}} if kept else checkpoint
+
+    def _stored(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> Checkpoint | None:
+        with self._saver.cursor(transaction=False) as cur:
+            cur.execute(
+                "SELECT type, checkpoint FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
+                (thread_id, checkpoint_ns, checkpoint_id),
+            )
+            row = cur.fetchone()
+        return None if row is None else self.serde.loads_typed((row[0], row[1]))
 
     # The asynchronous API: the same calls, one hop each to the worker thread.
 
@@ -121,7 +158,7 @@ class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
     async def aput(
         self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
     ) -> RunnableConfig:
-        return await self._call(self._saver.put, config, checkpoint, metadata, new_versions)
+        return await self._call(self.put, config, checkpoint, metadata, new_versions)
 
     async def aput_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
@@ -135,5 +172,5 @@ class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
         return await self._call(lambda: self._saver.get_delta_channel_history(config=config, channels=channels))
 
 
-class SqliteCheckpointer(ThreadInMetadata, ThreadedSqliteSaver):
-    """The server's saver: its checkpoints name their thread (`checkpoint_metadata`)."""
+class SqliteCheckpointer(OfficialCheckpointMetadata, ThreadedSqliteSaver):
+    """The server's saver: checkpoint metadata as the official server's (`checkpoint_metadata`)."""

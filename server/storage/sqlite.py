@@ -216,6 +216,11 @@ class SqliteRuns:
             sql, args = "UPDATE runs SET status = ?, updated_at = ?, attempt = ? WHERE run_id = ?", (status, now_iso(), attempt, run_id)
         await self._db.write(lambda conn: conn.execute(sql, args))
 
+    async def start(self, run_id: str, kwargs: RunKwargs, *, attempt: int | None) -> None:
+        sql = "UPDATE runs SET status = 'running', updated_at = ?, kwargs = ?, attempt = coalesce(?, attempt) WHERE run_id = ?"
+        args = (now_iso(), to_json(kwargs), attempt, run_id)
+        await self._db.write(lambda conn: conn.execute(sql, args))
+
     async def finish(self, thread: Thread | None, run_id: str, status: RunStatus | None) -> None:
         def work(conn: sqlite3.Connection) -> None:
             if status is None:
