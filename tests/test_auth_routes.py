@@ -40,7 +40,9 @@ from threadloom.server.auth.middleware import PROTECTED
 YEARLY = "0 0 1 1 *"  # never fires during a test
 MISSING = "00000000-0000-4000-8000-000000000000"
 THREAD_OR_ASSISTANT = "Thread or assistant not found."
-UNPROTECTED = {("GET", "/"), ("GET", "/ok"), ("GET", "/info"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/metrics")}
+SYSTEM_PATHS = ("/", "/ok", "/info", "/docs", "/openapi.json", "/metrics")
+# GET, and the catch-all that answers any other method with a 404 (as the official server)
+UNPROTECTED = {(method, path) for path in SYSTEM_PATHS for method in ("GET", "*")}
 
 
 # what alice owns ---------------------------------------------------------------------------------
@@ -454,7 +456,7 @@ async def test_a_run_tells_create_run_everything(aiohttp_server: Any, session: A
 # open routes -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", sorted(p for _, p in UNPROTECTED))
+@pytest.mark.parametrize("path", SYSTEM_PATHS)
 async def test_open_routes_need_no_credentials(http: Http, path: str) -> None:
     for headers in ({}, {"Authorization": "Bearer stolen"}):
         reply = await http("GET", path, headers=headers)

@@ -487,10 +487,13 @@ async def test_an_empty_body_means_defaults(api: Api) -> None:
 
 
 async def test_unknown_routes_are_404_json_and_wrong_methods_405_json(api: Api) -> None:
+    """A wrong method on an API route is a 405; on a system route (`/ok`, `/info`…) a 404,
+    as on the official server (test_system)."""
     for method, path in [("GET", "/nope"), ("POST", "/threads/{tid}/nope"), ("GET", "/runs/" + MISSING + "/stream"),
-                         ("GET", "/threads/{tid}/runs/" + MISSING + "/nope"), ("GET", "/assistants")]:
+                         ("GET", "/threads/{tid}/runs/" + MISSING + "/nope"), ("GET", "/assistants"),
+                         ("DELETE", "/ok"), ("POST", "/info")]:
         await api.rejected(method, path, status=404 if path != "/assistants" else None)
-    for method, path in [("DELETE", "/ok"), ("POST", "/info"), ("PUT", "/threads"), ("PUT", "/assistants/search"),
+    for method, path in [("PUT", "/threads"), ("PUT", "/assistants/search"),
                          ("PUT", "/threads/{tid}"), ("GET", "/threads/{tid}/history"), ("DELETE", "/threads/{tid}/runs"),
                          ("GET", "/runs/wait"), ("PATCH", "/threads/{tid}/runs/" + MISSING)]:
         code, answer = await api.call(method, path)
