@@ -95,6 +95,18 @@ async def test_patching_cannot_remove_the_owner(clients: Clients) -> None:
         await bob.assistants.get(aid)
 
 
+async def test_patching_a_missing_or_hidden_thread_is_a_bare_not_found(clients: Clients) -> None:
+    """As on the official server: `Not Found`, and for a missing thread before the handler
+    is asked, so even a user it refuses everything (mallory) gets the 404, not a 403."""
+    alice, bob, mallory = clients["alice"], clients["bob"], clients["mallory"]
+    tid = (await alice.threads.create())["thread_id"]
+    missing = str(uuid.uuid4())
+    assert await refused(bob.threads.update(tid, metadata={"x": 1})) == (404, "Not Found")
+    assert await refused(alice.threads.update(missing, metadata={"x": 1})) == (404, "Not Found")
+    assert await refused(mallory.threads.update(missing, metadata={"x": 1})) == (404, "Not Found")
+    assert await refused(mallory.threads.update(tid, metadata={"x": 1})) == (403, "Forbidden")
+
+
 async def test_a_copy_belongs_to_who_copied(clients: Clients) -> None:
     alice, bob = clients["alice"], clients["bob"]
     tid = (await alice.threads.create(metadata={"topic": "z"}))["thread_id"]

@@ -122,7 +122,12 @@ async def _result_response(
 
 @routes.post("/threads/{thread_id}/runs")
 async def create_run(request: web.Request) -> web.Response:
-    run, _, _ = await _create(request, path_uuid(request, "thread_id", "thread"))
+    try:
+        thread_id = path_uuid(request, "thread_id", "thread")
+    except Unprocessable:  # the official server's shorter text on this route; its /stream
+        # and /wait answer a 400 with Python's ValueError text, which is not copied
+        raise Unprocessable("Invalid thread ID") from None
+    run, _, _ = await _create(request, thread_id)
     return json(run, headers=_locations(run, short=False, location=None))
 
 
