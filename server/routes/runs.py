@@ -24,7 +24,7 @@ from threadloom.protocol.serde import dumps
 
 from ..context import api_url, authorize, authorize_run, caller, run_for, runtime, thread_for
 from ..http import body, json, no_content, path_uuid, query_bool, query_int, query_list
-from ..sse import write_stream
+from ..sse import http_error, write_error, write_stream
 
 routes = web.RouteTableDef()
 
@@ -219,12 +219,6 @@ async def _joined(request: web.Request, thread_id: str, run_id: str) -> Run | No
     return run if run is not None and run.thread_id == thread_id else None
 
 
-def _http_error(exc: ApiError) -> dict[str, str]:
-    """An API error as the official server reports it inside a 200 (a Starlette
-    `HTTPException`, whose text is `"<status>: <detail>"`)."""
-    return {"error": "HTTPException", "message": f"{exc.status}: {exc.detail}"}
-
-
 @routes.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(request: web.Request) -> web.StreamResponse:
     """A missing run is a 200 whose result is the error, as on the official server."""
@@ -233,7 +227,7 @@ async def join_run(request: web.Request) -> web.StreamResponse:
     run = await _joined(request, thread_id, run_id)
     headers = _run_paths(thread_id, run_id, "join")
     if run is None:
-        return json({"__error__": _http_error(NotFound(RUN_NOT_FOUND))}, headers=headers)
+        return json({"__error__": http_error(NotFound(RUN_NOT_FOUND))}, headers=headers)
     stream = runtime(request).streams.get(run.run_id)
     cancel = query_bool(request, "cancel_on_disconnect")
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=cancel, fallback=True)
@@ -300,7 +294,7 @@ async def join_run_stream(request: web.Request) -> web.StreamResponse:
         if run is None:
             raise NotFound(RUN_NOT_FOUND)
     except ApiError as exc:
-        return await write_stream(request, None, after=None, headers=headers, prelude=sse.frame("error", dumps(_http_error(exc))))
+        return await write_error(request, exc, headers)
     source, after, prelude = await _join_source(request, run)
     wanted = _mode_filter(query_list(request, "stream_mode"))
     cancel = _canceller(request, run) if query_bool(request, "cancel_on_disconnect") else None
