@@ -215,7 +215,14 @@ async def test_unknown_graph_is_422_listing_graphs_and_unknown_assistant_uuid_is
 
 
 async def test_assistant_routes_reject_unknowns(api: Api) -> None:
-    await api.rejected("GET", f"/assistants/{MISSING}", status=404, says="not found")
+    # a missing assistant, with the official server's text route by route
+    for path in ("", "/graph", "/schemas", "/subgraphs", "/subgraphs/child"):
+        assert await api.rejected("GET", f"/assistants/{MISSING}{path}", status=404) == "Not Found", path
+    for method, path, body in (("PATCH", "", {"name": "x"}), ("POST", "/versions", {}), ("POST", "/latest", {"version": 1})):
+        assert await api.rejected(method, f"/assistants/{MISSING}{path}", body, status=404) == f"Assistant {MISSING} not found"
+    assert await api.rejected("DELETE", f"/assistants/{MISSING}", status=404) == f"Assistant with ID {MISSING} not found"
+    # the versions route reads its id before its body
+    await api.rejected("POST", "/assistants/nope/versions", [1], status=422, says="Invalid assistant ID: must be a UUID")
     await api.rejected("GET", "/assistants/counter", status=422, says="Invalid assistant ID")  # a graph id is not an id here (§1.3)
     await api.rejected("POST", "/assistants/search", {"graph_id": "no-such-graph"}, status=404, says="no-such-graph")
     await api.rejected("POST", "/assistants/search", {"select": ["assistant_id", "bogus"]}, status=422, says="bogus")
