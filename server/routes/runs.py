@@ -14,7 +14,7 @@ from threadloom.actors.newrun import check_request
 from threadloom.actors.replay import Evicted
 from threadloom.actors.results import collect, from_thread
 from threadloom.protocol import sse
-from threadloom.protocol.errors import ApiError, NotFound, Unprocessable
+from threadloom.protocol.errors import NOTHING_TO_CANCEL, ApiError, NotFound, Unprocessable
 from threadloom.protocol.ids import parse_uuid
 from threadloom.protocol.requests import RunCreate, cancel_action
 from threadloom.protocol.filters import matches
@@ -354,22 +354,32 @@ class BulkCancel(msgspec.Struct, kw_only=True):
     status: Literal["pending", "running", "all"] | None = None
 
 
+STATUS_WITH_IDS = (
+    "When providing a 'status', 'thread_id' and 'run_ids' must be omitted. The 'status' parameter "
+    "cancels all runs with the given status, regardless of thread or run ID."
+)
+
+
 @routes.post("/runs/cancel")
 async def cancel_runs(request: web.Request) -> web.Response:
-    """Either `{thread_id, run_ids}` or `{status: pending|running|all}`."""
+    """Either `{thread_id, run_ids}` or `{status: pending|running|all}`. Nothing to cancel
+    is a 404, in the official server's words: runs named that exist but have ended are
+    `NOTHING_TO_CANCEL`, anything else `No runs found to cancel.`"""
     req = await body(request, BulkCancel)
     by_ids = req.thread_id is not None or req.run_ids is not None
-    if by_ids == (req.status is not None) or (by_ids and (req.thread_id is None or not req.run_ids)):
+    if by_ids and req.status is not None:
+        raise Unprocessable(STATUS_WITH_IDS)
+    if not by_ids and req.status is None or by_ids and (req.thread_id is None or req.run_ids is None):
         raise Unprocessable("Give either thread_id with run_ids, or status (pending, running or all)")
     rt = runtime(request)
     action = cancel_action(request.query.get("action"))
     if by_ids:
         thread_id = parse_uuid(req.thread_id, "thread")
-        wanted = {parse_uuid(r, "run") for r in req.run_ids or []}
-        runs = [r for r in await rt.storage.runs.find_active() if r.thread_id == thread_id and r.run_id in wanted]
+        named = [await rt.storage.runs.get(parse_uuid(r, "run")) for r in dict.fromkeys(req.run_ids or [])]
+        runs = [run for run in named if run is not None and run.thread_id == thread_id]
     else:
         runs = await rt.storage.runs.find_active(status=None if req.status == "all" else req.status)
     runs = await _cancellable(request, runs, action)
     if not await rt.cancel_runs(runs, action, f"{action} requested via POST /runs/cancel"):
-        raise NotFound("No runs found to cancel.")
+        raise NotFound(NOTHING_TO_CANCEL if by_ids and runs else "No runs found to cancel.")
     return no_content()
