@@ -43,6 +43,15 @@ DELIBERATE: tuple[Deliberate, ...] = (
     Deliberate("runs: stateless", "stateless stream*", "header location", "a stateless stream's Location is a route that exists"),
     Deliberate("*", "*", "header x-pagination-total", "X-Pagination-Total is the real total"),
     Deliberate("assistants: create, patch*", "*", "*.context.k", "setting an assistant's latest version restores its context too"),
+    # Store: the official production server's answers (LangGraph's Postgres store), where its
+    # in-memory dev server differs; and this server's rule that every error is JSON.
+    Deliberate(
+        "store:*", "*search*", "body.items*",
+        "a store search lists the most recently updated items first, as LangGraph's Postgres store (the official "
+        "production server) does; the in-memory dev server lists them in insertion order (test_store)",
+    ),
+    Deliberate("store:*", "put, *label*", "body", "a bad namespace label is a JSON {\"detail\"} error, not plain text (test_store)"),
+    Deliberate("store:*", "put, *label*", "header content-type", "a bad namespace label is a JSON {\"detail\"} error (test_store)"),
 )
 
 
