@@ -55,8 +55,10 @@ async def _create(request: web.Request, thread_id: str | None) -> Cron:
         "user_id": user.identity if user else cron.user_id, "end_time": cron.end_time, "metadata": dict(cron.metadata),
     }
     await authorize(request, "crons", "create", value)
-    if value["metadata"] != cron.metadata:  # e.g. stamped with an owner: its runs carry that too
-        cron = msgspec.structs.replace(cron, metadata=value["metadata"], payload={**cron.payload, "metadata": value["metadata"]})
+    if value["metadata"] != cron.metadata:  # e.g. stamped with an owner: its runs carry the cron's metadata;
+        # the payload shows the request's as the handler left it, if it had any (as on the official server)
+        payload = {**cron.payload, "metadata": value["metadata"]} if "metadata" in cron.payload else cron.payload
+        cron = msgspec.structs.replace(cron, metadata=value["metadata"], payload=payload)
     cron = msgspec.structs.replace(cron, user_id=value["user_id"])
     if not await rt.storage.crons.insert(cron, user=user):
         raise _thread_not_found(str(thread_id))
