@@ -33,7 +33,8 @@ CRON_NOT_FOUND = "Not Found"  # the official server's text for a missing cron, b
 
 def _thread_not_found(thread_id: str) -> NotFound:
     return NotFound(
-        f"Thread with ID '{thread_id}' not found. Please verify the ID is correct and the thread hasn't been deleted or expired."
+        f"Thread with ID '{thread_id}' not found. "
+        "Please verify the ID is correct and the thread hasn't been deleted or expired."
     )
 
 
@@ -123,7 +124,9 @@ async def _filters(request: web.Request, req: CronCount, *, enabled: bool | None
     return {**filters, "auth": await authorize(request, "crons", "search", {**filters, **page})}
 
 
-async def _cron_for(request: web.Request, verb: str, value: dict[str, Any] | None = None, *, missing: str = CRON_NOT_FOUND) -> Cron:
+async def _cron_for(
+    request: web.Request, verb: str, value: dict[str, Any] | None = None, *, missing: str = CRON_NOT_FOUND
+) -> Cron:
     """The cron of the path, if the user may do `verb` on it (`crons.<verb>`, told `value`,
     which the handler may change); a 404 saying `missing` if it is missing."""
     cron_id = path_uuid(request, "cron_id", "cron")
