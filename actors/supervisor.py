@@ -17,7 +17,7 @@ import msgspec
 from langgraph.types import StateUpdate
 
 from threadloom.protocol import clock
-from threadloom.protocol.errors import NOTHING_TO_CANCEL, THREAD_BUSY, BadRequest, Conflict, NotFound
+from threadloom.protocol.errors import NOTHING_TO_CANCEL, THREAD_BUSY, THREAD_OR_ASSISTANT_NOT_FOUND, BadRequest, Conflict, NotFound
 from threadloom.protocol.ids import uuid7
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread, ThreadStatus
@@ -214,7 +214,7 @@ class ThreadSupervisor(Actor):
         storage = self.runtime.storage
         existing = await storage.threads.get(self.thread_id)
         if existing is None and not message.stateless and req.if_not_exists != "create":
-            raise NotFound(f"Thread {self.thread_id} not found.")
+            raise NotFound(THREAD_OR_ASSISTANT_NOT_FOUND)
         if strategy == "reject" and self.busy:
             raise Conflict(THREAD_BUSY)
         thread = thread_for_run(req, message.assistant, existing, self.thread_id)

@@ -74,8 +74,7 @@ class Webhooks:
         target = parse_target(url, self.policy)
         for address in await self._addresses(target):
             if (reason := refusal(address, self.policy)) is not None:
-                verb = "is" if target.address is not None else "resolves to"
-                raise Unprocessable(f"Webhook host blocked: {target.host} {verb} {reason}")
+                raise Unprocessable(f"Webhook host blocked: {reason}")
 
     async def _addresses(self, target: Target) -> list[IpAddress]:
         if target.address is not None:
@@ -84,7 +83,7 @@ class Webhooks:
         try:
             found = await asyncio.wait_for(lookup, self.delivery.resolve_timeout_seconds)
         except (OSError, UnicodeError, TimeoutError):
-            raise Unprocessable(f"Webhook host {target.host!r} could not be resolved") from None
+            raise Unprocessable("Webhook host blocked: DNS resolution failed") from None
         return [ipaddress.ip_address(sockaddr[0]) for *_, sockaddr in found]
 
     def notify(self, ended: RunEnded) -> None:

@@ -44,6 +44,9 @@ class ServiceUnavailable(ApiError):
     status = 503
 
 
+# a run naming a thread or an assistant that is missing, or that the user may not see
+THREAD_OR_ASSISTANT_NOT_FOUND = "Thread or assistant not found."
+
 THREAD_BUSY = (
     "Thread is already running a task. Wait for it to finish or choose a different "
     "multitask strategy."

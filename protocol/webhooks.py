@@ -13,7 +13,7 @@ from urllib.parse import SplitResult, urlsplit
 import msgspec
 
 from . import clock
-from .errors import Unprocessable
+from .errors import BadRequest, Unprocessable
 from .resources import Run
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -22,6 +22,10 @@ RUN_FIELDS = ("run_id", "thread_id", "assistant_id", "created_at", "updated_at",
 PAYLOAD_FIELDS = frozenset({*RUN_FIELDS, "status", "run_started_at", "run_ended_at", "webhook_sent_at", "values", "error"})
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# what the official server calls its `private IP range`: RFC 1918, carrier-grade NAT, unique-local
+_PRIVATE = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
 
 
 class UrlPolicy(Protocol):
@@ -55,20 +59,27 @@ class Target(msgspec.Struct, frozen=True):
 
 def parse_target(url: str, policy: UrlPolicy) -> Target:
     """The URL's target if the policy allows it before resolving the host; `Unprocessable`
-    (a 422) saying why not otherwise."""
+    (a 422) saying why not otherwise, in the official server's words. Its checks come in
+    its order, but the host before the scheme: a URL without one (`not a url`) is named
+    for that, as there by default, rather than for `webhooks.url.require_https`, which
+    is on here by default."""
     if len(url) > policy.max_url_length:
-        raise Unprocessable(f"Webhook URL is too long: at most {policy.max_url_length} characters")
+        raise Unprocessable("Webhook URL too long")
     parts = _split(url)
-    if parts.scheme == "http" and policy.require_https:
-        raise Unprocessable("Webhook URL must use https (plain http is refused by webhooks.url.require_https)")
     host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise Unprocessable(f"Invalid webhook hostname {host!r}")
+    if parts.scheme not in ("http", "https"):
+        raise Unprocessable(f"Webhook host blocked: scheme {parts.scheme!r} not allowed")
+    if parts.scheme == "http" and policy.require_https:
+        raise Unprocessable("Webhook must use https")
     if policy.allowed_domains and not any(host_matches(host, domain) for domain in policy.allowed_domains):
-        raise Unprocessable(f"Webhook host {host!r} is not in webhooks.url.allowed_domains")
+        raise Unprocessable("Webhook domain not allowed")
     port = _port(parts)
     if policy.allowed_ports and port not in policy.allowed_ports:
-        raise Unprocessable(f"Webhook port {port} is not in webhooks.url.allowed_ports")
+        raise Unprocessable(f"Webhook port {port} not allowed")
     if policy.disable_loopback and (host == "localhost" or host.endswith(".localhost")):
-        raise Unprocessable("Webhook host blocked: localhost address (loopback webhooks are disabled)")
+        raise Unprocessable("Webhook host blocked: localhost address")
     try:
         address: IpAddress | None = ipaddress.ip_address(host)
     except ValueError:
@@ -77,11 +88,13 @@ def parse_target(url: str, policy: UrlPolicy) -> Target:
 
 
 def _split(url: str) -> SplitResult:
+    """The URL's parts. A relative URL (which the official server posts to itself, when
+    its loopback webhooks are enabled) is refused: webhooks leave this server."""
     try:
         parts = urlsplit(url)
-    except ValueError:
+    except ValueError:  # e.g. an unclosed `[` in the host
         parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts is None or url.startswith("/"):
         raise Unprocessable("Webhook URL must be an absolute http:// or https:// URL")
     return parts
 
@@ -89,8 +102,8 @@ def _split(url: str) -> SplitResult:
 def _port(parts: SplitResult) -> int:
     try:
         port = parts.port
-    except ValueError:
-        raise Unprocessable("Webhook URL has an invalid port") from None
+    except ValueError as exc:  # out of range, not a number: Python's text, a 400 as there
+        raise BadRequest(str(exc)) from None
     return port if port is not None else 443 if parts.scheme == "https" else 80
 
 
@@ -103,18 +116,28 @@ def host_matches(host: str, domain: str) -> bool:
 
 
 def refusal(address: IpAddress, policy: UrlPolicy) -> str | None:
-    """Why the policy refuses to send to `address` (None if it does not)."""
-    address = _as_ipv4(address)
-    if address.is_loopback or address.is_unspecified:  # connecting to 0.0.0.0 reaches this host
-        return "a loopback address (loopback webhooks are disabled)" if policy.disable_loopback else None
-    # not `is_global`: private, link-local, unique-local, carrier-grade NAT, documentation…
-    internal = (
-        not address.is_global or address.is_multicast or address.is_reserved
-        or getattr(address, "is_site_local", False)
-    )
-    if internal and policy.disable_private_ips:
-        return "a private, link-local or reserved address (webhooks to private networks are disabled)"
-    return None
+    """Which range of addresses the policy refuses `address` for, named as the official
+    server names it (None if it does not refuse it)."""
+    judged = _as_ipv4(address)
+    if judged.is_loopback or judged.is_unspecified:  # connecting to 0.0.0.0 reaches this host
+        refused = policy.disable_loopback
+    else:  # not `is_global`: private, link-local, unique-local, carrier-grade NAT, documentation…
+        internal = (
+            not judged.is_global or judged.is_multicast or judged.is_reserved
+            or getattr(judged, "is_site_local", False)
+        )
+        refused = internal and policy.disable_private_ips
+    return _range_name(address) if refused else None
+
+
+def _range_name(address: IpAddress) -> str:
+    """The official server's name for a refused address's range, read off the address as
+    written (an IPv4 address written as IPv6 is in its `blocked IP range`)."""
+    if isinstance(address, ipaddress.IPv4Address) and address.is_loopback:
+        return "loopback IP range"
+    if any(address in network for network in _PRIVATE):
+        return "private IP range"
+    return "blocked IP range"
 
 
 def _as_ipv4(address: IpAddress) -> IpAddress:

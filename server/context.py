@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from threadloom.actors.runtime import Runtime
-from threadloom.protocol.errors import NotFound, Unprocessable
+from threadloom.protocol.errors import THREAD_OR_ASSISTANT_NOT_FOUND, NotFound, Unprocessable
 from threadloom.protocol.filters import Filter, matches
 from threadloom.protocol.ids import is_uuid, system_assistant_id
 from threadloom.protocol.requests import RunCreate
@@ -108,11 +108,11 @@ async def resolve_assistant(request: web.Request, assistant_id: str) -> Assistan
                             f"- A valid assistant UUID, or\n- One of the registered graphs: {', '.join(graph_ids)}")
     assistant = await rt.storage.assistants.get(str(assistant_id))
     if assistant is None or assistant.graph_id not in graph_ids:
-        raise NotFound("Thread or assistant not found.")
+        raise NotFound(THREAD_OR_ASSISTANT_NOT_FOUND)
     if assistant.assistant_id != system_assistant_id(assistant.graph_id):
         filter = await authorize(request, "assistants", "read", {"assistant_id": assistant.assistant_id})
         if not matches(assistant.metadata, filter):
-            raise NotFound("Thread or assistant not found.")
+            raise NotFound(THREAD_OR_ASSISTANT_NOT_FOUND)
     return assistant
 
 
@@ -132,7 +132,7 @@ async def authorize_run(request: web.Request, thread_id: str | None, req: RunCre
     if filter is not None and thread_id is not None:
         thread = await runtime(request).storage.threads.get(thread_id)
         if thread is not None and not matches(thread.metadata, filter):
-            raise NotFound("Thread or assistant not found.")
+            raise NotFound(THREAD_OR_ASSISTANT_NOT_FOUND)
     if value["metadata"] != (req.metadata or {}):
         req = msgspec.structs.replace(req, metadata=value["metadata"])
     return req, assistant

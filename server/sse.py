@@ -10,6 +10,7 @@ from aiohttp_sse import EventSourceResponse
 
 from threadloom.actors.eventlog import EventSource, Overflow
 from threadloom.protocol import sse
+from threadloom.protocol.errors import ApiError
 from threadloom.protocol.serde import dumps
 
 HEARTBEAT_SECONDS = 5.0
@@ -31,6 +32,18 @@ class SseResponse(EventSourceResponse):
                 await self.write(sse.HEARTBEAT)
             except (ConnectionResetError, RuntimeError):
                 break
+
+
+def http_error(exc: ApiError) -> dict[str, str]:
+    """An API error as the official server reports it inside a 200 (a Starlette
+    `HTTPException`, whose text is `"<status>: <detail>"`)."""
+    return {"error": "HTTPException", "message": f"{exc.status}: {exc.detail}"}
+
+
+async def write_error(request: web.Request, exc: ApiError, headers: dict[str, str] | None = None) -> SseResponse:
+    """A 200 stream holding only `exc` as an `error` event: how the official server's
+    streams that follow something (a run, a thread) say they cannot."""
+    return await write_stream(request, None, after=None, headers=headers, prelude=sse.frame("error", dumps(http_error(exc))))
 
 
 def overflow_frame(missed: int) -> bytes:

@@ -102,7 +102,7 @@ class GuardedResolver(AbstractResolver):
         found = await self._resolver.resolve(host, port, family)
         for entry in found:
             if (reason := refusal(ipaddress.ip_address(entry["host"]), self._policy)) is not None:
-                raise BlockedAddress(f"webhook host {host} resolves to {reason}")
+                raise BlockedAddress(f"webhook host {host} resolves to {entry['host']}, in a refused {reason}")
         return found
 
     async def close(self) -> None:

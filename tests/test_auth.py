@@ -95,6 +95,18 @@ async def test_patching_cannot_remove_the_owner(clients: Clients) -> None:
         await bob.assistants.get(aid)
 
 
+async def test_patching_a_missing_or_hidden_thread_is_a_bare_not_found(clients: Clients) -> None:
+    """As on the official server: `Not Found`, and for a missing thread before the handler
+    is asked, so even a user it refuses everything (mallory) gets the 404, not a 403."""
+    alice, bob, mallory = clients["alice"], clients["bob"], clients["mallory"]
+    tid = (await alice.threads.create())["thread_id"]
+    missing = str(uuid.uuid4())
+    assert await refused(bob.threads.update(tid, metadata={"x": 1})) == (404, "Not Found")
+    assert await refused(alice.threads.update(missing, metadata={"x": 1})) == (404, "Not Found")
+    assert await refused(mallory.threads.update(missing, metadata={"x": 1})) == (404, "Not Found")
+    assert await refused(mallory.threads.update(tid, metadata={"x": 1})) == (403, "Forbidden")
+
+
 async def test_a_copy_belongs_to_who_copied(clients: Clients) -> None:
     alice, bob = clients["alice"], clients["bob"]
     tid = (await alice.threads.create(metadata={"topic": "z"}))["thread_id"]
@@ -165,6 +177,8 @@ async def test_crons_are_stamped_with_their_owner(clients: Clients) -> None:
     for cron in (on_thread, stateless):
         assert cron["metadata"]["owner"] == "alice"
         assert cron["user_id"] == "alice"
+    # the payload shows the request's metadata as the handler left it; none if it had none (as there)
+    assert (on_thread["payload"]["metadata"], "metadata" in stateless["payload"]) == ({"owner": "alice"}, False)
     assert sorted(c["cron_id"] for c in await alice.crons.search()) == sorted([on_thread["cron_id"], stateless["cron_id"]])
     assert await bob.crons.search() == []
     assert await bob.crons.count() == 0
@@ -487,6 +501,7 @@ async def test_a_cron_runs_as_the_user_who_made_it(aiohttp_server: Any) -> None:
         seen = (await alice.threads.get_state(tid))["values"]["seen"]
         assert seen["user_id"] == "alice" and seen["user"]["org"] == "acme" and seen["permissions"] == ["delete"]
         assert run["kwargs"]["config"]["configurable"]["langgraph_auth_user_id"] == "alice"
+        assert run["metadata"]["owner"] == "alice"  # the cron's metadata, stamped, though its payload has none
     finally:
         await alice.http.client.aclose()
 

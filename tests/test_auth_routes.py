@@ -2,8 +2,8 @@
 credentials and with a bad token a 401 `{"detail"}`; for a user every handler refuses
 (`mallory`) a 403; for another user (`bob`) the owner's resources are a 404, filtered out
 of searches, counts and lists, or a 409 for a create naming their id (and for a copy of
-their thread); for the owner (`alice`) a success. A join stream tells the 403 and 404 as
-an `error` event in a 200. Both as the official server does. The table is checked against
+their thread); for the owner (`alice`) a success. A run's join stream and the thread stream
+tell the 403 and 404 as an `error` event in a 200. Both as the official server does. The table is checked against
 the live router, so a route added without a row here fails the suite. The routes left open (`/ok`, `/info`, `/docs`,
 `/openapi.json`, `/metrics`) and CORS preflights answer without credentials."""
 
@@ -40,7 +40,9 @@ from threadloom.server.auth.middleware import PROTECTED
 YEARLY = "0 0 1 1 *"  # never fires during a test
 MISSING = "00000000-0000-4000-8000-000000000000"
 THREAD_OR_ASSISTANT = "Thread or assistant not found."
-UNPROTECTED = {("GET", "/"), ("GET", "/ok"), ("GET", "/info"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/metrics")}
+SYSTEM_PATHS = ("/", "/ok", "/info", "/docs", "/openapi.json", "/metrics")
+# GET, and the catch-all that answers any other method with a 404 (as the official server)
+UNPROTECTED = {(method, path) for path in SYSTEM_PATHS for method in ("GET", "*")}
 
 
 # what alice owns ---------------------------------------------------------------------------------
@@ -131,13 +133,15 @@ async def forbidden(reply: Reply, w: dict[str, str], http: Http) -> None:
     assert (reply.status, reply.body) == (403, {"detail": "Forbidden"}), reply
 
 
-def sse_error(user: str, message: str) -> Check:
-    """A 200 stream of the run (the join route) holding one `error` event and nothing else."""
+def sse_error(user: str, message: str, of: str = "R") -> Check:
+    """A 200 stream of the run (the join route; `of` "T": of the thread) holding one
+    `error` event and nothing else."""
 
     async def check(reply: Reply, w: dict[str, str], http: Http) -> None:
-        path = R.format_map(w)
+        path = (R if of == "R" else T).format_map(w)
         assert reply.status == 200 and reply.headers["Content-Type"] == "text/event-stream; charset=utf-8", reply
-        assert (reply.headers["Location"], reply.headers["Content-Location"]) == (f"{path}/stream", path), reply
+        if of == "R":
+            assert (reply.headers["Location"], reply.headers["Content-Location"]) == (f"{path}/stream", path), reply
         async with http.session.get(f"{http.url}{path}/stream", headers=bearer(user)) as resp:  # the body, this time
             body = await resp.read()
         data = json.dumps({"error": "HTTPException", "message": message}, separators=(",", ":"))
@@ -251,7 +255,8 @@ ROWS = [
     Row("POST", T + "/state/checkpoint", {"checkpoint": {"checkpoint_id": "{checkpoint_id}"}}, asks=["threads.read"]),
     Row("GET", T + "/history", asks=["threads.read"]),
     Row("POST", T + "/history", {"limit": 5}, asks=["threads.read"]),
-    Row("GET", T + "/stream", asks=["threads.read"]),
+    Row("GET", T + "/stream", asks=["threads.read"],
+        other=sse_error("bob", "404: Thread not found", of="T"), refused=sse_error("mallory", "403: Forbidden", of="T")),
     # runs: on a system assistant only `threads.create_run`; on a user's also `assistants.read`
     Row("POST", T + "/runs", {"assistant_id": "counter", "input": {}}, asks=["threads.create_run"],
         other=status(404, THREAD_OR_ASSISTANT)),
@@ -454,7 +459,7 @@ async def test_a_run_tells_create_run_everything(aiohttp_server: Any, session: A
 # open routes -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", sorted(p for _, p in UNPROTECTED))
+@pytest.mark.parametrize("path", SYSTEM_PATHS)
 async def test_open_routes_need_no_credentials(http: Http, path: str) -> None:
     for headers in ({}, {"Authorization": "Bearer stolen"}):
         reply = await http("GET", path, headers=headers)

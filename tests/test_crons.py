@@ -5,12 +5,14 @@ servers poll fast (`cron_poll_seconds`), so nothing waits for a minute to turn."
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 import time_machine
 from aiohttp.test_utils import TestServer
@@ -22,6 +24,7 @@ from threadloom.actors.newcron import new_cron
 from threadloom.protocol.requests import CronCreate
 from threadloom.server.storage.crons import SqliteCrons
 from threadloom.server.storage.db import Database
+from threadloom.server.storage.schema import MIGRATIONS
 
 T = TypeVar("T")
 
@@ -82,12 +85,14 @@ async def test_stateless_cron_record(client: LangGraphClient) -> None:
     assert list(cron) == CRON_FIELDS
     assert uuid.UUID(cron["cron_id"]).version == 7
     assert cron["assistant_id"] == COUNTER_ASSISTANT  # a graph id stands for its system assistant
-    assert (cron["thread_id"], cron["user_id"], cron["end_time"]) == (None, None, None)
-    assert (cron["on_run_completed"], cron["enabled"], cron["timezone"]) == ("delete", True, "UTC")
+    # as on the official server: no user is "", no time zone given is null (UTC applies)
+    assert (cron["thread_id"], cron["user_id"], cron["end_time"]) == (None, "", None)
+    assert (cron["on_run_completed"], cron["enabled"], cron["timezone"]) == ("delete", True, None)
     assert cron["metadata"] == {"team": "a"}
-    assert cron["payload"]["input"] == {"log": ["x"]}
-    assert cron["payload"]["stream_mode"] == ["values"]
-    assert cron["payload"]["config"]["configurable"]["cron_id"] == cron["cron_id"]
+    assert cron["payload"] == {  # the request as sent, with the assistant's id and the cron's in the config
+        "assistant_id": COUNTER_ASSISTANT, "schedule": "0 9 * * *", "input": {"log": ["x"]}, "metadata": {"team": "a"},
+        "stream_mode": ["values"], "config": {"configurable": {"cron_id": cron["cron_id"]}},
+    }
     next_run = datetime.fromisoformat(cron["next_run_date"])
     assert next_run > datetime.now(UTC) and (next_run.hour, next_run.minute, next_run.second) == (9, 0, 0)
     status, fetched, _ = await raw(client, "GET", f"/runs/crons/{cron['cron_id']}")
@@ -119,17 +124,25 @@ async def test_update(client: LangGraphClient) -> None:
     assert updated["schedule"] == "30 10 * * *"
     assert datetime.fromisoformat(updated["next_run_date"]).strftime("%H:%M") == "10:30"
     assert updated["metadata"] == {"a": 1, "b": 2}  # merged
-    assert updated["payload"]["input"] == {"log": ["b"]}  # payload fields replaced one by one...
-    assert updated["payload"]["config"] == cron["payload"]["config"]  # ...the others kept
+    # the body shallow-merged into the payload, its metadata and cron fields too, as on the official server
+    assert updated["payload"] == {
+        **cron["payload"], "schedule": "30 10 * * *", "input": {"log": ["b"]}, "metadata": {"b": 2}, "enabled": False,
+        "on_run_completed": "keep",
+    }
     assert (updated["enabled"], updated["on_run_completed"]) == (False, "keep")
     assert datetime.fromisoformat(updated["end_time"]) == end
     assert updated["created_at"] == cron["created_at"] and updated["updated_at"] > cron["updated_at"]
+
+    assert updated["timezone"] is None  # still none given
+    status, changed, _ = await raw(client, "PATCH", f"/runs/crons/{cron['cron_id']}", {"unknown": 1})
+    assert (status, changed["payload"]["unknown"]) == (200, 1)  # any field goes to the payload, as there
 
     cleared = await client.crons.update(cron["cron_id"], end_time=None)
     assert cleared["end_time"] is None
     # a public address, not a name: the webhook check resolves names, and tests run offline
     kept = await client.crons.update(cron["cron_id"], webhook="https://8.8.8.8/hook")
     assert kept["end_time"] is None and kept["schedule"] == "30 10 * * *"  # not given: unchanged
+    assert (kept["payload"]["end_time"], kept["payload"]["webhook"]) == (None, "https://8.8.8.8/hook")
     status, fetched, _ = await raw(client, "GET", f"/runs/crons/{cron['cron_id']}")
     assert (status, fetched) == (200, kept)
 
@@ -156,13 +169,16 @@ async def test_search_and_count(client: LangGraphClient) -> None:
 
     assert _ids(await client.crons.search()) == _ids([third, second, first])  # newest first
     assert _ids(await client.crons.search(sort_by="next_run_date", sort_order="asc")) == _ids([third, second, first])
-    assert _ids(await client.crons.search(assistant_id="counter")) == _ids([second, first])
+    assert _ids(await client.crons.search(assistant_id=COUNTER_ASSISTANT)) == _ids([second, first])
     assert _ids(await client.crons.search(assistant_id=COUNTER_ASSISTANT, enabled=True)) == _ids([first])
     assert _ids(await client.crons.search(thread_id=thread["thread_id"])) == _ids([third])
     assert _ids(await client.crons.search(metadata={"k": "y"})) == _ids([second])
     assert await client.crons.search(select=["cron_id", "enabled"], limit=1) == [{"cron_id": third["cron_id"], "enabled": True}]
     assert await client.crons.count() == 3
-    assert await client.crons.count(assistant_id="counter") == 2
+    assert await client.crons.count(assistant_id=COUNTER_ASSISTANT) == 2
+    for route in ("search", "count"):  # an assistant's id, not a graph id, as on the official server
+        status, answer, _ = await raw(client, "POST", f"/runs/crons/{route}", {"assistant_id": "counter"})
+        assert (status, answer) == (422, {"detail": "Invalid assistant ID: must be a UUID"})
     assert await client.crons.count(thread_id=thread["thread_id"]) == 1
     assert await client.crons.count(metadata={"k": "x"}) == 1
 
@@ -171,6 +187,18 @@ async def test_search_and_count(client: LangGraphClient) -> None:
     assert (headers["x-pagination-total"], headers["x-pagination-next"]) == ("3", "2")  # the real total
     status, page, headers = await raw(client, "POST", "/runs/crons/search", {"limit": 2, "offset": 2})
     assert _ids(page) == _ids([first]) and headers["x-pagination-total"] == "3" and "x-pagination-next" not in headers
+
+
+def bad_schedule(schedule: str) -> str:
+    """The official server's text for what is not a cron expression."""
+    return (
+        f"Invalid cron schedule: '{schedule}'. Reason: Invalid cron schedule. Ensure the schedule uses the standard "
+        "cron format (minute hour day_of_month month day_of_week). Example: '*/5 * * * *' for every 5 minutes."
+    )
+
+
+def bad_timezone(name: str) -> str:
+    return f"Invalid timezone: '{name}'. Use IANA timezone format (e.g. 'America/New_York')."
 
 
 def _ids(crons: list[dict[str, Any]]) -> list[str]:
@@ -183,11 +211,13 @@ async def test_bad_input_changes_nothing(client: LangGraphClient) -> None:
     good = {"assistant_id": "counter", "schedule": "0 9 * * *"}
     bad_creates = [
         ({"assistant_id": "counter"}, 422, "schedule"),
-        ({**good, "schedule": "every day"}, 422, "Invalid schedule"),
-        ({**good, "schedule": "61 * * * *"}, 422, "Invalid schedule"),
-        ({**good, "schedule": "0 0 30 2 *"}, 422, "never fires"),
-        ({**good, "timezone": "Mars/Olympus"}, 422, "Invalid timezone"),
-        ({**good, "timezone": "America"}, 422, "Invalid timezone"),
+        ({**good, "schedule": "every day"}, 422, bad_schedule("every day")),
+        ({**good, "schedule": "61 * * * *"}, 422, bad_schedule("61 * * * *")),
+        ({**good, "schedule": "0 0 30 2 *"}, 400, "failed to find next date"),  # it never fires
+        ({**good, "timezone": "Mars/Olympus"}, 422, bad_timezone("Mars/Olympus")),
+        ({**good, "timezone": "America"}, 422, bad_timezone("America")),  # a directory: a 500 on the official server
+        ({**good, "timezone": ""}, 400, "ZoneInfo keys must be normalized relative paths, got: "),
+        ({**good, "timezone": "Mars/Olympus", "schedule": "nope"}, 422, bad_timezone("Mars/Olympus")),  # first
         ({**good, "end_time": "tomorrow"}, 422, "Invalid end_time"),
         ({**good, "enabled": "yes"}, 422, "enabled"),
         ({**good, "on_run_completed": "archive"}, 422, "on_run_completed"),
@@ -205,21 +235,39 @@ async def test_bad_input_changes_nothing(client: LangGraphClient) -> None:
             assert says in answer["detail"], (body, answer)
         code, answer, _ = await raw(client, "POST", path, [good])
         assert code == 422, answer
-    assert (await raw(client, "POST", f"/threads/{MISSING}/runs/crons", good))[0] == 404
+    missing_thread = (
+        f"Thread with ID '{MISSING}' not found. Please verify the ID is correct and the thread hasn't been deleted or expired."
+    )
+    assert (await raw(client, "POST", f"/threads/{MISSING}/runs/crons", good))[:2] == (404, {"detail": missing_thread})
+    # the schedule is checked before the thread
+    code, answer, _ = await raw(client, "POST", f"/threads/{MISSING}/runs/crons", {**good, "schedule": "nope"})
+    assert (code, answer) == (422, {"detail": bad_schedule("nope")})
     assert (await raw(client, "POST", "/threads/not-a-uuid/runs/crons", good))[0] == 422
     assert await client.crons.count() == 0
 
     cron = await client.crons.create("counter", schedule="0 9 * * *", input={"log": ["a"]})
     path = f"/runs/crons/{cron['cron_id']}"
     for body, status in [
-        (None, 400), ({}, 400), ({"schedule": None}, 400), ({"unknown": 1}, 400),
-        ({"schedule": "nope"}, 422), ({"timezone": "Nowhere"}, 422), ({"end_time": "soon"}, 422),
+        ({}, 400), ({"schedule": "nope"}, 422), ({"timezone": "Nowhere"}, 422), ({"end_time": "soon"}, 422),
         ({"enabled": 3}, 422), ({"stream_mode": "everything"}, 422), ({"context": {"a": 1}, "config": {"configurable": {"b": 1}}}, 400),
     ]:
         code, answer, _ = await raw(client, "PATCH", path, body)
         assert (code, list(answer)) == (status, ["detail"]), (body, answer)
     assert (await raw(client, "GET", path))[1] == cron  # unchanged
-    assert (await raw(client, "PATCH", f"/runs/crons/{MISSING}", {"enabled": False}))[0] == 404
+    # the official server's texts, checked in its order: the body, the time zone, the cron, the schedule
+    for cron_id, body, status, detail in [
+        (cron["cron_id"], {}, 400, "Request body cannot be empty"),
+        (cron["cron_id"], {"schedule": "nope"}, 422, bad_schedule("nope")),
+        (cron["cron_id"], {"timezone": "Nowhere"}, 422, bad_timezone("Nowhere")),
+        (MISSING, {}, 400, "Request body cannot be empty"),
+        (MISSING, {"timezone": "Nowhere"}, 422, bad_timezone("Nowhere")),
+        (MISSING, {"schedule": "nope"}, 404, f"Cron '{MISSING}' not found"),
+        (MISSING, {"enabled": False}, 404, f"Cron '{MISSING}' not found"),
+    ]:
+        code, answer, _ = await raw(client, "PATCH", f"/runs/crons/{cron_id}", body)
+        assert (code, answer) == (status, {"detail": detail}), (cron_id, body)
+    for method in ("GET", "DELETE"):
+        assert (await raw(client, method, f"/runs/crons/{MISSING}"))[:2] == (404, {"detail": "Not Found"})
     for method in ("GET", "PATCH", "DELETE"):
         assert (await raw(client, method, "/runs/crons/not-a-uuid", {"enabled": False}))[0] == 422
     for body in ({"limit": 0}, {"offset": -1}, {"select": ["cron_id", "secret"]}, {"sort_by": "schedule"}, {"thread_id": "x"}):
@@ -336,6 +384,34 @@ async def test_a_cron_survives_a_restart(tmp_path: Any) -> None:
         assert run["kwargs"]["config"]["configurable"]["cron_id"] == cron["cron_id"]
     finally:
         await _close(server, client)
+
+
+def test_a_database_from_before_keeps_its_crons(tmp_path: Any) -> None:
+    """The migration that lets `timezone` be null rebuilds the table: its rows, the user
+    a cron runs as, and the cascade from its thread survive."""
+    path = str(tmp_path / "threadloom.sqlite")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE threadloom_schema (version INTEGER NOT NULL)")
+    for version, script in enumerate(MIGRATIONS[:4], start=1):  # the schema before it
+        conn.executescript(f"BEGIN; {script}; INSERT INTO threadloom_schema VALUES ({version}); COMMIT;")
+    now = "2026-01-15T00:00:00+00:00"
+    conn.execute("INSERT INTO threads VALUES ('t', ?, ?, ?, '{}', 'idle', '{}', NULL, '{}', NULL)", (now, now, now))
+    conn.execute(
+        "INSERT INTO crons VALUES ('c', 'a', 't', 'u', '0 9 * * *', 'UTC', NULL, ?, 1, NULL, '{}', '{}', ?, ?, '{\"identity\": \"u\"}')",
+        (now, now, now),
+    )
+    conn.close()
+    db = Database(path)
+    try:
+        crons = SqliteCrons(db)
+        cron = asyncio.run(crons.get("c"))
+        assert cron is not None and (cron.thread_id, cron.timezone, cron.schedule) == ("t", "UTC", "0 9 * * *")
+        assert asyncio.run(crons.user("c")) == {"identity": "u"}
+        assert asyncio.run(crons.insert(msgspec.structs.replace(cron, cron_id="d", timezone=None)))
+        db.conn.execute("DELETE FROM threads WHERE thread_id = 't'")
+        assert db.conn.execute("SELECT count(*) FROM crons").fetchone()[0] == 0
+    finally:
+        db.conn.close()
 
 
 async def test_a_slot_is_claimed_once(tmp_path: Any) -> None:

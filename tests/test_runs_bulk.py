@@ -8,6 +8,16 @@ import aiohttp
 import pytest
 from langgraph_sdk.errors import NotFoundError
 
+# the official server's texts
+NOTHING_TO_CANCEL = (
+    "No matching runs to cancel. Please verify the thread ID and run IDs are correct, "
+    "and the runs haven't been deleted or completed."
+)
+STATUS_WITH_IDS = (
+    "When providing a 'status', 'thread_id' and 'run_ids' must be omitted. The 'status' parameter "
+    "cancels all runs with the given status, regardless of thread or run ID."
+)
+
 
 async def test_batch_creates_stateless_runs_and_validates_all_first(client, url):
     runs = await client.runs.create_batch(
@@ -51,6 +61,28 @@ async def test_cancel_many_rejects_a_bad_combination(url):
                      {"status": "all", "run_ids": ["0196b0d2-0000-7000-8000-000000000001"]}):
             async with http.post(f"{url}/runs/cancel", json=body) as resp:
                 assert resp.status == 422, body
+
+
+async def test_cancel_many_says_why_nothing_was_cancelled_as_the_official_server(client, url):
+    tid = (await client.threads.create())["thread_id"]
+    done = await client.runs.create(tid, "counter", input={})
+    await client.runs.join(tid, done["run_id"])
+    missing = "0196b0d2-0000-7000-8000-000000000001"
+    nothing = "No runs found to cancel."
+    async with aiohttp.ClientSession() as http:
+        for body, detail in (
+            ({"thread_id": tid, "run_ids": [done["run_id"]]}, NOTHING_TO_CANCEL),  # it exists, but has ended
+            ({"thread_id": tid, "run_ids": [done["run_id"], missing]}, NOTHING_TO_CANCEL),
+            ({"thread_id": tid, "run_ids": [missing]}, nothing),
+            ({"thread_id": missing, "run_ids": [done["run_id"]]}, nothing),  # not on that thread
+            ({"thread_id": tid, "run_ids": []}, nothing),
+            ({"status": "pending"}, nothing),
+        ):
+            async with http.post(f"{url}/runs/cancel", json=body) as resp:
+                assert (resp.status, await resp.json()) == (404, {"detail": detail}), body
+        for body in ({"status": "all", "thread_id": tid}, {"status": "all", "run_ids": [done["run_id"]]}):
+            async with http.post(f"{url}/runs/cancel", json=body) as resp:
+                assert (resp.status, await resp.json()) == (422, {"detail": STATUS_WITH_IDS}), body
 
 
 async def test_list_runs_filters_by_status_and_pages(client, url):

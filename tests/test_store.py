@@ -50,12 +50,13 @@ BAD_STORE_INPUT = [  # (method, path, params, body) -> (status, body): the offic
 
 
 async def test_bad_store_input_answers_as_the_official_server_and_changes_nothing(url):
-    """Its status, key and text; only the 422 for a bad label is JSON here (the official
-    body is plain text)."""
+    """Its status, key and text; only the 422 for a bad label is JSON here, as every error
+    (the official body is plain text: a deliberate difference, scripts/conformance/deliberate.py)."""
     async with aiohttp.ClientSession() as http:
         for method, path, params, body, status, answer in BAD_STORE_INPUT:
             async with http.request(method, f"{url}{path}", params=params, json=body) as resp:
-                assert (resp.status, await resp.json()) == (status, answer), (method, params, body)
+                assert (resp.status, resp.content_type) == (status, "application/json"), (method, params, body)
+                assert await resp.json() == answer, (method, params, body)
         async with http.put(f"{url}/store/items", json={"namespace": ["a"], "key": "k", "value": "not an object"}) as resp:
             assert resp.status == 422 and "detail" in await resp.json()
         async with http.post(f"{url}/store/namespaces", json={}) as resp:
@@ -65,7 +66,9 @@ async def test_bad_store_input_answers_as_the_official_server_and_changes_nothin
 async def test_an_update_is_newer_than_what_it_replaced_even_within_a_second(client):
     """Items are stamped to the microsecond (LangGraph's SQLite store stamps to the
     second), strictly increasing: an update sorts after the original whenever it comes,
-    and a search, newest first, lists it first."""
+    and a search, most recently updated first as LangGraph's Postgres store (the official
+    production server's) answers, lists it first. The official dev server's in-memory
+    store lists items in insertion order: a deliberate difference (scripts/conformance/deliberate.py)."""
     await client.store.put_item(["times"], "first", {"v": 1})
     original = await client.store.get_item(["times"], "first")
     await client.store.put_item(["times"], "second", {"v": 1})

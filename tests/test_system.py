@@ -138,7 +138,7 @@ async def test_openapi_describes_every_route_of_the_live_router(aiohttp_server: 
     url = str((await aiohttp_server(app)).make_url("")).rstrip("/")
     status, _, spec = await fetch(f"{url}/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.")
-    served = {(r.method.lower(), r.resource.canonical) for r in app.router.routes() if r.method not in ("HEAD", "OPTIONS")}
+    served = {(r.method.lower(), r.resource.canonical) for r in app.router.routes() if r.method not in ("HEAD", "OPTIONS", "*")}
     described = {(method, path) for path, operations in spec["paths"].items() for method in operations}
     assert described == served
     assert spec["paths"]["/extra/{thing}"]["get"]["summary"] == "An extra route, added after the others."
@@ -172,8 +172,13 @@ async def test_docs_list_the_routes_without_network(url: str) -> None:
     assert 'data-url="/openapi.json"' in page and "<table>" in page
 
 
-@pytest.mark.parametrize("path", ["/ok", "/info", "/metrics", "/openapi.json", "/docs"])
-async def test_system_endpoints_accept_only_get(url: str, path: str) -> None:
-    async with aiohttp.ClientSession() as http, http.post(url + path, json={}) as resp:
-        assert resp.status == 405 and "detail" in await resp.json()
+@pytest.mark.parametrize("path", ["/", "/ok", "/info", "/metrics", "/openapi.json", "/docs"])
+async def test_system_endpoints_answer_get_and_head_and_any_other_method_is_not_found(url: str, path: str) -> None:
+    """As on the official server: HEAD wherever GET, and another method is a 404 (not a 405)."""
+    async with aiohttp.ClientSession() as http:
+        async with http.head(url + path) as resp:
+            assert resp.status == 200
+        for method in ("POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+            async with http.request(method, url + path, json={}) as resp:
+                assert (method, resp.status, await resp.json()) == (method, 404, {"detail": "Not Found"})
 

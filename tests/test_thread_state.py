@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 
 import aiohttp
 import pytest
@@ -146,7 +147,29 @@ async def test_thread_stream_lifecycle_mode_and_js_encoding(url, client):
             ("metadata", {"run_id": run["run_id"], "attempt": 1}),
             ("metadata", {"status": "run_done", "run_id": run["run_id"]}),
         ]
-        async with http.get(f"{url}/threads/{tid}/stream", params={"stream_modes": "bogus"}) as resp:
-            assert resp.status == 422
-        async with http.get(f"{url}/threads/{tid}/stream", headers={"Last-Event-ID": "abc"}) as resp:
-            assert resp.status == 422
+
+
+async def test_thread_stream_refuses_bad_modes_and_event_ids_with_the_official_texts(url, client):
+    tid = (await client.threads.create())["thread_id"]
+    path = f"{url}/threads/{tid}/stream"
+    async with aiohttp.ClientSession() as http:
+        for params in ({"stream_modes": "lifecycle,nope,bad"}, {"stream_mode": '["nope"]'}):
+            async with http.get(path, params=params) as resp:  # the first unknown mode
+                assert (resp.status, await resp.json()) == (422, {"detail": "Invalid stream mode: nope"})
+        bad_id = {"detail": "Invalid last-event-id: must be a valid Redis stream ID"}
+        for headers in ({"Last-Event-ID": "abc"}, {"Last-Event-ID": "1-x"}):
+            # the event id is checked before the modes
+            async with http.get(path, params={"stream_modes": "nope"}, headers=headers) as resp:
+                assert (resp.status, await resp.json()) == (422, bad_id)
+
+
+async def test_a_thread_stream_opened_before_its_thread_exists_streams_its_runs(url, client):
+    """As on the official server: no 404 for a thread that is not there yet."""
+    tid = str(uuid.uuid4())
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{url}/threads/{tid}/stream", params={"stream_modes": "lifecycle"}) as resp:
+            assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/event-stream")
+            await client.threads.create(thread_id=tid)
+            run = await client.runs.create(tid, "counter", input={})
+            events = await asyncio.wait_for(_events(resp, until="run_done"), 20)
+    assert [e[1] for e in events] == [{"run_id": run["run_id"], "attempt": 1}, {"status": "run_done", "run_id": run["run_id"]}]

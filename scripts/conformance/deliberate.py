@@ -56,6 +56,15 @@ DELIBERATE: tuple[Deliberate, ...] = (
         "runs: cancel a running run*", "thread after rollback", "body.status",
         "after a rollback the thread has the restored state's status (official: always idle, even with a `next`)",
     ),
+    # Store: the official production server's answers (LangGraph's Postgres store), where its
+    # in-memory dev server differs; and this server's rule that every error is JSON.
+    Deliberate(
+        "store:*", "*search*", "body.items*",
+        "a store search lists the most recently updated items first, as LangGraph's Postgres store (the official "
+        "production server) does; the in-memory dev server lists them in insertion order (test_store)",
+    ),
+    Deliberate("store:*", "put, *label*", "body", "a bad namespace label is a JSON {\"detail\"} error, not plain text (test_store)"),
+    Deliberate("store:*", "put, *label*", "header content-type", "a bad namespace label is a JSON {\"detail\"} error (test_store)"),
 )
 
 

@@ -111,19 +111,28 @@ def _check_graph(rt: Runtime, graph_id: str) -> None:
         raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(graph_ids)}")
 
 
-async def _visible(request: web.Request, assistant_id: str, verb: str, value: dict[str, Any] | None = None) -> Assistant:
+async def _visible(
+    request: web.Request, assistant_id: str, verb: str, value: dict[str, Any] | None = None, *, missing: str | None = None
+) -> Assistant:
     """The assistant, if the user may do `verb` on it (`assistants.<verb>`, told `value`,
-    which the handler may change); a 404 if it is missing or its graph is not served."""
+    which the handler may change); a 404 saying `missing` if it is missing (or hidden, or
+    its graph is not served)."""
     filter = await authorize(request, "assistants", verb, value if value is not None else {"assistant_id": assistant_id})
     rt = runtime(request)
     assistant = await rt.storage.assistants.get(assistant_id)
     if assistant is None or assistant.graph_id not in rt.graphs.graph_ids() or not matches(assistant.metadata, filter):
-        raise NotFound(f"Assistant {assistant_id} not found")
+        raise NotFound(missing or f"Assistant {assistant_id} not found")
     return assistant
 
 
+async def _shown(request: web.Request, assistant_id: str) -> Assistant:
+    """An assistant to show (itself, its graph, schemas or subgraphs): a missing one is a
+    bare `Not Found` there on the official server, unlike on its other routes."""
+    return await _visible(request, assistant_id, "read", missing="Not Found")
+
+
 async def _from_path(request: web.Request) -> Assistant:
-    return await _visible(request, path_uuid(request, "assistant_id", "assistant"), "read")
+    return await _shown(request, path_uuid(request, "assistant_id", "assistant"))
 
 
 async def _threads_of(rt: Runtime, assistant_id: str) -> list[str]:
@@ -275,8 +284,9 @@ async def delete_assistant(request: web.Request) -> web.Response:
 async def list_versions(request: web.Request) -> web.Response:
     """Newest first; an empty list when the filter matches none (the official server
     answers 404 then)."""
+    assistant_id = path_uuid(request, "assistant_id", "assistant")  # before the body, as on the official server
     req = await body(request, AssistantVersionSearch)
-    assistant = await _from_path(request)
+    assistant = await _visible(request, assistant_id, "read")
     versions = await runtime(request).storage.assistants.versions(
         assistant.assistant_id, metadata=req.metadata, limit=req.limit, offset=req.offset
     )
@@ -302,7 +312,7 @@ async def get_graph(request: web.Request) -> web.Response:
     rt = runtime(request)
     given = request.match_info["assistant_id"]
     assistant_id = system_assistant_id(given) if given in rt.graphs.graph_ids() else parse_uuid(given, "assistant")
-    assistant = await _visible(request, assistant_id, "read")
+    assistant = await _shown(request, assistant_id)
     xray = _xray(request)
     async with rt.graphs.open(assistant.graph_id, _as_caller(request, assistant), access="assistants.read") as graph:
         try:

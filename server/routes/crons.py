@@ -7,10 +7,10 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from threadloom.actors.newcron import new_cron, patched_cron, run_fields
+from threadloom.actors.newcron import given_fields, new_cron, patched_cron, run_fields, zone
 from threadloom.protocol.errors import BadRequest, NotFound, Unprocessable
 from threadloom.protocol.filters import matches
-from threadloom.protocol.ids import parse_uuid, system_assistant_id
+from threadloom.protocol.ids import parse_uuid
 from threadloom.protocol.requests import (
     CRON_PATCH_FIELDS,
     CronCount,
@@ -28,32 +28,50 @@ from ..http import body, json, no_content, paged, path_uuid
 
 routes = web.RouteTableDef()
 
-CRON_NOT_FOUND = "Cron not found"
+CRON_NOT_FOUND = "Not Found"  # the official server's text for a missing cron, but in a PATCH
+
+
+def _thread_not_found(thread_id: str) -> NotFound:
+    return NotFound(
+        f"Thread with ID '{thread_id}' not found. "
+        "Please verify the ID is correct and the thread hasn't been deleted or expired."
+    )
 
 
 async def _create(request: web.Request, thread_id: str | None) -> Cron:
     """A cron that runs as the user who created it (`crons.create`, and reading its
-    assistant and thread)."""
+    assistant and thread). Its assistant, time zone, schedule, then thread are checked,
+    in the official server's order."""
     raw = await body(request, dict[str, Any])
     req = convert(raw, CronCreate)
     rt = runtime(request)
     assistant = await _cron_assistant(request, req.assistant_id)
+    cron = new_cron(req, raw, assistant_id=assistant.assistant_id, thread_id=thread_id)
     if thread_id is not None:
-        await thread_for(request, thread_id, "read")
+        await _cron_thread(request, thread_id)
     user = user_of(request)
-    cron = new_cron(req, run_fields(raw), assistant_id=assistant.assistant_id, thread_id=thread_id)
-    await rt.webhooks.check(cron.payload.get("webhook"))
+    await rt.webhooks.check(run_fields(raw).get("webhook"))
     value = {
         "cron_id": cron.cron_id, "thread_id": thread_id, "payload": cron.payload, "schedule": cron.schedule,
-        "user_id": user.identity if user else None, "end_time": cron.end_time, "metadata": dict(cron.metadata),
+        "user_id": user.identity if user else cron.user_id, "end_time": cron.end_time, "metadata": dict(cron.metadata),
     }
     await authorize(request, "crons", "create", value)
-    if value["metadata"] != cron.metadata:  # e.g. stamped with an owner: its runs carry that too
-        cron = msgspec.structs.replace(cron, metadata=value["metadata"], payload={**cron.payload, "metadata": value["metadata"]})
+    if value["metadata"] != cron.metadata:  # e.g. stamped with an owner: its runs carry the cron's metadata;
+        # the payload shows the request's as the handler left it, if it had any (as on the official server)
+        payload = {**cron.payload, "metadata": value["metadata"]} if "metadata" in cron.payload else cron.payload
+        cron = msgspec.structs.replace(cron, metadata=value["metadata"], payload=payload)
     cron = msgspec.structs.replace(cron, user_id=value["user_id"])
     if not await rt.storage.crons.insert(cron, user=user):
-        raise NotFound(f"Thread with ID {thread_id} not found")
+        raise _thread_not_found(str(thread_id))
     return cron
+
+
+async def _cron_thread(request: web.Request, thread_id: str) -> None:
+    """The thread of a cron, which the user must be able to read (`threads.read`)."""
+    try:
+        await thread_for(request, thread_id, "read")
+    except NotFound:
+        raise _thread_not_found(thread_id) from None
 
 
 async def _cron_assistant(request: web.Request, assistant_id: str) -> Assistant:
@@ -97,25 +115,25 @@ async def count_crons(request: web.Request) -> web.Response:
 
 
 async def _filters(request: web.Request, req: CronCount, *, enabled: bool | None) -> dict[str, Any]:
-    """Search filters as stored (a graph id stands for its system assistant), and the
-    user's (`crons.search`)."""
-    assistant_id = req.assistant_id
-    if assistant_id is not None and assistant_id in runtime(request).graphs.graph_ids():
-        assistant_id = system_assistant_id(assistant_id)
+    """Search filters as stored, and the user's (`crons.search`)."""
+    # an id, not a graph id, here (a 422 on the official server, as for any malformed id)
+    assistant_id = parse_uuid(req.assistant_id, "assistant") if req.assistant_id is not None else None
     thread_id = parse_uuid(req.thread_id, "thread") if req.thread_id is not None else None
     filters = {"assistant_id": assistant_id, "thread_id": thread_id, "enabled": enabled, "metadata": req.metadata}
     page = {"limit": getattr(req, "limit", None), "offset": getattr(req, "offset", None)}
     return {**filters, "auth": await authorize(request, "crons", "search", {**filters, **page})}
 
 
-async def _cron_for(request: web.Request, verb: str, value: dict[str, Any] | None = None) -> Cron:
+async def _cron_for(
+    request: web.Request, verb: str, value: dict[str, Any] | None = None, *, missing: str = CRON_NOT_FOUND
+) -> Cron:
     """The cron of the path, if the user may do `verb` on it (`crons.<verb>`, told `value`,
-    which the handler may change); a 404 if it is missing."""
+    which the handler may change); a 404 saying `missing` if it is missing."""
     cron_id = path_uuid(request, "cron_id", "cron")
     filter = await authorize(request, "crons", verb, value if value is not None else {"cron_id": cron_id})
     cron = await runtime(request).storage.crons.get(cron_id)
     if cron is None or not matches(cron.metadata, filter):
-        raise NotFound(CRON_NOT_FOUND)
+        raise NotFound(missing)
     return cron
 
 
@@ -126,24 +144,27 @@ async def get_cron(request: web.Request) -> web.Response:
 
 @routes.patch("/runs/crons/{cron_id}")
 async def patch_cron(request: web.Request) -> web.Response:
-    raw = await body(request, dict[str, Any])
-    # null means "not given", except for end_time, where it clears the end
-    given = {k: v for k, v in raw.items() if k in CRON_PATCH_FIELDS and (v is not None or k == "end_time")}
-    if not given:
-        raise BadRequest(f"No fields to update: give at least one of {sorted(CRON_PATCH_FIELDS)}")
-    patch = convert(given, CronPatch)
-    if isinstance(webhook := given.get("webhook"), str):  # any other type is a 422 as the payload is checked
-        await runtime(request).webhooks.check(webhook)
+    """In the official server's order: the id, an empty body, the time zone, the webhook,
+    the cron (missing: `Cron '<id>' not found`), then the schedule."""
     cron_id = path_uuid(request, "cron_id", "cron")
+    raw = await body(request, dict[str, Any])
+    if not raw:
+        raise BadRequest("Request body cannot be empty")
+    patch = convert({k: raw[k] for k in given_fields(raw) & CRON_PATCH_FIELDS}, CronPatch)
+    if patch.timezone is not None:
+        zone(patch.timezone)
+    if isinstance(webhook := raw.get("webhook"), str):  # any other type is a 422 as the payload is checked
+        await runtime(request).webhooks.check(webhook)
     metadata = dict(patch.metadata) if patch.metadata is not None else None
-    value = {"cron_id": cron_id, "payload": run_fields(given), "schedule": patch.schedule, "metadata": metadata}
-    await _cron_for(request, "update", value)
+    value = {"cron_id": cron_id, "payload": run_fields(raw), "schedule": patch.schedule, "metadata": metadata}
+    missing = f"Cron '{cron_id}' not found"
+    await _cron_for(request, "update", value, missing=missing)
     if metadata is not None and value["metadata"] != patch.metadata:  # e.g. stamped with the owner again
-        given["metadata"] = value["metadata"]
+        raw["metadata"] = value["metadata"]
         patch = msgspec.structs.replace(patch, metadata=value["metadata"])
-    cron = await runtime(request).storage.crons.update(cron_id, lambda cron: patched_cron(cron, patch, given))
+    cron = await runtime(request).storage.crons.update(cron_id, lambda cron: patched_cron(cron, patch, raw))
     if cron is None:
-        raise NotFound(CRON_NOT_FOUND)
+        raise NotFound(missing)
     return json(cron)
 
 

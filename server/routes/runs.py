@@ -14,7 +14,7 @@ from threadloom.actors.newrun import check_request
 from threadloom.actors.replay import Evicted
 from threadloom.actors.results import collect, from_thread
 from threadloom.protocol import sse
-from threadloom.protocol.errors import ApiError, NotFound, Unprocessable
+from threadloom.protocol.errors import NOTHING_TO_CANCEL, ApiError, NotFound, Unprocessable
 from threadloom.protocol.ids import parse_uuid
 from threadloom.protocol.requests import RunCreate, cancel_action
 from threadloom.protocol.filters import matches
@@ -24,7 +24,7 @@ from threadloom.protocol.serde import dumps
 
 from ..context import api_url, authorize, authorize_run, caller, run_for, runtime, thread_for
 from ..http import body, json, no_content, path_uuid, query_bool, query_int, query_list
-from ..sse import write_stream
+from ..sse import http_error, write_error, write_stream
 
 routes = web.RouteTableDef()
 
@@ -122,7 +122,12 @@ async def _result_response(
 
 @routes.post("/threads/{thread_id}/runs")
 async def create_run(request: web.Request) -> web.Response:
-    run, _, _ = await _create(request, path_uuid(request, "thread_id", "thread"))
+    try:
+        thread_id = path_uuid(request, "thread_id", "thread")
+    except Unprocessable:  # the official server's shorter text on this route; its /stream
+        # and /wait answer a 400 with Python's ValueError text, which is not copied
+        raise Unprocessable("Invalid thread ID") from None
+    run, _, _ = await _create(request, thread_id)
     return json(run, headers=_locations(run, short=False, location=None))
 
 
@@ -215,12 +220,6 @@ async def _joined(request: web.Request, thread_id: str, run_id: str) -> Run | No
     return run if run is not None and run.thread_id == thread_id else None
 
 
-def _http_error(exc: ApiError) -> dict[str, str]:
-    """An API error as the official server reports it inside a 200 (a Starlette
-    `HTTPException`, whose text is `"<status>: <detail>"`)."""
-    return {"error": "HTTPException", "message": f"{exc.status}: {exc.detail}"}
-
-
 @routes.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(request: web.Request) -> web.StreamResponse:
     """A missing run is a 200 whose result is the error, as on the official server."""
@@ -229,7 +228,7 @@ async def join_run(request: web.Request) -> web.StreamResponse:
     run = await _joined(request, thread_id, run_id)
     headers = _run_paths(thread_id, run_id, "join")
     if run is None:
-        return json({"__error__": _http_error(NotFound(RUN_NOT_FOUND))}, headers=headers)
+        return json({"__error__": http_error(NotFound(RUN_NOT_FOUND))}, headers=headers)
     stream = runtime(request).streams.get(run.run_id)
     cancel = query_bool(request, "cancel_on_disconnect")
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=cancel, fallback=True)
@@ -296,7 +295,7 @@ async def join_run_stream(request: web.Request) -> web.StreamResponse:
         if run is None:
             raise NotFound(RUN_NOT_FOUND)
     except ApiError as exc:
-        return await write_stream(request, None, after=None, headers=headers, prelude=sse.frame("error", dumps(_http_error(exc))))
+        return await write_error(request, exc, headers)
     source, after, prelude = await _join_source(request, run)
     wanted = _mode_filter(query_list(request, "stream_mode"))
     cancel = _canceller(request, run) if query_bool(request, "cancel_on_disconnect") else None
@@ -356,22 +355,32 @@ class BulkCancel(msgspec.Struct, kw_only=True):
     status: Literal["pending", "running", "all"] | None = None
 
 
+STATUS_WITH_IDS = (
+    "When providing a 'status', 'thread_id' and 'run_ids' must be omitted. The 'status' parameter "
+    "cancels all runs with the given status, regardless of thread or run ID."
+)
+
+
 @routes.post("/runs/cancel")
 async def cancel_runs(request: web.Request) -> web.Response:
-    """Either `{thread_id, run_ids}` or `{status: pending|running|all}`."""
+    """Either `{thread_id, run_ids}` or `{status: pending|running|all}`. Nothing to cancel
+    is a 404, in the official server's words: runs named that exist but have ended are
+    `NOTHING_TO_CANCEL`, anything else `No runs found to cancel.`"""
     req = await body(request, BulkCancel)
     by_ids = req.thread_id is not None or req.run_ids is not None
-    if by_ids == (req.status is not None) or (by_ids and (req.thread_id is None or not req.run_ids)):
+    if by_ids and req.status is not None:
+        raise Unprocessable(STATUS_WITH_IDS)
+    if not by_ids and req.status is None or by_ids and (req.thread_id is None or req.run_ids is None):
         raise Unprocessable("Give either thread_id with run_ids, or status (pending, running or all)")
     rt = runtime(request)
     action = cancel_action(request.query.get("action"))
     if by_ids:
         thread_id = parse_uuid(req.thread_id, "thread")
-        wanted = {parse_uuid(r, "run") for r in req.run_ids or []}
-        runs = [r for r in await rt.storage.runs.find_active() if r.thread_id == thread_id and r.run_id in wanted]
+        named = [await rt.storage.runs.get(parse_uuid(r, "run")) for r in dict.fromkeys(req.run_ids or [])]
+        runs = [run for run in named if run is not None and run.thread_id == thread_id]
     else:
         runs = await rt.storage.runs.find_active(status=None if req.status == "all" else req.status)
     runs = await _cancellable(request, runs, action)
     if not await rt.cancel_runs(runs, action, f"{action} requested via POST /runs/cancel"):
-        raise NotFound("No runs found to cancel.")
+        raise NotFound(NOTHING_TO_CANCEL if by_ids and runs else "No runs found to cancel.")
     return no_content()

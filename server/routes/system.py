@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from threadloom.protocol.errors import Unprocessable
 from threadloom.protocol.requests import STREAM_MODES
@@ -20,6 +22,23 @@ from ..openapi import build_spec
 from ..prometheus import CONTENT_TYPE, metrics_json, prometheus_text
 
 routes = web.RouteTableDef()
+
+
+async def _not_found(request: web.Request) -> web.Response:
+    raise web.HTTPNotFound()
+
+
+def _system_get(path: str) -> Callable[[Handler], Handler]:
+    """A system route: GET, and HEAD (Starlette answers HEAD wherever it answers GET);
+    any other method is a 404 `Not Found` there, as on the official server, not a 405."""
+
+    def register(handler: Handler) -> Handler:
+        routes.get(path)(handler)
+        routes.head(path)(handler)
+        routes.route("*", path)(_not_found)
+        return handler
+
+    return register
 
 
 def _version(package: str) -> str | None:
@@ -44,18 +63,18 @@ def _served_groups(app: web.Application, prefix: str) -> set[str]:
 HEALTHY = {"ok": True, "services": {}}
 
 
-@routes.get("/ok")
+@_system_get("/ok")
 async def ok(request: web.Request) -> web.Response:
     return json(HEALTHY)
 
 
-@routes.get("/")
+@_system_get("/")
 async def root(request: web.Request) -> web.Response:
     """Health check, as `/ok` (the official server answers both)."""
     return json(HEALTHY)
 
 
-@routes.get("/info")
+@_system_get("/info")
 async def info(request: web.Request) -> web.Response:
     project = request.app[PROJECT]
     prefix = project.http.mount_prefix or ""
@@ -97,7 +116,7 @@ async def info(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/metrics")
+@_system_get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     fmt = request.query.get("format", "prometheus")
     if fmt not in ("prometheus", "json"):
@@ -118,12 +137,12 @@ def _spec(request: web.Request) -> dict[str, typing.Any]:
     )
 
 
-@routes.get("/openapi.json")
+@_system_get("/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
     return json(_spec(request))
 
 
-@routes.get("/docs")
+@_system_get("/docs")
 async def docs(request: web.Request) -> web.Response:
     spec_url = request.path.removesuffix("docs") + "openapi.json"
     return web.Response(text=render_docs(_spec(request), spec_url), content_type="text/html")

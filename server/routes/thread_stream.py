@@ -7,16 +7,20 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from threadloom.protocol.errors import Unprocessable
+from threadloom.protocol.errors import ApiError, NotFound, Unprocessable
+from threadloom.protocol.filters import matches
 
-from ..context import runtime, thread_for
+from ..context import authorize, runtime
 from ..http import path_uuid, query_list
-from ..sse import write_stream
+from ..sse import write_error, write_stream
 
 routes = web.RouteTableDef()
 
 THREAD_STREAM_MODES = ("run_modes", "lifecycle", "state_update")
 _LAST_EVENT_ID = re.compile(r"^\d+(-(\d+|\*))?$")
+# the official server's text: its event ids are Redis stream ids (`<ms>-<seq>`), a shape
+# these plain numbers fit too
+INVALID_LAST_EVENT_ID = "Invalid last-event-id: must be a valid Redis stream ID"
 
 
 def _wanted(modes: list[str]) -> Callable[[str], bool]:
@@ -37,19 +41,43 @@ def _after(request: web.Request) -> int | None:
     if raw == "-":
         return 0
     if not _LAST_EVENT_ID.match(raw):
-        raise Unprocessable("Invalid Last-Event-ID: expected a number, or '-' for everything")
+        raise Unprocessable(INVALID_LAST_EVENT_ID)
     return int(raw.split("-", 1)[0])
+
+
+def _modes(request: web.Request) -> list[str]:
+    """The modes asked for; the first unknown one is a 422. Both SDKs send `stream_mode`,
+    the official server reads `stream_modes`: either is accepted."""
+    modes = query_list(request, "stream_modes") + query_list(request, "stream_mode") or ["run_modes"]
+    for mode in modes:
+        if mode not in THREAD_STREAM_MODES:
+            raise Unprocessable(f"Invalid stream mode: {mode}")
+    return modes
+
+
+async def _check_readable(request: web.Request, thread_id: str) -> None:
+    """`threads.read`. Only a filter from the auth handler needs the thread to exist: as on
+    the official server, a stream may otherwise be opened before its thread is created
+    (and the runs made on it once it is are streamed)."""
+    filter = await authorize(request, "threads", "read", {"thread_id": thread_id})
+    if filter is None:
+        return
+    thread = await runtime(request).storage.threads.get(thread_id)
+    if thread is None or not matches(thread.metadata, filter):
+        raise NotFound("Thread not found")
 
 
 @routes.get("/threads/{thread_id}/stream")
 async def join_thread_stream(request: web.Request) -> web.StreamResponse:
+    """Malformed ids, modes and Last-Event-ID are a 422; what the auth handler refuses
+    (a 403, or a thread it hides) an `error` event in a 200 stream, as on the official
+    server."""
     thread_id = path_uuid(request, "thread_id", "thread")
-    await thread_for(request, thread_id, "read")
-    # both SDKs send `stream_mode`, the reference names it `stream_modes`: accept either
-    modes = query_list(request, "stream_modes") + query_list(request, "stream_mode") or ["run_modes"]
-    unknown = sorted(set(modes) - set(THREAD_STREAM_MODES))
-    if unknown:
-        raise Unprocessable(f"Invalid stream mode(s) {unknown}: expected any of {list(THREAD_STREAM_MODES)}")
     after = _after(request)
+    modes = _modes(request)
+    try:
+        await _check_readable(request, thread_id)
+    except ApiError as exc:
+        return await write_error(request, exc)
     log = runtime(request).streams.thread(thread_id)
     return await write_stream(request, log, after=after, wanted=_wanted(modes))

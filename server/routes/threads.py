@@ -136,13 +136,22 @@ async def get_thread_route(request: web.Request) -> web.Response:
     return json(await thread_for(request, path_uuid(request, "thread_id", "thread"), "read"))
 
 
+async def _patchable(request: web.Request, thread_id: str, value: dict[str, Any]) -> None:
+    """A thread the user may update (`threads.update`, told `value`). As on the official
+    server, a missing thread is a bare `Not Found` before the handler is asked (even one
+    refusing everything), and so is one it hides."""
+    thread = await runtime(request).storage.threads.get(thread_id)
+    if thread is None or not matches(thread.metadata, await authorize(request, "threads", "update", value)):
+        raise NotFound("Not Found")
+
+
 @routes.patch("/threads/{thread_id}")
 async def patch_thread(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     req = await body(request, ThreadPatch)
     metadata = {k: v for k, v in (req.metadata or {}).items() if k not in RESERVED_METADATA}
     value = {"thread_id": thread_id, "metadata": metadata, "action": None}
-    await get_thread(request, thread_id, await authorize(request, "threads", "update", value))
+    await _patchable(request, thread_id, value)
     thread = await runtime(request).patch_thread(thread_id, value["metadata"])
     if request.headers.get("Prefer", "").replace(" ", "") == "return=minimal":
         return no_content()

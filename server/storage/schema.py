@@ -93,6 +93,38 @@ MIGRATIONS: list[str] = [
     -- the user a cron runs as, with custom auth (JSON; not part of the API's Cron)
     ALTER TABLE crons ADD COLUMN auth_user TEXT;
     """,
+    """
+    -- a cron's timezone may be null: none was given (UTC applies), as the official server
+    -- answers it; SQLite cannot drop a NOT NULL, so the table is rebuilt
+    CREATE TABLE crons_new (
+        cron_id TEXT PRIMARY KEY,
+        assistant_id TEXT NOT NULL,
+        thread_id TEXT REFERENCES threads(thread_id) ON DELETE CASCADE,
+        user_id TEXT,
+        schedule TEXT NOT NULL,
+        timezone TEXT,
+        end_time TEXT,
+        next_run_date TEXT,
+        enabled INTEGER NOT NULL,
+        on_run_completed TEXT,
+        metadata TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        auth_user TEXT
+    );
+    INSERT INTO crons_new (
+        cron_id, assistant_id, thread_id, user_id, schedule, timezone, end_time, next_run_date, enabled,
+        on_run_completed, metadata, payload, created_at, updated_at, auth_user
+    ) SELECT
+        cron_id, assistant_id, thread_id, user_id, schedule, timezone, end_time, next_run_date, enabled,
+        on_run_completed, metadata, payload, created_at, updated_at, auth_user
+    FROM crons;
+    DROP TABLE crons;
+    ALTER TABLE crons_new RENAME TO crons;
+    CREATE INDEX crons_due ON crons(next_run_date) WHERE enabled;
+    CREATE INDEX crons_by_thread ON crons(thread_id);  -- for the cascade when a thread is deleted
+    """,
 ]
 
 

@@ -20,7 +20,8 @@ describe("crons", () => {
     assert.equal(cron.assistant_id, counterId);  // the graph id maps to its system assistant
     assert.equal(cron.thread_id, null);
     assert.equal(cron.schedule, "0 0 1 1 *");
-    assert.equal(cron.timezone, "UTC");
+    assert.equal(cron.timezone, null);  // none given: null, as on the official server (UTC applies)
+    assert.equal(cron.user_id, "");  // no custom auth
     assert.equal(cron.enabled, true);
     assert.equal(cron.on_run_completed, "delete");
     assert.deepEqual(cron.metadata, { owner: "js" });
