@@ -1,4 +1,6 @@
-"""Writing a run's event log to an HTTP client as server-sent events."""
+"""Writing a run's event log to an HTTP client as server-sent events: a plain aiohttp
+`StreamResponse` with the official server's headers, and a heartbeat comment while the
+stream is idle (so proxies and clients keep it open)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import asyncio
 from collections.abc import Callable
 
 from aiohttp import web
-from aiohttp_sse import EventSourceResponse
 
 from threadloom.actors.eventlog import EventSource, Overflow
 from threadloom.protocol import sse
@@ -16,22 +17,33 @@ from threadloom.protocol.serde import dumps
 HEARTBEAT_SECONDS = 5.0
 
 
-class SseResponse(EventSourceResponse):
-    """aiohttp-sse's response with the official server's headers and heartbeat comment."""
+class SseResponse(web.StreamResponse):
+    """A `text/event-stream` response; from `prepare` until `stop_streaming`, a heartbeat
+    comment goes out every `heartbeat` seconds."""
 
     def __init__(self, *, headers: dict[str, str] | None = None, heartbeat: float | None = None) -> None:
-        # Read at construction time, so the interval can be changed (e.g. by tests).
-        interval = HEARTBEAT_SECONDS if heartbeat is None else heartbeat
-        super().__init__(headers=headers, allow_all_methods=True, ping_interval=interval, send_timeout=None)
-        self.headers.update(sse.HEADERS)
+        super().__init__(status=200, headers={**sse.HEADERS, **(headers or {})})
+        # read at construction time, so the interval can be changed (e.g. by tests)
+        self._interval = HEARTBEAT_SECONDS if heartbeat is None else heartbeat
+        self._heartbeat: asyncio.Task[None] | None = None
 
-    async def _ping(self) -> None:
+    async def prepare(self, request: web.BaseRequest) -> web.AbstractStreamWriter | None:
+        writer = await super().prepare(request)
+        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+        return writer
+
+    async def _beat(self) -> None:
         while True:
-            await asyncio.sleep(self._ping_interval)
+            await asyncio.sleep(self._interval)
             try:
                 await self.write(sse.HEARTBEAT)
-            except (ConnectionResetError, RuntimeError):
-                break
+            except (ConnectionResetError, RuntimeError):  # the client left, or the stream ended
+                return
+
+    def stop_streaming(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._heartbeat = None
 
 
 def http_error(exc: ApiError) -> dict[str, str]:
@@ -73,14 +85,13 @@ async def write_stream(
             await _send(response, stream, after, wanted)
         response.stop_streaming()
         await response.write_eof()
-    except ConnectionResetError:
+    except (ConnectionResetError, asyncio.CancelledError) as exc:
+        if on_disconnect is not None:
+            on_disconnect()
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+    finally:
         response.stop_streaming()
-        if on_disconnect is not None:
-            on_disconnect()
-    except asyncio.CancelledError:
-        if on_disconnect is not None:
-            on_disconnect()
-        raise
     return response
 
 
