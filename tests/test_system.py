@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -165,11 +166,27 @@ async def test_openapi_describes_every_route_of_the_live_router(aiohttp_server: 
     assert "requestBody" not in spec["paths"]["/threads/{thread_id}/copy"]["post"]
 
 
-async def test_docs_list_the_routes_without_network(url: str) -> None:
+async def test_docs_are_served_whole_from_this_server(url: str) -> None:
+    """The interactive reference works offline and runs no third-party script: every
+    script and stylesheet the page loads is served here, and the page's policy allows
+    no other origin. Without JavaScript the page is the route table."""
     status, content_type, page = await fetch(f"{url}/docs")
     assert status == 200 and content_type == "text/html"
     assert "/threads/{thread_id}/runs/stream" in page and "Start a run and stream its events" in page
-    assert 'data-url="/openapi.json"' in page and "<table>" in page
+    assert 'data-spec="/openapi.json"' in page
+    loaded = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert loaded and all(link.startswith("/") for link in loaded), loaded  # nothing from another origin
+    expected = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".json": "application/json"}
+    async with aiohttp.ClientSession() as http:
+        for link in loaded:
+            async with http.get(url + link) as resp:
+                assert resp.status == 200 and await resp.read(), link
+                assert resp.content_type == expected[link[link.rindex("."):]], (link, resp.content_type)
+        async with http.get(f"{url}/docs") as resp:
+            policy = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy
+    status, _, _ = await fetch(f"{url}/docs/assets/index.html")  # only the files the page uses
+    assert status == 404
 
 
 @pytest.mark.parametrize("path", ["/", "/ok", "/info", "/metrics", "/openapi.json", "/docs"])

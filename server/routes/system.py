@@ -13,7 +13,7 @@ from threadloom.protocol.errors import Unprocessable
 from threadloom.protocol.requests import STREAM_MODES
 from threadloom.protocol.resources import MultitaskStrategy
 
-from ..apidocs import render_docs
+from ..apidocs import docs_asset, docs_page
 from ..context import PROJECT, runtime
 from ..custom_app import CUSTOM_APP
 from ..http import json
@@ -144,5 +144,9 @@ async def openapi(request: web.Request) -> web.Response:
 
 @_system_get("/docs")
 async def docs(request: web.Request) -> web.Response:
-    spec_url = request.path.removesuffix("docs") + "openapi.json"
-    return web.Response(text=render_docs(_spec(request), spec_url), content_type="text/html")
+    return docs_page(_spec(request), request.path)
+
+
+@routes.get("/docs/assets/{name}")
+async def docs_assets(request: web.Request) -> web.StreamResponse:
+    return docs_asset(request.match_info["name"])
