@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer
 from conftest import make_app
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import UnprocessableEntityError
 
 from threadloom.actors.newcron import new_cron
 from threadloom.protocol.requests import CronCreate
@@ -156,13 +157,15 @@ async def test_search_and_count(client: LangGraphClient) -> None:
 
     assert _ids(await client.crons.search()) == _ids([third, second, first])  # newest first
     assert _ids(await client.crons.search(sort_by="next_run_date", sort_order="asc")) == _ids([third, second, first])
-    assert _ids(await client.crons.search(assistant_id="counter")) == _ids([second, first])
+    assert _ids(await client.crons.search(assistant_id=COUNTER_ASSISTANT)) == _ids([second, first])
+    with pytest.raises(UnprocessableEntityError, match="Invalid assistant ID"):  # an id, not a graph's: as there
+        await client.crons.search(assistant_id="counter")
     assert _ids(await client.crons.search(assistant_id=COUNTER_ASSISTANT, enabled=True)) == _ids([first])
     assert _ids(await client.crons.search(thread_id=thread["thread_id"])) == _ids([third])
     assert _ids(await client.crons.search(metadata={"k": "y"})) == _ids([second])
     assert await client.crons.search(select=["cron_id", "enabled"], limit=1) == [{"cron_id": third["cron_id"], "enabled": True}]
     assert await client.crons.count() == 3
-    assert await client.crons.count(assistant_id="counter") == 2
+    assert await client.crons.count(assistant_id=COUNTER_ASSISTANT) == 2
     assert await client.crons.count(thread_id=thread["thread_id"]) == 1
     assert await client.crons.count(metadata={"k": "x"}) == 1
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from threadloom.actors.newcron import new_cron, patched_cron, run_fields
 from threadloom.protocol.errors import BadRequest, NotFound, Unprocessable
 from threadloom.protocol.filters import matches
-from threadloom.protocol.ids import parse_uuid, system_assistant_id
+from threadloom.protocol.ids import parse_uuid
 from threadloom.protocol.requests import (
     CRON_PATCH_FIELDS,
     CronCount,
@@ -97,11 +97,9 @@ async def count_crons(request: web.Request) -> web.Response:
 
 
 async def _filters(request: web.Request, req: CronCount, *, enabled: bool | None) -> dict[str, Any]:
-    """Search filters as stored (a graph id stands for its system assistant), and the
-    user's (`crons.search`)."""
-    assistant_id = req.assistant_id
-    if assistant_id is not None and assistant_id in runtime(request).graphs.graph_ids():
-        assistant_id = system_assistant_id(assistant_id)
+    """Search filters (ids, as on the official server: not a graph's id), and the user's
+    (`crons.search`)."""
+    assistant_id = parse_uuid(req.assistant_id, "assistant") if req.assistant_id is not None else None
     thread_id = parse_uuid(req.thread_id, "thread") if req.thread_id is not None else None
     filters = {"assistant_id": assistant_id, "thread_id": thread_id, "enabled": enabled, "metadata": req.metadata}
     page = {"limit": getattr(req, "limit", None), "offset": getattr(req, "offset", None)}
