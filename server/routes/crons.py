@@ -8,6 +8,7 @@ import msgspec
 from aiohttp import web
 
 from threadloom.actors.newcron import new_cron, patched_cron, run_fields
+from threadloom.protocol.bodies import CRON_COUNT, CRON_CREATE, CRON_PATCH, CRON_SEARCH, THREAD_CRON_CREATE
 from threadloom.protocol.errors import BadRequest, NotFound, Unprocessable
 from threadloom.protocol.filters import matches
 from threadloom.protocol.ids import parse_uuid
@@ -25,6 +26,7 @@ from threadloom.protocol.search import check_page, check_select
 from ..auth.user import user_of
 from ..context import authorize, resolve_assistant, runtime, thread_for
 from ..http import body, json, no_content, paged, path_uuid
+from ..operations import operation
 
 routes = web.RouteTableDef()
 
@@ -66,16 +68,19 @@ async def _cron_assistant(request: web.Request, assistant_id: str) -> Assistant:
 
 
 @routes.post("/runs/crons")
+@operation("Schedule a stateless cron", body=CRON_CREATE, response=Cron)
 async def create_cron(request: web.Request) -> web.Response:
     return json(await _create(request, None))
 
 
 @routes.post("/threads/{thread_id}/runs/crons")
+@operation("Schedule a cron on a thread", body=THREAD_CRON_CREATE, response=Cron)
 async def create_thread_cron(request: web.Request) -> web.Response:
     return json(await _create(request, path_uuid(request, "thread_id", "thread")))
 
 
 @routes.post("/runs/crons/search")
+@operation("Search crons", body=CRON_SEARCH, response=list[Cron])
 async def search_crons(request: web.Request) -> web.Response:
     req = await body(request, CronSearch)
     check_page(req.limit, req.offset)
@@ -91,6 +96,7 @@ async def search_crons(request: web.Request) -> web.Response:
 
 
 @routes.post("/runs/crons/count")
+@operation("Count crons", body=CRON_COUNT, response=int)
 async def count_crons(request: web.Request) -> web.Response:
     req = await body(request, CronCount)
     return json(await runtime(request).storage.crons.count(**await _filters(request, req, enabled=None)))
@@ -118,11 +124,13 @@ async def _cron_for(request: web.Request, verb: str, value: dict[str, Any] | Non
 
 
 @routes.get("/runs/crons/{cron_id}")
+@operation("Get a cron", response=Cron)
 async def get_cron(request: web.Request) -> web.Response:
     return json(await _cron_for(request, "read"))
 
 
 @routes.patch("/runs/crons/{cron_id}")
+@operation("Update a cron", body=CRON_PATCH, response=Cron)
 async def patch_cron(request: web.Request) -> web.Response:
     raw = await body(request, dict[str, Any])
     # null means "not given", except for end_time, where it clears the end
@@ -146,6 +154,7 @@ async def patch_cron(request: web.Request) -> web.Response:
 
 
 @routes.delete("/runs/crons/{cron_id}")
+@operation("Delete a cron", status=204)
 async def delete_cron(request: web.Request) -> web.Response:
     cron = await _cron_for(request, "delete")
     if not await runtime(request).storage.crons.delete(cron.cron_id):

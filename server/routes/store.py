@@ -3,53 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from aiohttp import web
 from langgraph.store.base import NOT_PROVIDED
 
+from threadloom.protocol.bodies import STORE_DELETE, STORE_NAMESPACES, STORE_PUT, STORE_SEARCH
 from threadloom.protocol.errors import BadRequest, Unprocessable
-from threadloom.protocol.requests import SqlInt, check_int64
+from threadloom.protocol.requests import DeleteItem, ListNamespaces, PutItem, SearchItems, check_int64
+from threadloom.protocol.responses import Item, ListNamespaceResponse, SearchItemsResponse
 from threadloom.protocol.search import MAX_OFFSET
 
 from ..context import authorize, runtime
 from ..http import body, json, no_content, query_bool
+from ..operations import Query, flag, operation
 
 routes = web.RouteTableDef()
-
-# an expiry LangGraph can compute (now + ttl minutes past year 9999 is an OverflowError)
-TtlMinutes = Annotated[float, msgspec.Meta(ge=0, le=1_000_000_000)]
-
-
-class PutItem(msgspec.Struct, kw_only=True):
-    namespace: list[str]
-    key: str
-    value: dict[str, Any]
-    index: Any = None
-    ttl: TtlMinutes | None | msgspec.UnsetType = msgspec.UNSET  # left out: the store's default_ttl
-
-
-class DeleteItem(msgspec.Struct, kw_only=True):
-    namespace: list[str]
-    key: str
-
-
-class SearchItems(msgspec.Struct, kw_only=True):
-    namespace_prefix: list[str] = []
-    filter: dict[str, Any] | None = None
-    limit: int = 10
-    offset: int = 0
-    query: str | None = None
-    refresh_ttl: bool | None = None
-
-
-class ListNamespaces(msgspec.Struct, kw_only=True):
-    prefix: list[str] | None = None
-    suffix: list[str] | None = None
-    max_depth: SqlInt | None = None
-    limit: int = 100
-    offset: int = 0
 
 
 def _namespace(labels: list[str], *, item: bool = False) -> tuple[str, ...]:
@@ -108,6 +78,7 @@ async def _authorized(request: web.Request, action: str, value: dict[str, Any], 
 
 
 @routes.put("/store/items")
+@operation("Put an item in the store", body=STORE_PUT, status=204)
 async def put_item(request: web.Request) -> web.Response:
     req = await body(request, PutItem)
     if req.index not in (None, False) and not (isinstance(req.index, list) and all(isinstance(i, str) for i in req.index)):
@@ -121,6 +92,11 @@ async def put_item(request: web.Request) -> web.Response:
 
 
 @routes.get("/store/items")
+@operation("Get an item from the store (null if absent)", response=Item | None, query=(
+    Query("key", {"type": "string"}, "The item's key", required=True),
+    Query("namespace", {"type": "string"}, "Its namespace, labels joined by `.`"),
+    flag("refresh_ttl", "Restart the item's time-to-live"),
+))
 async def get_item(request: web.Request) -> web.Response:
     key = request.query.get("key")
     if not key:  # the one official error under `error`, not `detail`
@@ -134,6 +110,7 @@ async def get_item(request: web.Request) -> web.Response:
 
 
 @routes.delete("/store/items")
+@operation("Delete an item from the store", body=STORE_DELETE, status=204)
 async def delete_item(request: web.Request) -> web.Response:
     req = await body(request, DeleteItem)
     value = {"namespace": _namespace(req.namespace), "key": req.key}
@@ -162,12 +139,13 @@ def _both(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
 
 
 @routes.post("/store/items/search")
+@operation("Search items, by filter or by meaning (`query`)", body=STORE_SEARCH, response=SearchItemsResponse)
 async def search_items(request: web.Request) -> web.Response:
     req = await body(request, SearchItems)
     _page(req.limit, req.offset)
     check_int64(req.filter, "filter")
     value = {
-        "namespace": _namespace(req.namespace_prefix), "filter": req.filter, "limit": req.limit,
+        "namespace": _namespace(req.namespace_prefix or []), "filter": req.filter, "limit": req.limit,
         "offset": req.offset, "query": req.query,
     }
     answer = await _authorized(request, "search", value)
@@ -185,6 +163,7 @@ async def search_items(request: web.Request) -> web.Response:
 
 
 @routes.post("/store/namespaces")
+@operation("List namespaces", body=STORE_NAMESPACES, response=ListNamespaceResponse)
 async def list_namespaces(request: web.Request) -> web.Response:
     req = await body(request, ListNamespaces)
     _page(req.limit, req.offset)

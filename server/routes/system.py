@@ -10,6 +10,7 @@ from aiohttp import web
 from threadloom.protocol.errors import Unprocessable
 from threadloom.protocol.requests import STREAM_MODES
 from threadloom.protocol.resources import MultitaskStrategy
+from threadloom.protocol.responses import Health
 
 from ..apidocs import render_docs
 from ..context import PROJECT, runtime
@@ -17,6 +18,7 @@ from ..custom_app import CUSTOM_APP
 from ..http import json
 from ..mount import route_group
 from ..openapi import build_spec
+from ..operations import Query, operation
 from ..prometheus import CONTENT_TYPE, metrics_json, prometheus_text
 
 routes = web.RouteTableDef()
@@ -45,17 +47,20 @@ HEALTHY = {"ok": True, "services": {}}
 
 
 @routes.get("/ok")
+@operation("Health check", response=Health)
 async def ok(request: web.Request) -> web.Response:
     return json(HEALTHY)
 
 
 @routes.get("/")
+@operation("Health check (as /ok)", response=Health)
 async def root(request: web.Request) -> web.Response:
     """Health check, as `/ok` (the official server answers both)."""
     return json(HEALTHY)
 
 
 @routes.get("/info")
+@operation("Server version and supported features", response=dict[str, typing.Any])
 async def info(request: web.Request) -> web.Response:
     project = request.app[PROJECT]
     prefix = project.http.mount_prefix or ""
@@ -98,6 +103,9 @@ async def info(request: web.Request) -> web.Response:
 
 
 @routes.get("/metrics")
+@operation("Runtime metrics: Prometheus text, or JSON", content_type=CONTENT_TYPE, query=(
+    Query("format", {"type": "string", "enum": ["prometheus", "json"], "default": "prometheus"}, "The metrics' format"),
+))
 async def metrics(request: web.Request) -> web.Response:
     fmt = request.query.get("format", "prometheus")
     if fmt not in ("prometheus", "json"):
@@ -119,11 +127,13 @@ def _spec(request: web.Request) -> dict[str, typing.Any]:
 
 
 @routes.get("/openapi.json")
+@operation("This description", response=dict[str, typing.Any])
 async def openapi(request: web.Request) -> web.Response:
     return json(_spec(request))
 
 
 @routes.get("/docs")
+@operation("API documentation page", content_type="text/html")
 async def docs(request: web.Request) -> web.Response:
     spec_url = request.path.removesuffix("docs") + "openapi.json"
     return web.Response(text=render_docs(_spec(request), spec_url), content_type="text/html")
