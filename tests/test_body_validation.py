@@ -308,3 +308,36 @@ async def test_store_pages_are_bounded(api: Api) -> None:
         ))
     status, answer = await api.send("POST", "/store/items/search", b'{"namespace_prefix": [], "offset": 9223372036854775808}')
     assert status == 422 and "is greater than the maximum of 9223372036854775807" in answer["detail"]
+
+
+async def test_a_bulk_cancel_names_runs_by_id_or_by_status(api: Api) -> None:
+    """What the schema's `oneOf` lets through, the route sorts out, with the official texts."""
+    missing = "00000000-0000-4000-8000-000000000000"
+    cases = [
+        ({"status": "all", "run_ids": [missing]}, 422, (
+            "When providing a 'status', 'thread_id' and 'run_ids' must be omitted. The 'status' parameter cancels "
+            "all runs with the given status, regardless of thread or run ID."
+        )),
+        ({"status": "pending", "run_ids": []}, 404, "No runs found to cancel."),  # no ids: by status
+        ({"thread_id": "nope", "run_ids": [missing]}, 422, "Invalid thread ID: must be a UUID"),
+        ({"thread_id": missing, "run_ids": ["nope"]}, 422, "Invalid run ID: must be a UUID"),
+    ]
+    for body, status, detail in cases:
+        assert await api.send("POST", "/runs/cancel", json.dumps(body).encode()) == (status, {"detail": detail}), body
+
+
+async def test_fields_the_official_server_takes_unlooked_at_are_checked(api: Api) -> None:
+    """The official description leaves out some fields its server reads (a run's
+    `checkpoint_id`, a stateless run's `interrupt_before`, a cron's `checkpoint_during`): it
+    takes anything there (and may answer a 500 later). Here they are in the description, and
+    checked like the others; null is "left out" where the official server takes it."""
+    cases = [
+        ("/threads/{tid}/runs", {"assistant_id": "counter", "checkpoint_id": 3}, "checkpoint_id"),
+        ("/runs", {"assistant_id": "counter", "interrupt_before": 3}, "interrupt_before"),
+        ("/runs/crons", {"assistant_id": "counter", "schedule": "0 0 1 1 *", "checkpoint_during": "x"}, "checkpoint_during"),
+    ]
+    for path, body, field in cases:
+        status, answer = await api.send("POST", path, json.dumps(body).encode())
+        assert status == 422 and f' in schema["properties"]["{field}"]\n' in answer["detail"], answer
+    status, _ = await api.send("POST", "/threads/{tid}/runs", b'{"assistant_id": "counter", "checkpoint_id": null}')
+    assert status == 200

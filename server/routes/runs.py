@@ -403,12 +403,11 @@ async def cancel_runs(request: web.Request) -> web.Response:
     """Either `{thread_id, run_ids}` or `{status: pending|running|all}` (the body's schema
     wants one of the two)."""
     req = await body(request, RunsCancel)
-    by_ids = req.thread_id is not None or req.run_ids is not None
-    if by_ids and req.status is not None:
+    if req.status is not None and (req.thread_id or req.run_ids):  # (an empty list of ids is none, as there)
         raise Unprocessable(STATUS_ALONE)
     rt = runtime(request)
     action = cancel_action(request.query.get("action"))
-    if by_ids:
+    if req.status is None:
         thread_id = parse_uuid(req.thread_id, "thread")
         wanted = {parse_uuid(r, "run") for r in req.run_ids or []}
         runs = [r for r in await rt.storage.runs.find_active() if r.thread_id == thread_id and r.run_id in wanted]
