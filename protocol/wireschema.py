@@ -38,9 +38,9 @@ _TYPED_KEYWORDS = frozenset({
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: typing hashes Annotated metadata
 class Wire:
-    """A field's schema, given outright."""
+    """A field's schema, given outright (`Ref(X)` alone: X's component)."""
 
-    schema: Mapping[str, Any]
+    schema: Mapping[str, Any] | Ref
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,10 @@ class Components:
             return self.ref(node.struct)
         if isinstance(node, Mapping):
             # `{"type": "object", "$ref": Ref(X)}`: the reference beside other keywords
-            return {k: self.ref(v.struct)["$ref"] if k == "$ref" and isinstance(v, Ref) else self.resolve(v) for k, v in node.items()}
+            return {
+                k: self.ref(v.struct)["$ref"] if k == "$ref" and isinstance(v, Ref) else self.resolve(v)
+                for k, v in node.items()
+            }
         if isinstance(node, (list, tuple)):
             return [self.resolve(v) for v in node]
         return node
