@@ -41,7 +41,6 @@ from threadloom.protocol.requests import (
 )
 from threadloom.protocol.resources import Assistant, AssistantVersion
 from threadloom.protocol.responses import GraphSchema
-from threadloom.protocol.search import check_page, check_select
 
 from .. import graphinfo
 from ..context import authorize, caller, runtime
@@ -194,8 +193,6 @@ async def create_assistant(request: web.Request) -> web.Response:
 @operation("Search assistants", body=ASSISTANT_SEARCH, response=list[Assistant])
 async def search_assistants(request: web.Request) -> web.Response:
     req = await body(request, AssistantSearch)
-    check_page(req.limit, req.offset)
-    check_select(req.select, Assistant.__struct_fields__)
     rt = runtime(request)
     if req.graph_id is not None:
         _check_graph(rt, req.graph_id)

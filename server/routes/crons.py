@@ -21,7 +21,6 @@ from threadloom.protocol.requests import (
     convert,
 )
 from threadloom.protocol.resources import Assistant, Cron
-from threadloom.protocol.search import check_page, check_select
 
 from ..auth.user import user_of
 from ..context import authorize, resolve_assistant, runtime, thread_for
@@ -83,8 +82,6 @@ async def create_thread_cron(request: web.Request) -> web.Response:
 @operation("Search crons", body=CRON_SEARCH, response=list[Cron])
 async def search_crons(request: web.Request) -> web.Response:
     req = await body(request, CronSearch)
-    check_page(req.limit, req.offset)
-    check_select(req.select, Cron.__struct_fields__)
     crons = runtime(request).storage.crons
     filters = await _filters(request, req, enabled=req.enabled)
     total = await crons.count(**filters)

@@ -13,7 +13,6 @@ from threadloom.protocol.bodies import STORE_DELETE, STORE_NAMESPACES, STORE_PUT
 from threadloom.protocol.errors import BadRequest, Unprocessable
 from threadloom.protocol.requests import DeleteItem, ListNamespaces, PutItem, SearchItems, check_int64
 from threadloom.protocol.responses import Item, ListNamespaceResponse, SearchItemsResponse
-from threadloom.protocol.search import MAX_OFFSET
 
 from ..context import authorize, runtime
 from ..http import body, json, no_content, query_bool
@@ -42,11 +41,6 @@ def _namespace(labels: list[str], *, item: bool = False) -> tuple[str, ...]:
     if item and namespace[0] == "langgraph":
         raise BadRequest(f'Root label for namespace cannot be "langgraph". Got: {namespace}')
     return namespace
-
-
-def _page(limit: int, offset: int) -> None:
-    if not 0 <= limit <= 1000 or not 0 <= offset <= MAX_OFFSET:
-        raise Unprocessable(f"limit must be between 0 and 1000 and offset between 0 and {MAX_OFFSET}")
 
 
 def _utc_iso(when: datetime) -> str:
@@ -81,8 +75,6 @@ async def _authorized(request: web.Request, action: str, value: dict[str, Any], 
 @operation("Put an item in the store", body=STORE_PUT, status=204)
 async def put_item(request: web.Request) -> web.Response:
     req = await body(request, PutItem)
-    if req.index not in (None, False) and not (isinstance(req.index, list) and all(isinstance(i, str) for i in req.index)):
-        raise Unprocessable("index must be false, null or a list of field paths")
     check_int64(req.value, "value")
     value = {"namespace": _namespace(req.namespace, item=True), "key": req.key, "value": req.value, "index": req.index}
     await _authorized(request, "put", value, item=True)
@@ -142,7 +134,6 @@ def _both(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
 @operation("Search items, by filter or by meaning (`query`)", body=STORE_SEARCH, response=SearchItemsResponse)
 async def search_items(request: web.Request) -> web.Response:
     req = await body(request, SearchItems)
-    _page(req.limit, req.offset)
     check_int64(req.filter, "filter")
     value = {
         "namespace": _namespace(req.namespace_prefix or []), "filter": req.filter, "limit": req.limit,
@@ -166,7 +157,6 @@ async def search_items(request: web.Request) -> web.Response:
 @operation("List namespaces", body=STORE_NAMESPACES, response=ListNamespaceResponse)
 async def list_namespaces(request: web.Request) -> web.Response:
     req = await body(request, ListNamespaces)
-    _page(req.limit, req.offset)
     value = {
         "namespace": _namespace(req.prefix or []), "suffix": _namespace(req.suffix) if req.suffix else None,
         "max_depth": req.max_depth, "limit": req.limit, "offset": req.offset,

@@ -38,7 +38,7 @@ from threadloom.protocol.requests import (
 )
 from threadloom.protocol.resources import EMPTY_STATE, Thread, ThreadState
 from threadloom.protocol.responses import ThreadPruneResponse, ThreadStateUpdateResponse
-from threadloom.protocol.search import check_page, check_select, extract_value, parse_extract, pick
+from threadloom.protocol.search import check_select, extract_value, parse_extract, pick
 from threadloom.protocol.state import thread_state
 
 from ..context import authorize, get_thread, reader, runtime, thread_for
@@ -82,7 +82,6 @@ async def create_thread(request: web.Request) -> web.Response:
 @operation("Search threads", body=THREAD_SEARCH, response=list[Thread])
 async def search_threads(request: web.Request) -> web.Response:
     req = await body(request, ThreadSearch)
-    check_page(req.limit, req.offset)
     select = check_select(req.select, THREAD_FIELDS)
     extract = parse_extract(req.extract, THREAD_FIELDS)
     ids = None
