@@ -18,7 +18,7 @@ from threadloom.protocol.wireschema import REF_PREFIX, Components, ref
 
 from .custom_app import CustomApp
 from .mount import PROTECTED_GROUPS, route_group
-from .operations import Operation, Query, declared
+from .operations import Operation, Param, declared
 
 
 class ErrorDetail(msgspec.Struct):
@@ -81,7 +81,7 @@ def _parameters(path: str, op: Operation | None) -> list[dict[str, Any]]:
         {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in _PARAM.findall(path)
     ]
 
-    def described(param: Query, where: str) -> dict[str, Any]:
+    def described(param: Param, where: str) -> dict[str, Any]:
         out = {"name": param.name, "in": where, "required": param.required, "schema": dict(param.schema),
                "description": param.description}
         if param.schema.get("type") == "array":  # `?select=a&select=b`, as the SDKs send lists
@@ -117,8 +117,6 @@ def _operation(method: str, path: str, handler: Any, prefix: str, schemas: _Sche
         "operationId": f"{handler.__name__}_{method.lower()}",
         "tags": [route_group(path.removeprefix(prefix))],
     }
-    if op is not None and op.description:
-        operation["description"] = op.description
     parameters = _parameters(path, op)
     if parameters:
         operation["parameters"] = parameters
@@ -126,8 +124,6 @@ def _operation(method: str, path: str, handler: Any, prefix: str, schemas: _Sche
         operation["requestBody"] = {"required": True, "content": _json(schemas.body(op.body))}
     error = {"description": "Error", "content": _json({"$type": 0})}  # ErrorDetail, the first type
     operation["responses"] = {**_responses(op, schemas), "4XX": error, "5XX": error}
-    if op is not None:
-        operation.update(op.extra)
     return operation
 
 

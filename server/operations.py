@@ -6,7 +6,7 @@ description and the checks are one thing."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -18,8 +18,8 @@ _DECLARED = "__threadloom_operation__"
 
 
 @dataclass(frozen=True)
-class Query:
-    """A query parameter: its name, JSON Schema and what it does."""
+class Param:
+    """A query parameter (or a request header): its name, JSON Schema and what it does."""
 
     name: str
     schema: Mapping[str, Any]
@@ -27,23 +27,21 @@ class Query:
     required: bool = False
 
 
-def flag(name: str, description: str) -> Query:
+def flag(name: str, description: str) -> Param:
     """A `true`/`false` query parameter."""
-    return Query(name, {"type": "boolean", "default": False}, description)
+    return Param(name, {"type": "boolean", "default": False}, description)
 
 
 @dataclass(frozen=True)
 class Operation:
     summary: str
     body: RequestBody[Any] | None = None
-    query: tuple[Query, ...] = ()
-    headers: tuple[Query, ...] = ()  # request headers it reads
+    query: tuple[Param, ...] = ()
+    headers: tuple[Param, ...] = ()  # request headers it reads
     response: Any = None  # the type of a JSON answer (msgspec describes it)
     stream: bool = False  # server-sent events
     status: int = 200  # of a success; 204/202: no content
     content_type: str | None = None  # an answer that is not JSON (text, HTML)
-    description: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)  # more of the operation object
 
 
 def operation(summary: str, **declared: Any) -> Callable[[H], H]:

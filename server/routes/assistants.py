@@ -45,7 +45,7 @@ from threadloom.protocol.responses import GraphSchema
 from .. import graphinfo
 from ..context import authorize, caller, runtime
 from ..http import body, json, no_content, paged, path_uuid, query_bool
-from ..operations import Query, flag, operation
+from ..operations import Param, flag, operation
 
 routes = web.RouteTableDef()
 
@@ -316,7 +316,7 @@ async def set_latest_version(request: web.Request) -> web.Response:
 
 @routes.get("/assistants/{assistant_id}/graph")
 @operation("An assistant's graph, drawable", response=dict[str, Any], query=(
-    Query("xray", {"anyOf": [{"type": "boolean"}, {"type": "integer", "minimum": 1}], "default": False}, (
+    Param("xray", {"anyOf": [{"type": "boolean"}, {"type": "integer", "minimum": 1}], "default": False}, (
         "Draw subgraphs too (`true`), or down to this depth"
     )),
 ))

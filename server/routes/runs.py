@@ -34,7 +34,7 @@ from threadloom.protocol.serde import dumps
 
 from ..context import api_url, authorize, authorize_run, caller, run_for, runtime, thread_for
 from ..http import body, json, no_content, path_uuid, query_bool, query_int, query_list
-from ..operations import Query, flag, operation
+from ..operations import Param, flag, operation
 from ..sse import write_stream
 
 routes = web.RouteTableDef()
@@ -44,11 +44,11 @@ DISCONNECTED = "client disconnected from the run stream (on_disconnect=cancel)"
 RUN_NOT_FOUND = "Run not found"  # what a join of a missing run says, inside its 200
 # what the query of a run's routes may hold
 CANCEL_ON_DISCONNECT = flag("cancel_on_disconnect", "Cancel the run if this client goes away")
-ACTION = Query("action", {"type": "string", "enum": ["interrupt", "rollback"], "default": "interrupt"}, (
+ACTION = Param("action", {"type": "string", "enum": ["interrupt", "rollback"], "default": "interrupt"}, (
     "`rollback` also deletes the run and the checkpoints it wrote (any other value: `interrupt`)"
 ))
-LAST_EVENT_ID = Query("Last-Event-ID", {"type": "string"}, "Resume after this event (a resumable run's stream)")
-RUN_MODES = Query(
+LAST_EVENT_ID = Param("Last-Event-ID", {"type": "string"}, "Resume after this event (a resumable run's stream)")
+RUN_MODES = Param(
     "stream_mode", {"type": "array", "items": {"type": "string"}}, "Only the events of these stream modes",
 )
 
@@ -161,10 +161,10 @@ async def wait_run(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/threads/{thread_id}/runs")
 @operation("List a thread's runs, newest first", response=list[Run], query=(
-    Query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}, "How many runs"),
-    Query("offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}, "How many to skip"),
-    Query("status", {"type": "string", "enum": list(typing.get_args(RunStatus))}, "Only the runs with this status"),
-    Query("select", {"type": "array", "items": {"type": "string", "enum": list(Run.__struct_fields__)}}, (
+    Param("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}, "How many runs"),
+    Param("offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}, "How many to skip"),
+    Param("status", {"type": "string", "enum": list(typing.get_args(RunStatus))}, "Only the runs with this status"),
+    Param("select", {"type": "array", "items": {"type": "string", "enum": list(Run.__struct_fields__)}}, (
         "Only these fields of each run"
     )),
 ))

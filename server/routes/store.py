@@ -16,7 +16,7 @@ from threadloom.protocol.responses import Item, ListNamespaceResponse, SearchIte
 
 from ..context import authorize, runtime
 from ..http import body, json, no_content, query_bool
-from ..operations import Query, flag, operation
+from ..operations import Param, flag, operation
 
 routes = web.RouteTableDef()
 
@@ -85,8 +85,8 @@ async def put_item(request: web.Request) -> web.Response:
 
 @routes.get("/store/items")
 @operation("Get an item from the store (null if absent)", response=Item | None, query=(
-    Query("key", {"type": "string"}, "The item's key", required=True),
-    Query("namespace", {"type": "string"}, "Its namespace, labels joined by `.`"),
+    Param("key", {"type": "string"}, "The item's key", required=True),
+    Param("namespace", {"type": "string"}, "Its namespace, labels joined by `.`"),
     flag("refresh_ttl", "Restart the item's time-to-live"),
 ))
 async def get_item(request: web.Request) -> web.Response:

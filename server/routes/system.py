@@ -18,7 +18,7 @@ from ..custom_app import CUSTOM_APP
 from ..http import json
 from ..mount import route_group
 from ..openapi import build_spec
-from ..operations import Query, operation
+from ..operations import Param, operation
 from ..prometheus import CONTENT_TYPE, metrics_json, prometheus_text
 
 routes = web.RouteTableDef()
@@ -104,7 +104,7 @@ async def info(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 @operation("Runtime metrics: Prometheus text, or JSON", content_type=CONTENT_TYPE, query=(
-    Query("format", {"type": "string", "enum": ["prometheus", "json"], "default": "prometheus"}, "The metrics' format"),
+    Param("format", {"type": "string", "enum": ["prometheus", "json"], "default": "prometheus"}, "The metrics' format"),
 ))
 async def metrics(request: web.Request) -> web.Response:
     fmt = request.query.get("format", "prometheus")

@@ -11,7 +11,7 @@ from threadloom.protocol.errors import Unprocessable
 
 from ..context import runtime, thread_for
 from ..http import path_uuid, query_list
-from ..operations import Query, operation
+from ..operations import Param, operation
 from ..sse import write_stream
 
 routes = web.RouteTableDef()
@@ -44,14 +44,14 @@ def _after(request: web.Request) -> int | None:
 
 @routes.get("/threads/{thread_id}/stream")
 @operation("Stream the events of a thread's runs", stream=True, query=(
-    Query("stream_modes", {"type": "array", "items": {"type": "string", "enum": list(THREAD_STREAM_MODES)}}, (
+    Param("stream_modes", {"type": "array", "items": {"type": "string", "enum": list(THREAD_STREAM_MODES)}}, (
         "What to stream: every run event (`run_modes`, the default), runs starting and ending (`lifecycle`), "
         "state updates made outside runs (`state_update`)"
     )),
-    Query("stream_mode", {"type": "array", "items": {"type": "string", "enum": list(THREAD_STREAM_MODES)}}, (
+    Param("stream_mode", {"type": "array", "items": {"type": "string", "enum": list(THREAD_STREAM_MODES)}}, (
         "As `stream_modes` (the name the SDKs send)"
     )),
-), headers=(Query("Last-Event-ID", {"type": "string"}, "Resume after this event (`-`: from the start)"),))
+), headers=(Param("Last-Event-ID", {"type": "string"}, "Resume after this event (`-`: from the start)"),))
 async def join_thread_stream(request: web.Request) -> web.StreamResponse:
     thread_id = path_uuid(request, "thread_id", "thread")
     await thread_for(request, thread_id, "read")

@@ -43,7 +43,7 @@ from threadloom.protocol.state import thread_state
 
 from ..context import authorize, get_thread, reader, runtime, thread_for
 from ..http import body, json, no_content, paged, path_uuid, query_bool, query_int
-from ..operations import Query, flag, operation
+from ..operations import Param, flag, operation
 
 routes = web.RouteTableDef()
 
@@ -263,8 +263,8 @@ async def _read_state(
 
 @routes.get("/threads/{thread_id}/history")
 @operation("A thread's past states, newest first", response=list[ThreadState], query=(
-    Query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY, "default": 1}, "How many states"),
-    Query("before", {"type": "string"}, "Only states older than this checkpoint id"),
+    Param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY, "default": 1}, "How many states"),
+    Param("before", {"type": "string"}, "Only states older than this checkpoint id"),
 ))
 async def get_history(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
