@@ -8,7 +8,7 @@ import msgspec
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
-MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
+MultitaskStrategy = Literal["reject", "rollback", "interrupt", "enqueue"]  # the order of the official API description
 CancelAction = Literal["interrupt", "rollback"]
 
 ACTIVE_RUN_STATUSES = ("pending", "running")

@@ -27,14 +27,6 @@ def json_contains(document: Any, wanted: Any) -> bool:
     return type(document) is type(wanted) and document == wanted
 
 
-MAX_OFFSET = 2**63 - 1  # the largest integer SQLite takes (a bigger one is an OverflowError)
-
-
-def check_page(limit: int, offset: int, *, max_limit: int = 1000) -> None:
-    if not 1 <= limit <= max_limit or not 0 <= offset <= MAX_OFFSET:
-        raise Unprocessable(f"limit must be between 1 and {max_limit} and offset between 0 and {MAX_OFFSET}")
-
-
 def check_select(select: list[str] | None, allowed: Iterable[str]) -> list[str] | None:
     """The fields to keep (None: all), or a 422 listing the unknown ones."""
     if not select:

@@ -9,20 +9,29 @@ from aiohttp import web
 
 from threadloom.protocol.errors import BadRequest, PayloadTooLarge, Unprocessable
 from threadloom.protocol.ids import parse_uuid
-from threadloom.protocol.requests import decode
 from threadloom.protocol.serde import dumps, loads
+
+from .operations import declared_body
 
 T = TypeVar("T")
 
 
 async def body(request: web.Request, kind: type[T]) -> T:
+    """The request's body as its route declares it (operations.py): checked against the
+    declared schema, with the official server's 422 texts, then decoded into `kind`, the
+    type the declared body decodes into (or `dict[str, Any]`: the JSON as it was sent)."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge("Request body too large") from None
     except web.RequestPayloadError as exc:  # e.g. bytes not in the Content-Encoding it names
         raise BadRequest(f"Invalid request body: {getattr(exc.__cause__, 'message', exc)}") from None
-    return decode(raw, kind)
+    declared = declared_body(request)
+    if kind == dict[str, Any]:
+        return declared.json(raw)
+    if kind != declared.decodes:
+        raise RuntimeError(f"{request.match_info.route.handler.__qualname__} reads a {kind}, its route declares {declared.name}")
+    return declared.decode(raw)
 
 
 def json(value: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -1,126 +1,32 @@
 """The OpenAPI description of the running server, built from its live router: every route
-it serves is listed (added later, disabled or mounted under a prefix alike). Request
-bodies are found from the handler (the struct it decodes with `http.body`, directly or
-through a helper of its module) and described by msgspec's JSON Schema; a small table
-adds summaries and response types."""
+it serves is listed (added later, disabled or mounted under a prefix alike), each as its
+handler declares itself (operations.py): summary, query parameters, request body (the
+schema the body is validated against, protocol/bodies.py) and answer (msgspec describes
+the resources)."""
 
 from __future__ import annotations
 
-import dis
 import inspect
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
-from threadloom.protocol.resources import (
-    Assistant,
-    AssistantVersion,
-    Cron,
-    Run,
-    Thread,
-    ThreadState,
-)
+from threadloom.protocol.bodies import RequestBody, components_of
+from threadloom.protocol.wireschema import REF_PREFIX, Components, ref
 
 from .custom_app import CustomApp
 from .mount import PROTECTED_GROUPS, route_group
+from .operations import Operation, Param, declared
 
 
 class ErrorDetail(msgspec.Struct):
     detail: str
 
 
-@dataclass(frozen=True)
-class Doc:
-    summary: str
-    response: Any = None  # the type of a JSON response
-    stream: bool = False  # server-sent events
-    empty: bool = False  # 204, no content
-
-
-DOCS: dict[tuple[str, str], Doc] = {
-    ("GET", "/"): Doc("Health check (as /ok)"),
-    ("GET", "/ok"): Doc("Health check"),
-    ("GET", "/info"): Doc("Server version and supported features"),
-    ("GET", "/metrics"): Doc("Runtime metrics: Prometheus text, or JSON with ?format=json"),
-    ("GET", "/openapi.json"): Doc("This description"),
-    ("GET", "/docs"): Doc("API documentation page"),
-    ("POST", "/assistants"): Doc("Create an assistant", Assistant),
-    ("POST", "/assistants/search"): Doc("Search assistants", list[Assistant]),
-    ("POST", "/assistants/count"): Doc("Count assistants", int),
-    ("GET", "/assistants/{assistant_id}"): Doc("Get an assistant", Assistant),
-    ("PATCH", "/assistants/{assistant_id}"): Doc("Update an assistant (a new version)", Assistant),
-    ("DELETE", "/assistants/{assistant_id}"): Doc("Delete an assistant", empty=True),
-    ("POST", "/assistants/{assistant_id}/versions"): Doc("List an assistant's versions", list[AssistantVersion]),
-    ("POST", "/assistants/{assistant_id}/latest"): Doc("Set an assistant's current version", Assistant),
-    ("GET", "/assistants/{assistant_id}/graph"): Doc("An assistant's graph, drawable"),
-    ("GET", "/assistants/{assistant_id}/schemas"): Doc("An assistant's input, output, state and config schemas"),
-    ("POST", "/threads"): Doc("Create a thread", Thread),
-    ("POST", "/threads/search"): Doc("Search threads", list[Thread]),
-    ("POST", "/threads/count"): Doc("Count threads", int),
-    ("GET", "/threads/{thread_id}"): Doc("Get a thread", Thread),
-    ("PATCH", "/threads/{thread_id}"): Doc("Update a thread's metadata", Thread),
-    ("DELETE", "/threads/{thread_id}"): Doc("Delete a thread, its runs and checkpoints", empty=True),
-    ("POST", "/threads/{thread_id}/copy"): Doc("Copy a thread with its checkpoints", Thread),
-    ("GET", "/threads/{thread_id}/state"): Doc("A thread's current state", ThreadState),
-    ("POST", "/threads/{thread_id}/state"): Doc("Update a thread's state"),
-    ("POST", "/threads/{thread_id}/history"): Doc("A thread's past states, newest first", list[ThreadState]),
-    ("GET", "/threads/{thread_id}/stream"): Doc("Stream the events of a thread's runs", stream=True),
-    ("POST", "/threads/{thread_id}/runs"): Doc("Start a run in the background", Run),
-    ("POST", "/threads/{thread_id}/runs/stream"): Doc("Start a run and stream its events", stream=True),
-    ("POST", "/threads/{thread_id}/runs/wait"): Doc("Start a run and wait for its final values"),
-    ("GET", "/threads/{thread_id}/runs"): Doc("List a thread's runs, newest first", list[Run]),
-    ("GET", "/threads/{thread_id}/runs/{run_id}"): Doc("Get a run", Run),
-    ("DELETE", "/threads/{thread_id}/runs/{run_id}"): Doc("Delete a run", empty=True),
-    ("POST", "/threads/{thread_id}/runs/{run_id}/cancel"): Doc("Cancel a run (interrupt or rollback)"),
-    ("GET", "/threads/{thread_id}/runs/{run_id}/join"): Doc("Wait for a run's final values"),
-    ("GET", "/threads/{thread_id}/runs/{run_id}/stream"): Doc("Join a run's event stream", stream=True),
-    ("POST", "/runs"): Doc("Start a run on a new temporary thread", Run),
-    ("POST", "/runs/stream"): Doc("Start a stateless run and stream its events", stream=True),
-    ("POST", "/runs/wait"): Doc("Start a stateless run and wait for its final values"),
-    ("POST", "/runs/batch"): Doc("Start several stateless runs", list[Run]),
-    ("POST", "/runs/cancel"): Doc("Cancel runs"),
-    ("POST", "/runs/crons"): Doc("Schedule a stateless cron", Cron),
-    ("POST", "/threads/{thread_id}/runs/crons"): Doc("Schedule a cron on a thread", Cron),
-    ("POST", "/runs/crons/search"): Doc("Search crons", list[Cron]),
-    ("POST", "/runs/crons/count"): Doc("Count crons", int),
-    ("GET", "/runs/crons/{cron_id}"): Doc("Get a cron", Cron),
-    ("PATCH", "/runs/crons/{cron_id}"): Doc("Update a cron", Cron),
-    ("DELETE", "/runs/crons/{cron_id}"): Doc("Delete a cron", empty=True),
-    ("PUT", "/store/items"): Doc("Put an item in the store", empty=True),
-    ("GET", "/store/items"): Doc("Get an item from the store (null if absent)"),
-    ("DELETE", "/store/items"): Doc("Delete an item from the store", empty=True),
-    ("POST", "/store/items/search"): Doc("Search items, by filter or by meaning (`query`)"),
-    ("POST", "/store/namespaces"): Doc("List namespaces"),
-}
-_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
-
-
-def request_body(handler: Any, depth: int = 3) -> type[msgspec.Struct] | None:
-    """The struct a handler decodes its body into with `http.body`, looked for in the
-    handler and, `depth` calls deep, in the functions of its module it calls."""
-    code = getattr(handler, "__code__", None)
-    if code is None:
-        return None
-    # only names read as globals: `co_names` also holds attribute names, and a call such as
-    # `rt.create_thread(...)` must not be taken for the module's `create_thread` handler
-    names = list(dict.fromkeys(i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"))
-    scope = handler.__globals__
-    if "body" in names:
-        for name in names:
-            value = scope.get(name)
-            if isinstance(value, type) and issubclass(value, msgspec.Struct) and value.__module__ != Thread.__module__:
-                return value
-    for name in names if depth else ():
-        value = scope.get(name)
-        if inspect.isfunction(value) and value.__module__ == handler.__module__:
-            found = request_body(value, depth - 1)
-            if found is not None:
-                return found
-    return None
+_NO_CONTENT = {204: "No content", 202: "Accepted"}
 
 
 def _summary(handler: Any) -> str:
@@ -129,17 +35,28 @@ def _summary(handler: Any) -> str:
 
 
 class _Schemas:
-    """Types collected while the paths are described, turned into components at the end."""
+    """What the operations refer to, turned into components at the end: response types
+    (by msgspec) and request bodies (by their own schemas)."""
 
     def __init__(self) -> None:
         self.types: list[Any] = [ErrorDetail]
+        self.bodies: dict[str, RequestBody[Any]] = {}
 
-    def ref(self, kind: Any) -> int:
+    def response(self, kind: Any) -> dict[str, int]:
         self.types.append(kind)
-        return len(self.types) - 1
+        return {"$type": len(self.types) - 1}
+
+    def body(self, body: RequestBody[Any]) -> dict[str, str]:
+        self.bodies[body.name] = body
+        return ref(body.name)
 
     def resolve(self, spec: dict[str, Any]) -> dict[str, Any]:
-        schemas, components = msgspec.json.schema_components(self.types, ref_template="#/components/schemas/{name}")
+        schemas, components = msgspec.json.schema_components(self.types, ref_template=REF_PREFIX + "{name}")
+        requests = Components()
+        components_of(self.bodies.values(), requests)
+        for name, schema in requests.schemas.items():
+            if components.setdefault(name, schema) != schema:
+                raise RuntimeError(f"two schemas named {name}: a response type and a request body's")
 
         def fill(node: Any) -> Any:
             if isinstance(node, dict):
@@ -151,7 +68,7 @@ class _Schemas:
             return node
 
         spec = fill(spec)
-        spec["components"] = {"schemas": components}
+        spec["components"] = {"schemas": dict(sorted(components.items()))}
         return spec
 
 
@@ -159,30 +76,68 @@ def _json(schema: Any) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
+def _parameters(path: str, op: Operation | None) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in _PARAM.findall(path)
+    ]
+
+    def described(param: Param, where: str) -> dict[str, Any]:
+        out = {"name": param.name, "in": where, "required": param.required, "schema": dict(param.schema),
+               "description": param.description}
+        if param.schema.get("type") == "array":  # `?select=a&select=b`, as the SDKs send lists
+            out.update(style="form", explode=True)
+        return out
+
+    if op is not None:
+        found += [described(q, "query") for q in op.query] + [described(h, "header") for h in op.headers]
+    return found
+
+
+def _responses(op: Operation | None, schemas: _Schemas) -> dict[str, Any]:
+    if op is None:
+        return {"200": {"description": "Success"}}
+    responses: dict[str, Any] = {}
+    if op.status in _NO_CONTENT:
+        responses[str(op.status)] = {"description": _NO_CONTENT[op.status]}
+    if op.stream:
+        responses["200"] = {"description": "Server-sent events", "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+    elif op.content_type is not None:
+        responses["200"] = {"description": "Success", "content": {op.content_type: {"schema": {"type": "string"}}}}
+    elif op.response is not None:
+        responses["200"] = {"description": "Success", "content": _json(schemas.response(op.response))}
+    elif not responses:
+        responses["200"] = {"description": "Success"}
+    return responses
+
+
 def _operation(method: str, path: str, handler: Any, prefix: str, schemas: _Schemas) -> dict[str, Any]:
-    doc = DOCS.get((method, path.removeprefix(prefix) if prefix else path))
+    op = declared(handler)
     operation: dict[str, Any] = {
-        "summary": doc.summary if doc else _summary(handler),
+        "summary": op.summary if op is not None else _summary(handler),
         "operationId": f"{handler.__name__}_{method.lower()}",
         "tags": [route_group(path.removeprefix(prefix))],
     }
-    params = _PARAM.findall(path)
-    if params:
-        operation["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
-    kind = request_body(handler) if method in _WITH_BODY else None
-    if kind is not None:
-        operation["requestBody"] = {"required": True, "content": _json({"$type": schemas.ref(kind)})}
-    if doc is not None and doc.empty:
-        ok: dict[str, Any] = {"204": {"description": "No content"}}
-    elif doc is not None and doc.stream:
-        ok = {"200": {"description": "Server-sent events", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
-    elif doc is not None and doc.response is not None:
-        ok = {"200": {"description": "Success", "content": _json({"$type": schemas.ref(doc.response)})}}
-    else:
-        ok = {"200": {"description": "Success"}}
-    error = {"description": "Error", "content": _json({"$type": 0})}
-    operation["responses"] = {**ok, "4XX": error, "5XX": error}
+    parameters = _parameters(path, op)
+    if parameters:
+        operation["parameters"] = parameters
+    if op is not None and op.body is not None:
+        operation["requestBody"] = {"required": True, "content": _json(schemas.body(op.body))}
+    error = {"description": "Error", "content": _json({"$type": 0})}  # ErrorDetail, the first type
+    operation["responses"] = {**_responses(op, schemas), "4XX": error, "5XX": error}
     return operation
+
+
+def _unique_ids(paths: dict[str, dict[str, Any]]) -> None:
+    """A handler serving two paths (e.g. with and without a namespace) names two operations."""
+    seen: dict[str, int] = {}
+    for operations in paths.values():
+        for operation in operations.values():
+            name = operation.get("operationId")
+            if name is None:
+                continue
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:
+                operation["operationId"] = f"{name}_{seen[name]}"
 
 
 def build_spec(
@@ -204,10 +159,12 @@ def build_spec(
         paths.setdefault(path, {})[method.lower()] = {
             "summary": name or path, "tags": ["custom"], "responses": {"200": {"description": "Success"}},
         }
+    paths = dict(sorted(paths.items()))
+    _unique_ids(paths)
     spec = {
         "openapi": "3.1.0",
         "info": {"title": "threadloom", "version": version or "0", "description": "The LangGraph Platform API, served by threadloom."},
-        "paths": dict(sorted(paths.items())),
+        "paths": paths,
     }
     spec = schemas.resolve(spec)
     if security:

@@ -84,15 +84,19 @@ def test_values_keys_and_frames_differ_precisely() -> None:
     assert [(d.where, d.official) for d in found] == [("frames none at 1 (official) / 1..1 (threadloom)", ABSENT)]
 
 
-def _difference(label: str, official: object, threadloom: object) -> Difference:
+def _difference(label: str, official: object, threadloom: object, scenario: str = "system routes") -> Difference:
     a, b = Exchange(label, "r", 200, body=official), Exchange(label, "r", 200, body=threadloom)
-    _, [difference] = compare_scenario("system routes", [a], [b])
+    _, [difference] = compare_scenario(scenario, [a], [b])
     return difference
 
 
 def test_deliberate_differences_are_recognized() -> None:
     assert why_deliberate(_difference("GET /info", {"version": "0.16.7"}, {"version": "0.1.0"}))
     assert why_deliberate(_difference("GET /ok", {"services": {}}, {})) is None
+    # a store search with `limit: -1`: a 422 here (test_body_validation pins it)
+    store = "store: items, search, namespaces, errors"
+    assert why_deliberate(_difference("search, bad limit", {"x": 1}, {"x": 2}, store))
+    assert why_deliberate(_difference("put, no key", {"x": 1}, {"x": 2}, store)) is None
 
 
 # --- the comparison ---------------------------------------------------------------------

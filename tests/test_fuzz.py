@@ -80,7 +80,7 @@ DESTRUCTIVE = frozenset({
     ("DELETE", "/store/items"),
     ("POST", "/threads/prune"),
 })
-# Every query parameter a handler reads (server/routes/*.py); the spec does not list them.
+# Every query parameter a handler reads (the spec declares them), fed odd values of our own.
 QUERY_NAMES = (
     "limit", "offset", "status", "select", "action", "wait", "cancel_on_disconnect", "stream_mode",
     "stream_modes", "xray", "delete_threads", "recurse", "key", "namespace", "refresh_ttl", "format",
@@ -322,11 +322,22 @@ def bodies(spec: dict[str, Any]) -> dict[tuple[str, str], Body]:
 
     def kinds(schema: dict[str, Any]) -> frozenset[str]:
         schema = resolve(schema)
-        if "anyOf" in schema:
-            return frozenset().union(*(kinds(s) for s in schema["anyOf"]))
+        for alternatives in ("anyOf", "oneOf"):
+            if alternatives in schema:
+                return frozenset().union(*(kinds(s) for s in schema[alternatives]))
         if "enum" in schema:
             return frozenset({"enum"})
-        return frozenset({schema.get("type", "any")})
+        types = schema.get("type", "any")
+        return frozenset(types if isinstance(types, list) else [types])
+
+    def merged(schema: dict[str, Any]) -> dict[str, Any]:
+        """An object schema, its `allOf` parts (a streaming run body) merged."""
+        schema = resolve(schema)
+        parts = [merged(part) for part in schema.get("allOf", [])] + [schema]
+        return {
+            "properties": {k: v for part in parts for k, v in part.get("properties", {}).items()},
+            "required": [name for part in parts for name in part.get("required", ())],
+        }
 
     found = {}
     for path, operations in spec["paths"].items():
@@ -335,9 +346,9 @@ def bodies(spec: dict[str, Any]) -> dict[tuple[str, str], Body]:
             if content is not None:
                 schema = resolve(content["schema"])
                 is_list = schema.get("type") == "array"
-                schema = resolve(schema["items"]) if is_list else schema
-                fields = {name: kinds(field) for name, field in schema.get("properties", {}).items()}
-                found[(method.upper(), path)] = Body(fields, tuple(schema.get("required", ())), is_list)
+                schema = merged(schema["items"] if is_list else schema)
+                fields = {name: kinds(field) for name, field in schema["properties"].items()}
+                found[(method.upper(), path)] = Body(fields, tuple(schema["required"]), is_list)
     return found
 
 
@@ -361,6 +372,17 @@ def _fill_known(op: Any, case: schemathesis.Case, known: Known, data: st.DataObj
         for key, pool in (("run_ids", [r for _, r in known.runs]), ("thread_ids", known.threads)):
             if key in value:
                 value[key] = data.draw(st.lists(st.sampled_from([*pool, MISSING]), max_size=3))
+
+
+def _bodies_only(spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec` without the query and header parameters: a negative case of it can only be
+    wrong in its body (or its path), so that its being refused is what is tested."""
+    return {**spec, "paths": {
+        path: {method: {
+            **operation, "parameters": [p for p in operation.get("parameters", []) if p["in"] == "path"],
+        } for method, operation in ops.items()}
+        for path, ops in spec["paths"].items()
+    }}
 
 
 def _without_security(spec: dict[str, Any]) -> dict[str, Any]:
@@ -387,14 +409,19 @@ class Fuzzer:
 
     def __init__(self, spec: dict[str, Any], base: str, known: Known, target: Target = DEFAULT) -> None:
         self.schema = schemathesis.openapi.from_dict(_without_security(spec))
+        self.body_schema = schemathesis.openapi.from_dict(_bodies_only(_without_security(spec)))
         self.bodies = bodies(spec)
         self.base = base
         self.known = known
         self.target = target
         self.tally = Tally()
         self.sender = Sender(self.tally, target.refused)
-        ops = [result.ok() for result in self.schema.get_all_operations()]
-        self.operations = sorted(ops, key=lambda op: (self.label(op) in DESTRUCTIVE, op.path, op.method))
+        self.operations = self._sorted(self.schema)
+        self.body_operations = self._sorted(self.body_schema)
+
+    def _sorted(self, schema: Any) -> list[Any]:
+        ops = [result.ok() for result in schema.get_all_operations()]
+        return sorted(ops, key=lambda op: (self.label(op) in DESTRUCTIVE, op.path, op.method))
 
     @staticmethod
     def label(op: Any) -> tuple[str, str]:
@@ -427,7 +454,7 @@ class Fuzzer:
 
     def invalid_bodies(self) -> None:
         """Only invalid bodies (schema-violating, or not JSON at all): every answer a 4xx."""
-        for op in self.operations:
+        for op in self.body_operations:
             if self.label(op) not in self.bodies:
                 continue
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import jsonschema_rs
 import pytest
 from conftest import make_app
 from langgraph_sdk.client import LangGraphClient
@@ -60,7 +61,7 @@ async def test_info_keeps_the_official_keys_and_says_what_threadloom_supports(ur
     assert ours["routes"] == ["assistants", "crons", "meta", "runs", "store", "threads"]
     assert ours["mount_prefix"] is None
     features = ours["features"]
-    assert features["multitask_strategies"] == ["reject", "interrupt", "rollback", "enqueue"]
+    assert features["multitask_strategies"] == ["reject", "rollback", "interrupt", "enqueue"]  # the official order
     assert {"values", "updates", "messages-tuple", "events"} <= set(features["stream_modes"])
     assert features["crons"] is True and features["store"] is True
     assert features["store_semantic_search"] is False
@@ -151,19 +152,61 @@ async def test_openapi_describes_every_route_of_the_live_router(aiohttp_server: 
     def body_of(method: str, path: str) -> str:
         return spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
 
+    # the bodies the routes declare, by the official description's names
     assert body_of("post", "/threads").endswith("/ThreadCreate")
-    assert body_of("post", "/threads/{thread_id}/runs/stream").endswith("/RunCreate")  # through a helper
-    assert body_of("post", "/runs/wait").endswith("/RunCreate")
-    assert body_of("put", "/store/items").endswith("/PutItem")
+    assert body_of("post", "/threads/{thread_id}/runs").endswith("/RunCreateStateful")
+    assert body_of("post", "/threads/{thread_id}/runs/stream").endswith("/RunCreateStreamingStateful")
+    assert body_of("post", "/runs/wait").endswith("/RunCreateStreamingStateless")
+    assert body_of("post", "/runs/batch").endswith("/RunBatchCreate")
+    assert body_of("put", "/store/items").endswith("/StorePutRequest")
+    assert body_of("post", "/threads/{thread_id}/history").endswith("/ThreadStateSearch")
     assert "thread_id" in schemas["ThreadCreate"]["properties"]
-    assert "assistant_id" in schemas["RunCreate"]["required"]
+    assert schemas["RunCreateStateful"]["required"] == ["assistant_id"]
+    assert "on_completion" not in schemas["RunCreateStateful"]["properties"]  # a stateless run's field
+    assert schemas["RunCreateStreamingStateful"]["allOf"][0]["$ref"].endswith("/RunCreateStateful")
+    assert schemas["ThreadSearchRequest"]["properties"]["status"]["enum"] == ["idle", "busy", "interrupted", "error"]
     get_thread = spec["paths"]["/threads/{thread_id}"]["get"]
     assert get_thread["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Thread")
     assert "text/event-stream" in spec["paths"]["/threads/{thread_id}/runs/stream"]["post"]["responses"]["200"]["content"]
     assert get_thread["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorDetail")
     assert "requestBody" not in get_thread
-    # a handler calling `rt.create_thread(...)` is not the module's `create_thread` (which reads a body)
     assert "requestBody" not in spec["paths"]["/threads/{thread_id}/copy"]["post"]
+
+    # every operation of ours says what it answers, and which query parameters it reads
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if path == "/extra/{thing}":
+                continue
+            success = {k: v for k, v in operation["responses"].items() if k.startswith("2")}
+            assert success and all("content" in v or k in ("202", "204") for k, v in success.items()), (method, path)
+    def query_of(method: str, path: str) -> list[str]:
+        return [p["name"] for p in spec["paths"][path][method]["parameters"] if p["in"] == "query"]
+
+    assert query_of("get", "/threads/{thread_id}/runs") == ["limit", "offset", "status", "select"]
+    assert query_of("get", "/store/items") == ["key", "namespace", "refresh_ttl"]
+    assert query_of("post", "/threads/{thread_id}/runs/{run_id}/cancel") == ["wait", "action"]
+    assert query_of("get", "/threads/{thread_id}/history") == ["limit", "before"]
+    empty = spec["paths"]["/threads/{thread_id}"]["delete"]["responses"]
+    assert "204" in empty and "200" not in empty
+
+
+async def test_openapi_bodies_are_what_bodies_are_checked_against(url: str) -> None:
+    """One mechanism: a body the description's own schema refuses is refused by the
+    route, with the very text jsonschema-rs gives for that schema."""
+    _, _, spec = await fetch(f"{url}/openapi.json")
+    components = spec["components"]["schemas"]
+    bad = {"assistant_id": "counter", "multitask_strategy": "nope"}
+    schema = {**components["RunCreateStreamingStateful"], "components": {"schemas": components}}
+    try:
+        jsonschema_rs.validator_for(schema).validate(bad)
+    except jsonschema_rs.ValidationError as exc:
+        expected = str(exc)
+    async with aiohttp.ClientSession() as http:
+        thread = await (await http.post(f"{url}/threads", json={})).json()
+        async with http.post(f"{url}/threads/{thread['thread_id']}/runs/stream", json=bad) as resp:
+            assert resp.status == 422
+            assert (await resp.json())["detail"] == expected
+    assert 'in schema["components"]["schemas"]["RunCreateStateful"]["properties"]["multitask_strategy"]' in expected
 
 
 async def test_docs_are_served_whole_from_this_server(url: str) -> None:

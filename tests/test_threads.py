@@ -147,18 +147,20 @@ async def test_sdk_runs_with_their_default_payloads(client) -> None:
         assert_run(listed, thread_id=tid, graph_id="counter")
 
 
-RUN_FIELDS = ["input", "command", "metadata", "config", "context", "checkpoint", "checkpoint_id", "checkpoint_during",
-              "durability", "interrupt_before", "interrupt_after", "webhook", "feedback_keys", "stream_mode",
-              "stream_subgraphs", "stream_resumable", "multitask_strategy", "if_not_exists", "on_completion",
-              "on_disconnect", "after_seconds", "langsmith_tracer", "strict_resume"]
+# what a run body may send as null (null: left out), as on the official server; any other
+# field refuses it (its API description says no null), and `strict_resume` is unknown to both
+RUN_NULLABLE = ["input", "command", "checkpoint_id", "langsmith_tracer", "strict_resume"]
+RUN_NOT_NULLABLE = ["metadata", "config", "context", "checkpoint", "checkpoint_during", "durability",
+                    "interrupt_before", "interrupt_after", "webhook", "feedback_keys", "stream_mode",
+                    "stream_subgraphs", "stream_resumable", "multitask_strategy", "if_not_exists", "after_seconds"]
 
 
-async def test_run_payloads_with_every_optional_field_null_are_accepted(url: str) -> None:
-    """Other clients (and older SDKs) send unset fields as null; null means the default."""
-    nulls: dict[str, Any] = dict.fromkeys(RUN_FIELDS)
+async def test_run_payloads_with_null_fields_as_on_the_official_server(url: str) -> None:
+    """Null means "left out" where the official server takes it (its API description says
+    so); elsewhere it is a 422 with the official text, before anything is created."""
+    nulls: dict[str, Any] = dict.fromkeys(RUN_NULLABLE)
     async with aiohttp.ClientSession() as http:
-        async with http.post(f"{url}/threads", json={"thread_id": None, "metadata": None, "if_exists": None,
-                                                     "ttl": None, "supersteps": None, "graph_id": None}) as resp:
+        async with http.post(f"{url}/threads", json={}) as resp:
             assert resp.status == 200
             thread = await resp.json()
         assert_new_thread(thread)
@@ -178,16 +180,23 @@ async def test_run_payloads_with_every_optional_field_null_are_accepted(url: str
                 assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/event-stream")
                 body = (await resp.read()).decode()
             assert body.startswith("event: metadata\r\n") and "event: values\r\n" in body
-        for path, body in [("/threads/search", {"ids": None, "metadata": None, "values": None, "status": None}),
-                           ("/assistants/search", {"graph_id": None, "name": None, "metadata": None, "sort_by": None,
-                                                   "sort_order": None, "select": None}),
-                           (f"/threads/{tid}/history", {"before": None, "metadata": None, "checkpoint": None})]:
-            async with http.post(url + path, json=body) as resp:
-                assert resp.status == 200, (path, await resp.text())
-                assert isinstance(await resp.json(), list)
-        async with http.patch(f"{url}/threads/{tid}", json={"metadata": None, "ttl": None}) as resp:
+        for field in RUN_NOT_NULLABLE:
+            async with http.post(f"{url}/threads/{tid}/runs", json={"assistant_id": "counter", field: None}) as resp:
+                assert resp.status == 422, field
+                detail = (await resp.json())["detail"]
+            assert detail.startswith("null is not ") and f'in schema["properties"]["{field}"]' in detail, detail
+        async with http.post(f"{url}/threads/{tid}/runs", json={"assistant_id": "counter", "metadata": None}) as resp:
+            assert (await resp.json())["detail"] == (
+                'null is not of type "object"\n\nFailed validating "type" in schema["properties"]["metadata"]'
+                '\n\nOn instance["metadata"]:\n    null'
+            )
+        async with http.post(f"{url}/threads", json={"metadata": None}) as resp:
+            assert resp.status == 422
+        async with http.patch(f"{url}/threads/{tid}", json={"metadata": {"k": 1}}) as resp:
             assert resp.status == 200
-            assert (await resp.json())["metadata"] == {"graph_id": "counter", "assistant_id": system_id("counter")}
+            assert (await resp.json())["metadata"] == {"graph_id": "counter", "assistant_id": system_id("counter"), "k": 1}
+        runs = await (await http.get(f"{url}/threads/{tid}/runs")).json()
+        assert len(runs) == 3  # the refused ones made none
 
 
 # assistants ------------------------------------------------------------------------------------
@@ -468,15 +477,22 @@ async def test_history_newest_first_with_limit_and_before(client, url: str) -> N
 
         pivot = history[3]
         expected = history[4:6]
-        assert await post({"limit": 2, "before": pivot["checkpoint_id"]}) == expected
         assert await post({"limit": 2, "before": {"configurable": {"checkpoint_id": pivot["checkpoint_id"]}}}) == expected
         # The flat form (what the SDK sends for `before=<Checkpoint>`) is a 500 on the official
         # in-memory server (reference §2.2, §7.1); it is accepted here.
         assert await post({"limit": 2, "before": pivot["checkpoint"]}) == expected
         assert await client.threads.get_history(tid, limit=2, before=pivot["checkpoint"]) == expected
-        assert await client.threads.get_history(tid, limit=2, before=pivot["checkpoint_id"]) == expected
+        # a bare checkpoint id is no CheckpointConfig: a 422, as on the official server (GET takes one)
+        async with http.post(f"{url}/threads/{tid}/history", json={"before": pivot["checkpoint_id"]}) as resp:
+            assert resp.status == 422
+            assert (await resp.json())["detail"] == (
+                f'"{pivot["checkpoint_id"]}" is not of type "object"\n\nFailed validating "type" in '
+                f'schema["components"]["schemas"]["CheckpointConfig"]\n\nOn instance["before"]:\n    "{pivot["checkpoint_id"]}"'
+            )
+        with pytest.raises(UnprocessableEntityError):
+            await client.threads.get_history(tid, limit=2, before=pivot["checkpoint_id"])
 
-        assert await post({"limit": 100, "before": history[-1]["checkpoint_id"]}) == []
+        assert await post({"limit": 100, "before": {"checkpoint_id": history[-1]["checkpoint_id"]}}) == []
         # `checkpoint` narrows the listing as LangGraph's `aget_state_history(config)` does: a
         # namespace selects a subgraph's history, a checkpoint id that one checkpoint
         assert await post({"limit": 3, "checkpoint": {"checkpoint_id": pivot["checkpoint_id"]}}) == [pivot]

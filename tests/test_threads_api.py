@@ -70,9 +70,14 @@ async def test_search_and_count_match_metadata_and_values_by_containment(client,
     assert await both(status="idle", metadata={"tags": ["a"]}) == {a}
     assert await client.threads.count() == 3
 
-    # the wire: a bare JSON number, and nulls mean "no filter"
-    status, body, _ = await call(url, "POST", "/threads/count", {"metadata": None, "values": None, "status": None})
+    # the wire: a bare JSON number; a filter left out filters nothing, a null one is refused (as there)
+    status, body, _ = await call(url, "POST", "/threads/count", {})
     assert (status, body) == (200, 3)
+    status, body, _ = await call(url, "POST", "/threads/count", {"status": None})
+    assert (status, body["detail"]) == (422, (
+        'null is not of type "string"\n\nFailed validating "type" in schema["properties"]["status"]\n\n'
+        'On instance["status"]:\n    null'
+    ))
     status, body, _ = await call(url, "POST", "/threads/count", {"status": "busy"})
     assert (status, body) == (200, 0)
     for bad in ({"status": "sleeping"}, {"metadata": [1]}, {"values": "x"}):

@@ -40,6 +40,7 @@ DELIBERATE: tuple[Deliberate, ...] = (
     # threadloom does the sensible thing (DESIGN.md) and a test says so.
     Deliberate("*", "copy missing thread", "*", "copying a missing thread is a 404, not a 409"),
     Deliberate("store:*", "search without prefix", "*", "a store search without namespace_prefix is not a 500"),
+    Deliberate("store:*", "search, bad limit", "*", "a store page is 0 to 1000 items: the official server takes -1"),
     Deliberate("runs: stateless", "stateless stream*", "header location", "a stateless stream's Location is a route that exists"),
     Deliberate("*", "*", "header x-pagination-total", "X-Pagination-Total is the real total"),
     Deliberate("assistants: create, patch*", "*", "*.context.k", "setting an assistant's latest version restores its context too"),

@@ -19,6 +19,14 @@ from threadloom.actors.newrun import (
 )
 from threadloom.actors.runtime import Runtime
 from threadloom.protocol import clock
+from threadloom.protocol.bodies import (
+    ASSISTANT_COUNT,
+    ASSISTANT_CREATE,
+    ASSISTANT_PATCH,
+    ASSISTANT_SEARCH,
+    ASSISTANT_VERSION_CHANGE,
+    ASSISTANT_VERSIONS,
+)
 from threadloom.protocol.errors import BadRequest, Conflict, NotFound, Unprocessable
 from threadloom.protocol.filters import matches
 from threadloom.protocol.ids import parse_uuid, system_assistant_id, uuid4
@@ -31,16 +39,18 @@ from threadloom.protocol.requests import (
     AssistantVersionSearch,
     check_config,
 )
-from threadloom.protocol.resources import Assistant
-from threadloom.protocol.search import check_page, check_select
+from threadloom.protocol.resources import Assistant, AssistantVersion
+from threadloom.protocol.responses import GraphSchema
 
 from .. import graphinfo
 from ..context import authorize, caller, runtime
 from ..http import body, json, no_content, paged, path_uuid, query_bool
+from ..operations import Param, flag, operation
 
 routes = web.RouteTableDef()
 
 THREAD_PAGE = 1000  # threads looked up at a time when deleting an assistant's threads
+RECURSE = flag("recurse", "Also the subgraphs of subgraphs")
 
 
 # request values -----------------------------------------------------------------------------
@@ -158,6 +168,7 @@ def _as_caller(request: web.Request, assistant: Assistant) -> dict[str, Any]:
 
 
 @routes.post("/assistants")
+@operation("Create an assistant", body=ASSISTANT_CREATE, response=Assistant)
 async def create_assistant(request: web.Request) -> web.Response:
     req = await body(request, AssistantCreate)
     assistant_id = parse_uuid(req.assistant_id, "assistant") if req.assistant_id is not None else uuid4()
@@ -188,10 +199,9 @@ async def create_assistant(request: web.Request) -> web.Response:
 
 
 @routes.post("/assistants/search")
+@operation("Search assistants", body=ASSISTANT_SEARCH, response=list[Assistant])
 async def search_assistants(request: web.Request) -> web.Response:
     req = await body(request, AssistantSearch)
-    check_page(req.limit, req.offset)
-    check_select(req.select, Assistant.__struct_fields__)
     rt = runtime(request)
     if req.graph_id is not None:
         _check_graph(rt, req.graph_id)
@@ -211,6 +221,7 @@ async def search_assistants(request: web.Request) -> web.Response:
 
 
 @routes.post("/assistants/count")
+@operation("Count assistants", body=ASSISTANT_COUNT, response=int)
 async def count_assistants(request: web.Request) -> web.Response:
     req = await body(request, AssistantCount)
     rt = runtime(request)
@@ -223,11 +234,13 @@ async def count_assistants(request: web.Request) -> web.Response:
 
 
 @routes.get("/assistants/{assistant_id}")
+@operation("Get an assistant", response=Assistant)
 async def get_assistant(request: web.Request) -> web.Response:
     return json(await _from_path(request))
 
 
 @routes.patch("/assistants/{assistant_id}")
+@operation("Update an assistant (a new version)", body=ASSISTANT_PATCH, response=Assistant)
 async def patch_assistant(request: web.Request) -> web.Response:
     """Each PATCH saves a new version; metadata is merged key by key into the old."""
     assistant_id = path_uuid(request, "assistant_id", "assistant")
@@ -262,6 +275,9 @@ async def patch_assistant(request: web.Request) -> web.Response:
 
 
 @routes.delete("/assistants/{assistant_id}")
+@operation("Delete an assistant", status=204, query=(
+    flag("delete_threads", "Also delete the threads whose metadata names the assistant"),
+))
 async def delete_assistant(request: web.Request) -> web.Response:
     """Deletes its versions and crons, interrupts its pending and running runs and, with
     `delete_threads=true`, deletes the threads whose metadata names it."""
@@ -281,6 +297,7 @@ async def delete_assistant(request: web.Request) -> web.Response:
 
 
 @routes.post("/assistants/{assistant_id}/versions")
+@operation("List an assistant's versions", body=ASSISTANT_VERSIONS, response=list[AssistantVersion])
 async def list_versions(request: web.Request) -> web.Response:
     """Newest first; an empty list when the filter matches none (the official server
     answers 404 then)."""
@@ -294,6 +311,7 @@ async def list_versions(request: web.Request) -> web.Response:
 
 
 @routes.post("/assistants/{assistant_id}/latest")
+@operation("Set an assistant's current version", body=ASSISTANT_VERSION_CHANGE, response=Assistant)
 async def set_latest_version(request: web.Request) -> web.Response:
     """Makes a saved version current again, its context and graph included (the official
     server keeps the current context and graph: a quirk)."""
@@ -307,6 +325,11 @@ async def set_latest_version(request: web.Request) -> web.Response:
 
 
 @routes.get("/assistants/{assistant_id}/graph")
+@operation("An assistant's graph, drawable", response=dict[str, Any], query=(
+    Param("xray", {"anyOf": [{"type": "boolean"}, {"type": "integer", "minimum": 1}], "default": False}, (
+        "Draw subgraphs too (`true`), or down to this depth"
+    )),
+))
 async def get_graph(request: web.Request) -> web.Response:
     """The drawable graph; the path may name a graph instead of an assistant."""
     rt = runtime(request)
@@ -322,6 +345,7 @@ async def get_graph(request: web.Request) -> web.Response:
 
 
 @routes.get("/assistants/{assistant_id}/schemas")
+@operation("An assistant's input, output, state, config and context schemas", response=GraphSchema)
 async def get_schemas(request: web.Request) -> web.Response:
     assistant = await _from_path(request)
     async with runtime(request).graphs.open(assistant.graph_id, _as_caller(request, assistant), access="assistants.read") as graph:
@@ -332,6 +356,7 @@ async def get_schemas(request: web.Request) -> web.Response:
 
 @routes.get("/assistants/{assistant_id}/subgraphs")
 @routes.get("/assistants/{assistant_id}/subgraphs/{namespace}")
+@operation("The schemas of an assistant's subgraphs, by namespace", response=dict[str, Any], query=(RECURSE,))
 async def get_subgraphs(request: web.Request) -> web.Response:
     assistant = await _from_path(request)
     namespace = request.match_info.get("namespace")

@@ -8,6 +8,7 @@ import msgspec
 from aiohttp import web
 
 from threadloom.actors.newcron import given_fields, new_cron, patched_cron, run_fields, zone
+from threadloom.protocol.bodies import CRON_COUNT, CRON_CREATE, CRON_PATCH, CRON_SEARCH, THREAD_CRON_CREATE
 from threadloom.protocol.errors import BadRequest, NotFound, Unprocessable
 from threadloom.protocol.filters import matches
 from threadloom.protocol.ids import parse_uuid
@@ -20,11 +21,11 @@ from threadloom.protocol.requests import (
     convert,
 )
 from threadloom.protocol.resources import Assistant, Cron
-from threadloom.protocol.search import check_page, check_select
 
 from ..auth.user import user_of
 from ..context import authorize, resolve_assistant, runtime, thread_for
 from ..http import body, json, no_content, paged, path_uuid
+from ..operations import operation
 
 routes = web.RouteTableDef()
 
@@ -84,20 +85,21 @@ async def _cron_assistant(request: web.Request, assistant_id: str) -> Assistant:
 
 
 @routes.post("/runs/crons")
+@operation("Schedule a stateless cron", body=CRON_CREATE, response=Cron)
 async def create_cron(request: web.Request) -> web.Response:
     return json(await _create(request, None))
 
 
 @routes.post("/threads/{thread_id}/runs/crons")
+@operation("Schedule a cron on a thread", body=THREAD_CRON_CREATE, response=Cron)
 async def create_thread_cron(request: web.Request) -> web.Response:
     return json(await _create(request, path_uuid(request, "thread_id", "thread")))
 
 
 @routes.post("/runs/crons/search")
+@operation("Search crons", body=CRON_SEARCH, response=list[Cron])
 async def search_crons(request: web.Request) -> web.Response:
     req = await body(request, CronSearch)
-    check_page(req.limit, req.offset)
-    check_select(req.select, Cron.__struct_fields__)
     crons = runtime(request).storage.crons
     filters = await _filters(request, req, enabled=req.enabled)
     total = await crons.count(**filters)
@@ -109,14 +111,15 @@ async def search_crons(request: web.Request) -> web.Response:
 
 
 @routes.post("/runs/crons/count")
+@operation("Count crons", body=CRON_COUNT, response=int)
 async def count_crons(request: web.Request) -> web.Response:
     req = await body(request, CronCount)
     return json(await runtime(request).storage.crons.count(**await _filters(request, req, enabled=None)))
 
 
 async def _filters(request: web.Request, req: CronCount, *, enabled: bool | None) -> dict[str, Any]:
-    """Search filters as stored, and the user's (`crons.search`)."""
-    # an id, not a graph id, here (a 422 on the official server, as for any malformed id)
+    """Search filters (ids, as on the official server: not a graph's id), and the user's
+    (`crons.search`)."""
     assistant_id = parse_uuid(req.assistant_id, "assistant") if req.assistant_id is not None else None
     thread_id = parse_uuid(req.thread_id, "thread") if req.thread_id is not None else None
     filters = {"assistant_id": assistant_id, "thread_id": thread_id, "enabled": enabled, "metadata": req.metadata}
@@ -138,11 +141,13 @@ async def _cron_for(
 
 
 @routes.get("/runs/crons/{cron_id}")
+@operation("Get a cron", response=Cron)
 async def get_cron(request: web.Request) -> web.Response:
     return json(await _cron_for(request, "read"))
 
 
 @routes.patch("/runs/crons/{cron_id}")
+@operation("Update a cron", body=CRON_PATCH, response=Cron)
 async def patch_cron(request: web.Request) -> web.Response:
     """In the official server's order: the id, an empty body, the time zone, the webhook,
     the cron (missing: `Cron '<id>' not found`), then the schedule."""
@@ -169,6 +174,7 @@ async def patch_cron(request: web.Request) -> web.Response:
 
 
 @routes.delete("/runs/crons/{cron_id}")
+@operation("Delete a cron", status=204)
 async def delete_cron(request: web.Request) -> web.Response:
     cron = await _cron_for(request, "delete")
     if not await runtime(request).storage.crons.delete(cron.cron_id):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import typing
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 from aiohttp import web
@@ -14,9 +15,18 @@ from threadloom.actors.newrun import check_request
 from threadloom.actors.replay import Evicted
 from threadloom.actors.results import collect, from_thread
 from threadloom.protocol import sse
+from threadloom.protocol.bodies import (
+    MAX_BATCH,
+    RUN_BATCH,
+    RUN_CREATE_STATEFUL,
+    RUN_CREATE_STATELESS,
+    RUN_STREAM_STATEFUL,
+    RUN_STREAM_STATELESS,
+    RUNS_CANCEL,
+)
 from threadloom.protocol.errors import NOTHING_TO_CANCEL, ApiError, NotFound, Unprocessable
 from threadloom.protocol.ids import parse_uuid
-from threadloom.protocol.requests import RunCreate, cancel_action
+from threadloom.protocol.requests import RunCreate, RunsCancel, cancel_action
 from threadloom.protocol.filters import matches
 from threadloom.protocol.resources import Run, RunStatus
 from threadloom.protocol.search import check_select
@@ -24,22 +34,45 @@ from threadloom.protocol.serde import dumps
 
 from ..context import api_url, authorize, authorize_run, caller, run_for, runtime, thread_for
 from ..http import body, json, no_content, path_uuid, query_bool, query_int, query_list
+from ..operations import Param, flag, operation
 from ..sse import http_error, write_error, write_stream
 
 routes = web.RouteTableDef()
 
 WAIT_HEARTBEAT_SECONDS = 5.0
 DISCONNECTED = "client disconnected from the run stream (on_disconnect=cancel)"
-MAX_BATCH = 1000
 RUN_NOT_FOUND = "Run not found"  # what a join of a missing run says, inside its 200
+# what the query of a run's routes may hold
+CANCEL_ON_DISCONNECT = flag("cancel_on_disconnect", "Cancel the run if this client goes away")
+ACTION = Param("action", {"type": "string", "enum": ["interrupt", "rollback"], "default": "interrupt"}, (
+    "`rollback` also deletes the run and the checkpoints it wrote (any other value: `interrupt`)"
+))
+LAST_EVENT_ID = Param("Last-Event-ID", {"type": "string"}, "Resume after this event (a resumable run's stream)")
+RUN_MODES = Param(
+    "stream_mode", {"type": "array", "items": {"type": "string"}}, "Only the events of these stream modes",
+)
 
 
-async def _create(request: web.Request, thread_id: str | None) -> tuple[Run, RunStream, RunCreate]:
+async def _create(
+    request: web.Request, *, stateful: bool, bad_thread: str | None = None
+) -> tuple[Run, RunStream, RunCreate]:
+    """`bad_thread`: the route's own text for a thread id that is not a UUID."""
+    # the body first, then the thread of the path: a bad body is told first, as on the official server
     req = await body(request, RunCreate)
+    thread_id = _path_thread(request, bad_thread) if stateful else None
     check_request(req, stateless=thread_id is None)
     req, assistant = await authorize_run(request, thread_id, req)
     run, stream = await runtime(request).submit(thread_id, req, assistant, caller(request), api_url=api_url(request))
     return run, stream, req
+
+
+def _path_thread(request: web.Request, bad_thread: str | None) -> str:
+    try:
+        return path_uuid(request, "thread_id", "thread")
+    except Unprocessable:
+        if bad_thread is None:
+            raise
+        raise Unprocessable(bad_thread) from None
 
 
 def _locations(run: Run, *, short: bool, location: str | None) -> dict[str, str]:
@@ -61,9 +94,9 @@ def _run_paths(thread_id: str, run_id: str, location: str | None) -> dict[str, s
     return headers
 
 
-async def _stream(request: web.Request, thread_id: str | None) -> web.StreamResponse:
-    run, stream, req = await _create(request, thread_id)
-    headers = _locations(run, short=thread_id is None, location="stream")
+async def _stream(request: web.Request, *, stateful: bool) -> web.StreamResponse:
+    run, stream, req = await _create(request, stateful=stateful)
+    headers = _locations(run, short=not stateful, location="stream")
     cancel = _canceller(request, run) if req.on_disconnect == "cancel" else None
     return await write_stream(request, stream, after=0, headers=headers, on_disconnect=cancel)
 
@@ -73,11 +106,10 @@ def _canceller(request: web.Request, run: Run) -> Callable[[], None]:
     return lambda: runtime(request).cancel_soon(run.thread_id, run.run_id, DISCONNECTED)
 
 
-async def _wait(request: web.Request, thread_id: str | None) -> web.StreamResponse:
-    run, stream, req = await _create(request, thread_id)
+async def _wait(request: web.Request, *, stateful: bool) -> web.StreamResponse:
+    run, stream, req = await _create(request, stateful=stateful)
     headers = _locations(run, short=False, location="join")
-    fallback = thread_id is not None
-    return await _result_response(request, run, stream, headers, cancel_on_disconnect=req.on_disconnect == "cancel", fallback=fallback)
+    return await _result_response(request, run, stream, headers, cancel_on_disconnect=req.on_disconnect == "cancel", fallback=stateful)
 
 
 async def _result_response(
@@ -121,27 +153,35 @@ async def _result_response(
 
 
 @routes.post("/threads/{thread_id}/runs")
+@operation("Start a run in the background", body=RUN_CREATE_STATEFUL, response=Run)
 async def create_run(request: web.Request) -> web.Response:
-    try:
-        thread_id = path_uuid(request, "thread_id", "thread")
-    except Unprocessable:  # the official server's shorter text on this route; its /stream
-        # and /wait answer a 400 with Python's ValueError text, which is not copied
-        raise Unprocessable("Invalid thread ID") from None
-    run, _, _ = await _create(request, thread_id)
+    # the official server's shorter text for a bad thread id on this route; its /stream and
+    # /wait answer a 400 with Python's ValueError text, which is not copied
+    run, _, _ = await _create(request, stateful=True, bad_thread="Invalid thread ID")
     return json(run, headers=_locations(run, short=False, location=None))
 
 
 @routes.post("/threads/{thread_id}/runs/stream")
+@operation("Start a run and stream its events", body=RUN_STREAM_STATEFUL, stream=True)
 async def stream_run(request: web.Request) -> web.StreamResponse:
-    return await _stream(request, path_uuid(request, "thread_id", "thread"))
+    return await _stream(request, stateful=True)
 
 
 @routes.post("/threads/{thread_id}/runs/wait")
+@operation("Start a run and wait for its final values", body=RUN_STREAM_STATEFUL, response=Any)
 async def wait_run(request: web.Request) -> web.StreamResponse:
-    return await _wait(request, path_uuid(request, "thread_id", "thread"))
+    return await _wait(request, stateful=True)
 
 
 @routes.get("/threads/{thread_id}/runs")
+@operation("List a thread's runs, newest first", response=list[Run], query=(
+    Param("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}, "How many runs"),
+    Param("offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}, "How many to skip"),
+    Param("status", {"type": "string", "enum": list(typing.get_args(RunStatus))}, "Only the runs with this status"),
+    Param("select", {"type": "array", "items": {"type": "string", "enum": list(Run.__struct_fields__)}}, (
+        "Only these fields of each run"
+    )),
+))
 async def list_runs(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     await thread_for(request, thread_id, "search")
@@ -165,6 +205,7 @@ def _run_status(value: str | None) -> str | None:
 
 
 @routes.get("/threads/{thread_id}/runs/{run_id}")
+@operation("Get a run", response=Run)
 async def get_run_route(request: web.Request) -> web.Response:
     """The thread first (missing or hidden: `Thread with ID … not found`), then the run (a
     bare `Not Found`), with the official server's texts."""
@@ -178,6 +219,7 @@ async def get_run_route(request: web.Request) -> web.Response:
 
 
 @routes.delete("/threads/{thread_id}/runs/{run_id}")
+@operation("Delete a run", status=204)
 async def delete_run(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     run = await run_for(request, thread_id, path_uuid(request, "run_id", "run"), "delete")
@@ -186,6 +228,9 @@ async def delete_run(request: web.Request) -> web.Response:
 
 
 @routes.post("/threads/{thread_id}/runs/{run_id}/cancel")
+@operation("Cancel a run (interrupt or rollback)", status=202, response=Any, query=(
+    flag("wait", "Answer once the run has ended, with its final values (a 200)"), ACTION,
+))
 async def cancel_run(request: web.Request) -> web.StreamResponse:
     thread_id = path_uuid(request, "thread_id", "thread")
     run_id = path_uuid(request, "run_id", "run")
@@ -221,6 +266,7 @@ async def _joined(request: web.Request, thread_id: str, run_id: str) -> Run | No
 
 
 @routes.get("/threads/{thread_id}/runs/{run_id}/join")
+@operation("Wait for a run's final values", response=Any, query=(CANCEL_ON_DISCONNECT,))
 async def join_run(request: web.Request) -> web.StreamResponse:
     """A missing run is a 200 whose result is the error, as on the official server."""
     thread_id = path_uuid(request, "thread_id", "thread")
@@ -283,6 +329,7 @@ async def _join_source(request: web.Request, run: Run) -> tuple[EventSource | No
 
 
 @routes.get("/threads/{thread_id}/runs/{run_id}/stream")
+@operation("Join a run's event stream", stream=True, query=(RUN_MODES, CANCEL_ON_DISCONNECT), headers=(LAST_EVENT_ID,))
 async def join_run_stream(request: web.Request) -> web.StreamResponse:
     """Whatever stops the join once the ids are well-formed (a refusal, a thread the user
     may not see, a missing run) is told as an `error` event in a 200 stream, as on the
@@ -308,22 +355,26 @@ async def join_run_stream(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/runs")
+@operation("Start a run on a new temporary thread", body=RUN_CREATE_STATELESS, response=Run)
 async def create_stateless_run(request: web.Request) -> web.Response:
-    run, _, _ = await _create(request, None)
+    run, _, _ = await _create(request, stateful=False)
     return json(run, headers=_locations(run, short=True, location=None))
 
 
 @routes.post("/runs/stream")
+@operation("Start a stateless run and stream its events", body=RUN_STREAM_STATELESS, stream=True)
 async def stream_stateless_run(request: web.Request) -> web.StreamResponse:
-    return await _stream(request, None)
+    return await _stream(request, stateful=False)
 
 
 @routes.post("/runs/wait")
+@operation("Start a stateless run and wait for its final values", body=RUN_STREAM_STATELESS, response=Any)
 async def wait_stateless_run(request: web.Request) -> web.StreamResponse:
-    return await _wait(request, None)
+    return await _wait(request, stateful=False)
 
 
 @routes.post("/runs/batch")
+@operation("Start several stateless runs", body=RUN_BATCH, response=list[Run])
 async def create_run_batch(request: web.Request) -> web.Response:
     """Stateless runs, all validated before any is created."""
     requests = await body(request, list[RunCreate])
@@ -339,6 +390,12 @@ async def create_run_batch(request: web.Request) -> web.Response:
     return json([run for run, _ in created])
 
 
+STATUS_ALONE = (
+    "When providing a 'status', 'thread_id' and 'run_ids' must be omitted. The 'status' parameter cancels all "
+    "runs with the given status, regardless of thread or run ID."
+)
+
+
 async def _cancellable(request: web.Request, runs: list[Run], action: str) -> list[Run]:
     """The runs on threads the user may update (`threads.update`, one ask per thread)."""
     allowed: dict[str, bool] = {}
@@ -349,32 +406,19 @@ async def _cancellable(request: web.Request, runs: list[Run], action: str) -> li
     return [run for run in runs if allowed[run.thread_id]]
 
 
-class BulkCancel(msgspec.Struct, kw_only=True):
-    thread_id: str | None = None
-    run_ids: list[str] | None = None
-    status: Literal["pending", "running", "all"] | None = None
-
-
-STATUS_WITH_IDS = (
-    "When providing a 'status', 'thread_id' and 'run_ids' must be omitted. The 'status' parameter "
-    "cancels all runs with the given status, regardless of thread or run ID."
-)
-
-
 @routes.post("/runs/cancel")
+@operation("Cancel runs", body=RUNS_CANCEL, status=204, query=(ACTION,))
 async def cancel_runs(request: web.Request) -> web.Response:
-    """Either `{thread_id, run_ids}` or `{status: pending|running|all}`. Nothing to cancel
-    is a 404, in the official server's words: runs named that exist but have ended are
-    `NOTHING_TO_CANCEL`, anything else `No runs found to cancel.`"""
-    req = await body(request, BulkCancel)
-    by_ids = req.thread_id is not None or req.run_ids is not None
-    if by_ids and req.status is not None:
-        raise Unprocessable(STATUS_WITH_IDS)
-    if not by_ids and req.status is None or by_ids and (req.thread_id is None or req.run_ids is None):
-        raise Unprocessable("Give either thread_id with run_ids, or status (pending, running or all)")
+    """Either `{thread_id, run_ids}` or `{status: pending|running|all}` (the body's schema
+    wants one of the two). Nothing to cancel is a 404, in the official server's words:
+    runs named that exist but have ended are `NOTHING_TO_CANCEL`, anything else `No runs
+    found to cancel.`"""
+    req = await body(request, RunsCancel)
+    if req.status is not None and (req.thread_id or req.run_ids):  # (an empty list of ids is none, as there)
+        raise Unprocessable(STATUS_ALONE)
     rt = runtime(request)
     action = cancel_action(request.query.get("action"))
-    if by_ids:
+    if req.status is None:
         thread_id = parse_uuid(req.thread_id, "thread")
         named = [await rt.storage.runs.get(parse_uuid(r, "run")) for r in dict.fromkeys(req.run_ids or [])]
         runs = [run for run in named if run is not None and run.thread_id == thread_id]
@@ -382,5 +426,5 @@ async def cancel_runs(request: web.Request) -> web.Response:
         runs = await rt.storage.runs.find_active(status=None if req.status == "all" else req.status)
     runs = await _cancellable(request, runs, action)
     if not await rt.cancel_runs(runs, action, f"{action} requested via POST /runs/cancel"):
-        raise NotFound(NOTHING_TO_CANCEL if by_ids and runs else "No runs found to cancel.")
+        raise NotFound(NOTHING_TO_CANCEL if req.status is None and runs else "No runs found to cancel.")
     return no_content()

@@ -3,53 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from aiohttp import web
 from langgraph.store.base import NOT_PROVIDED
 
+from threadloom.protocol.bodies import STORE_DELETE, STORE_NAMESPACES, STORE_PUT, STORE_SEARCH
 from threadloom.protocol.errors import BadRequest, Unprocessable
-from threadloom.protocol.requests import SqlInt, check_int64
-from threadloom.protocol.search import MAX_OFFSET
+from threadloom.protocol.requests import DeleteItem, ListNamespaces, PutItem, SearchItems, check_int64
+from threadloom.protocol.responses import Item, ListNamespaceResponse, SearchItemsResponse
 
 from ..context import authorize, runtime
 from ..http import body, json, no_content, query_bool
+from ..operations import Param, flag, operation
 
 routes = web.RouteTableDef()
-
-# an expiry LangGraph can compute (now + ttl minutes past year 9999 is an OverflowError)
-TtlMinutes = Annotated[float, msgspec.Meta(ge=0, le=1_000_000_000)]
-
-
-class PutItem(msgspec.Struct, kw_only=True):
-    namespace: list[str]
-    key: str
-    value: dict[str, Any]
-    index: Any = None
-    ttl: TtlMinutes | None | msgspec.UnsetType = msgspec.UNSET  # left out: the store's default_ttl
-
-
-class DeleteItem(msgspec.Struct, kw_only=True):
-    namespace: list[str]
-    key: str
-
-
-class SearchItems(msgspec.Struct, kw_only=True):
-    namespace_prefix: list[str] = []
-    filter: dict[str, Any] | None = None
-    limit: int = 10
-    offset: int = 0
-    query: str | None = None
-    refresh_ttl: bool | None = None
-
-
-class ListNamespaces(msgspec.Struct, kw_only=True):
-    prefix: list[str] | None = None
-    suffix: list[str] | None = None
-    max_depth: SqlInt | None = None
-    limit: int = 100
-    offset: int = 0
 
 
 def _namespace(labels: list[str], *, item: bool = False) -> tuple[str, ...]:
@@ -72,11 +41,6 @@ def _namespace(labels: list[str], *, item: bool = False) -> tuple[str, ...]:
     if item and namespace[0] == "langgraph":
         raise BadRequest(f'Root label for namespace cannot be "langgraph". Got: {namespace}')
     return namespace
-
-
-def _page(limit: int, offset: int) -> None:
-    if not 0 <= limit <= 1000 or not 0 <= offset <= MAX_OFFSET:
-        raise Unprocessable(f"limit must be between 0 and 1000 and offset between 0 and {MAX_OFFSET}")
 
 
 def _utc_iso(when: datetime) -> str:
@@ -108,10 +72,9 @@ async def _authorized(request: web.Request, action: str, value: dict[str, Any], 
 
 
 @routes.put("/store/items")
+@operation("Put an item in the store", body=STORE_PUT, status=204)
 async def put_item(request: web.Request) -> web.Response:
     req = await body(request, PutItem)
-    if req.index not in (None, False) and not (isinstance(req.index, list) and all(isinstance(i, str) for i in req.index)):
-        raise Unprocessable("index must be false, null or a list of field paths")
     check_int64(req.value, "value")
     value = {"namespace": _namespace(req.namespace, item=True), "key": req.key, "value": req.value, "index": req.index}
     await _authorized(request, "put", value, item=True)
@@ -121,6 +84,11 @@ async def put_item(request: web.Request) -> web.Response:
 
 
 @routes.get("/store/items")
+@operation("Get an item from the store (null if absent)", response=Item | None, query=(
+    Param("key", {"type": "string"}, "The item's key", required=True),
+    Param("namespace", {"type": "string"}, "Its namespace, labels joined by `.`"),
+    flag("refresh_ttl", "Restart the item's time-to-live"),
+))
 async def get_item(request: web.Request) -> web.Response:
     key = request.query.get("key")
     if not key:  # the one official error under `error`, not `detail`
@@ -134,6 +102,7 @@ async def get_item(request: web.Request) -> web.Response:
 
 
 @routes.delete("/store/items")
+@operation("Delete an item from the store", body=STORE_DELETE, status=204)
 async def delete_item(request: web.Request) -> web.Response:
     req = await body(request, DeleteItem)
     value = {"namespace": _namespace(req.namespace), "key": req.key}
@@ -162,12 +131,12 @@ def _both(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
 
 
 @routes.post("/store/items/search")
+@operation("Search items, by filter or by meaning (`query`)", body=STORE_SEARCH, response=SearchItemsResponse)
 async def search_items(request: web.Request) -> web.Response:
     req = await body(request, SearchItems)
-    _page(req.limit, req.offset)
     check_int64(req.filter, "filter")
     value = {
-        "namespace": _namespace(req.namespace_prefix), "filter": req.filter, "limit": req.limit,
+        "namespace": _namespace(req.namespace_prefix or []), "filter": req.filter, "limit": req.limit,
         "offset": req.offset, "query": req.query,
     }
     answer = await _authorized(request, "search", value)
@@ -185,9 +154,9 @@ async def search_items(request: web.Request) -> web.Response:
 
 
 @routes.post("/store/namespaces")
+@operation("List namespaces", body=STORE_NAMESPACES, response=ListNamespaceResponse)
 async def list_namespaces(request: web.Request) -> web.Response:
     req = await body(request, ListNamespaces)
-    _page(req.limit, req.offset)
     value = {
         "namespace": _namespace(req.prefix or []), "suffix": _namespace(req.suffix) if req.suffix else None,
         "max_depth": req.max_depth, "limit": req.limit, "offset": req.offset,

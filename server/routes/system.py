@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 from threadloom.protocol.errors import Unprocessable
 from threadloom.protocol.requests import STREAM_MODES
 from threadloom.protocol.resources import MultitaskStrategy
+from threadloom.protocol.responses import Health
 
 from ..apidocs import docs_asset, docs_page
 from ..context import PROJECT, runtime
@@ -19,6 +20,7 @@ from ..custom_app import CUSTOM_APP
 from ..http import json
 from ..mount import route_group
 from ..openapi import build_spec
+from ..operations import Param, operation
 from ..prometheus import CONTENT_TYPE, metrics_json, prometheus_text
 
 routes = web.RouteTableDef()
@@ -64,17 +66,20 @@ HEALTHY = {"ok": True, "services": {}}
 
 
 @_system_get("/ok")
+@operation("Health check", response=Health)
 async def ok(request: web.Request) -> web.Response:
     return json(HEALTHY)
 
 
 @_system_get("/")
+@operation("Health check (as /ok)", response=Health)
 async def root(request: web.Request) -> web.Response:
     """Health check, as `/ok` (the official server answers both)."""
     return json(HEALTHY)
 
 
 @_system_get("/info")
+@operation("Server version and supported features", response=dict[str, typing.Any])
 async def info(request: web.Request) -> web.Response:
     project = request.app[PROJECT]
     prefix = project.http.mount_prefix or ""
@@ -117,6 +122,9 @@ async def info(request: web.Request) -> web.Response:
 
 
 @_system_get("/metrics")
+@operation("Runtime metrics: Prometheus text, or JSON", content_type=CONTENT_TYPE, query=(
+    Param("format", {"type": "string", "enum": ["prometheus", "json"], "default": "prometheus"}, "The metrics' format"),
+))
 async def metrics(request: web.Request) -> web.Response:
     fmt = request.query.get("format", "prometheus")
     if fmt not in ("prometheus", "json"):
@@ -138,15 +146,18 @@ def _spec(request: web.Request) -> dict[str, typing.Any]:
 
 
 @_system_get("/openapi.json")
+@operation("This description", response=dict[str, typing.Any])
 async def openapi(request: web.Request) -> web.Response:
     return json(_spec(request))
 
 
 @_system_get("/docs")
+@operation("API documentation page", content_type="text/html")
 async def docs(request: web.Request) -> web.Response:
     return docs_page(_spec(request), request.path)
 
 
 @routes.get("/docs/assets/{name}")
+@operation("A file of the documentation page", content_type="application/octet-stream")
 async def docs_assets(request: web.Request) -> web.StreamResponse:
     return docs_asset(request.match_info["name"])

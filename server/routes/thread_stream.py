@@ -12,6 +12,7 @@ from threadloom.protocol.filters import matches
 
 from ..context import authorize, runtime
 from ..http import path_uuid, query_list
+from ..operations import Param, operation
 from ..sse import write_error, write_stream
 
 routes = web.RouteTableDef()
@@ -68,6 +69,15 @@ async def _check_readable(request: web.Request, thread_id: str) -> None:
 
 
 @routes.get("/threads/{thread_id}/stream")
+@operation("Stream the events of a thread's runs", stream=True, query=(
+    Param("stream_modes", {"type": "array", "items": {"type": "string", "enum": list(THREAD_STREAM_MODES)}}, (
+        "What to stream: every run event (`run_modes`, the default), runs starting and ending (`lifecycle`), "
+        "state updates made outside runs (`state_update`)"
+    )),
+    Param("stream_mode", {"type": "array", "items": {"type": "string", "enum": list(THREAD_STREAM_MODES)}}, (
+        "As `stream_modes` (the name the SDKs send)"
+    )),
+), headers=(Param("Last-Event-ID", {"type": "string"}, "Resume after this event (`-`: from the start)"),))
 async def join_thread_stream(request: web.Request) -> web.StreamResponse:
     """Malformed ids, modes and Last-Event-ID are a 422; what the auth handler refuses
     (a 403, or a thread it hides) an `error` event in a 200 stream, as on the official

@@ -14,10 +14,21 @@ from threadloom.protocol import clock
 from threadloom.protocol.errors import BadRequest, Conflict, NotFound, Unprocessable
 from threadloom.protocol.filters import matches
 from threadloom.protocol.ids import is_uuid, parse_uuid, uuid4, uuid7
+from threadloom.protocol.bodies import (
+    THREAD_COUNT,
+    THREAD_CREATE,
+    THREAD_HISTORY,
+    THREAD_PATCH,
+    THREAD_PRUNE,
+    THREAD_SEARCH,
+    THREAD_STATE_AT,
+    THREAD_STATE_UPDATE,
+)
 from threadloom.protocol.requests import (
     CheckpointSpec,
     HistoryRequest,
     StateAtCheckpoint,
+    StateUpdate,
     ThreadCount,
     ThreadCreate,
     ThreadPatch,
@@ -26,11 +37,13 @@ from threadloom.protocol.requests import (
     check_int64,
 )
 from threadloom.protocol.resources import EMPTY_STATE, Thread, ThreadState
-from threadloom.protocol.search import check_page, check_select, extract_value, parse_extract, pick
+from threadloom.protocol.responses import ThreadPruneResponse, ThreadStateUpdateResponse
+from threadloom.protocol.search import check_select, extract_value, parse_extract, pick
 from threadloom.protocol.state import thread_state
 
 from ..context import authorize, get_thread, reader, runtime, thread_for
 from ..http import body, json, no_content, paged, path_uuid, query_bool, query_int
+from ..operations import Param, flag, operation
 
 routes = web.RouteTableDef()
 
@@ -39,9 +52,11 @@ MAX_HISTORY = 1000
 THREAD_FIELDS = tuple(Thread.__struct_fields__)
 # what LangGraph's SQLite saver allows as a metadata filter key (anything else is a ValueError there)
 _FILTER_KEY = re.compile(r"[A-Za-z0-9_.-]+")
+SUBGRAPHS = flag("subgraphs", "Include the state of subgraphs")
 
 
 @routes.post("/threads")
+@operation("Create a thread", body=THREAD_CREATE, response=Thread)
 async def create_thread(request: web.Request) -> web.Response:
     req = await body(request, ThreadCreate)
     thread_id = parse_uuid(req.thread_id, "thread") if req.thread_id is not None else uuid7()
@@ -64,9 +79,9 @@ async def create_thread(request: web.Request) -> web.Response:
 
 
 @routes.post("/threads/search")
+@operation("Search threads", body=THREAD_SEARCH, response=list[Thread])
 async def search_threads(request: web.Request) -> web.Response:
     req = await body(request, ThreadSearch)
-    check_page(req.limit, req.offset)
     select = check_select(req.select, THREAD_FIELDS)
     extract = parse_extract(req.extract, THREAD_FIELDS)
     ids = None
@@ -103,6 +118,7 @@ def _distinct_ids(ids: list[str], field: str) -> list[str]:
 
 
 @routes.post("/threads/count")
+@operation("Count threads", body=THREAD_COUNT, response=int)
 async def count_threads(request: web.Request) -> web.Response:
     req = await body(request, ThreadCount)
     where = {"metadata": req.metadata, "values": req.values, "status": req.status}
@@ -111,6 +127,7 @@ async def count_threads(request: web.Request) -> web.Response:
 
 
 @routes.post("/threads/prune")
+@operation("Prune threads", body=THREAD_PRUNE, response=ThreadPruneResponse)
 async def prune_threads(request: web.Request) -> web.Response:
     """Delete the threads (`delete`) or their history (`keep_latest`); unknown ids are skipped."""
     req = await body(request, ThreadPrune)
@@ -132,6 +149,7 @@ async def prune_threads(request: web.Request) -> web.Response:
 
 
 @routes.get("/threads/{thread_id}")
+@operation("Get a thread", response=Thread)
 async def get_thread_route(request: web.Request) -> web.Response:
     return json(await thread_for(request, path_uuid(request, "thread_id", "thread"), "read"))
 
@@ -146,6 +164,7 @@ async def _patchable(request: web.Request, thread_id: str, value: dict[str, Any]
 
 
 @routes.patch("/threads/{thread_id}")
+@operation("Update a thread's metadata", body=THREAD_PATCH, response=Thread)
 async def patch_thread(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     req = await body(request, ThreadPatch)
@@ -159,6 +178,7 @@ async def patch_thread(request: web.Request) -> web.Response:
 
 
 @routes.delete("/threads/{thread_id}")
+@operation("Delete a thread, its runs and checkpoints", status=204)
 async def delete_thread(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     await thread_for(request, thread_id, "delete", run_id=None)
@@ -176,6 +196,7 @@ async def _graph_state_reader(request: web.Request, thread: Thread) -> Any:
 
 
 @routes.post("/threads/{thread_id}/copy")
+@operation("Copy a thread with its checkpoints", response=Thread)
 async def copy_thread(request: web.Request) -> web.Response:
     """A new thread with the same metadata and checkpoints (runs are not copied). Its body
     is the official server's: `idle`, no `values`, `error` or `interrupts` until a run or
@@ -207,12 +228,14 @@ async def copy_thread(request: web.Request) -> web.Response:
 
 
 @routes.get("/threads/{thread_id}/state")
+@operation("A thread's current state", query=(SUBGRAPHS,), response=ThreadState)
 async def get_state(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     return json(await _read_state(request, thread, None, subgraphs=query_bool(request, "subgraphs")))
 
 
 @routes.get("/threads/{thread_id}/state/{checkpoint_id}")
+@operation("A thread's state at a checkpoint", query=(SUBGRAPHS,), response=ThreadState)
 async def get_state_at_checkpoint(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     checkpoint = CheckpointSpec(checkpoint_id=request.match_info["checkpoint_id"])
@@ -220,6 +243,7 @@ async def get_state_at_checkpoint(request: web.Request) -> web.Response:
 
 
 @routes.post("/threads/{thread_id}/state/checkpoint")
+@operation("A thread's state at a checkpoint", body=THREAD_STATE_AT, response=ThreadState)
 async def post_state_at_checkpoint(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     req = await body(request, StateAtCheckpoint)
@@ -252,6 +276,10 @@ async def _read_state(
 
 
 @routes.get("/threads/{thread_id}/history")
+@operation("A thread's past states, newest first", response=list[ThreadState], query=(
+    Param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY, "default": 1}, "How many states"),
+    Param("before", {"type": "string"}, "Only states older than this checkpoint id"),
+))
 async def get_history(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     limit = query_int(request, "limit", 1, minimum=1, maximum=MAX_HISTORY)
@@ -260,6 +288,7 @@ async def get_history(request: web.Request) -> web.Response:
 
 
 @routes.post("/threads/{thread_id}/history")
+@operation("A thread's past states, newest first", body=THREAD_HISTORY, response=list[ThreadState])
 async def post_history(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     req = await body(request, HistoryRequest)
@@ -308,17 +337,11 @@ def _config(thread_id: str, checkpoint: CheckpointSpec | None) -> dict[str, Any]
     return {"configurable": configurable}
 
 
-class StateUpdateBody(msgspec.Struct, kw_only=True):
-    values: Any = None
-    as_node: str | None = None
-    checkpoint: dict[str, Any] | None = None
-    checkpoint_id: str | None = None
-
-
 @routes.post("/threads/{thread_id}/state")
+@operation("Update a thread's state", body=THREAD_STATE_UPDATE, response=ThreadStateUpdateResponse)
 async def update_state(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
-    req = await body(request, StateUpdateBody)
+    req = await body(request, StateUpdate)
     await thread_for(request, thread_id, "update", action=None)
     checkpoint = dict(req.checkpoint or {})
     if req.checkpoint_id is not None:
