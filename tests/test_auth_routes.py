@@ -42,7 +42,7 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 THREAD_OR_ASSISTANT = "Thread or assistant not found."
 SYSTEM_PATHS = ("/", "/ok", "/info", "/docs", "/openapi.json", "/metrics")
 # GET, and the catch-all that answers any other method with a 404 (as the official server)
-UNPROTECTED = {(method, path) for path in SYSTEM_PATHS for method in ("GET", "*")}
+UNPROTECTED = {(method, path) for path in SYSTEM_PATHS for method in ("GET", "*")} | {("GET", "/docs/assets/{name}")}
 
 
 # what alice owns ---------------------------------------------------------------------------------
