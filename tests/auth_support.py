@@ -18,6 +18,18 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 AUTH_PROJECT = Path(__file__).parent / "auth"
+# a project's auth.py: one user, "someone", whose token is `Bearer ok`
+TOKEN_AUTH = """
+from langgraph_sdk import Auth
+
+auth = Auth()
+
+@auth.authenticate
+async def authenticate(authorization: str | None):
+    if authorization != "Bearer ok":
+        raise Auth.exceptions.HTTPException(status_code=401, detail="Missing token")
+    return "someone"
+"""
 AUTH_CONFIG = AUTH_PROJECT / "langgraph.json"
 GRAPHS = Path(__file__).parent / "graphs"
 

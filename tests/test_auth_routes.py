@@ -30,6 +30,7 @@ from auth_support import (  # noqa: F401  (fixtures)
     project,
     serve,
     serve_project,
+    TOKEN_AUTH,
     write_project,
 )
 from conftest import make_app
@@ -467,17 +468,6 @@ async def test_open_routes_need_no_credentials(http: Http, path: str) -> None:
         assert reply.headers.get("WWW-Authenticate") is None
 
 
-TOKEN_AUTH = """
-from langgraph_sdk import Auth
-
-auth = Auth()
-
-@auth.authenticate
-async def authenticate(authorization: str | None):
-    if authorization != "Bearer ok":
-        raise Auth.exceptions.HTTPException(status_code=401, detail="Missing token")
-    return "someone"
-"""
 
 CUSTOM_APP = """
 from starlette.applications import Starlette

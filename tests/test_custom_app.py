@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from auth_support import TOKEN_AUTH
 from conftest import make_app
 from langgraph_sdk import get_client
 from serverproc import ServerProcess
@@ -33,17 +34,6 @@ GRAPHS = {
     "caller": str(HERE / "customapp" / "caller.py") + ":graph",
 }
 
-TOKEN_AUTH = """
-from langgraph_sdk import Auth
-
-auth = Auth()
-
-@auth.authenticate
-async def authenticate(authorization: str | None):
-    if authorization != "Bearer ok":
-        raise Auth.exceptions.HTTPException(status_code=401, detail="Missing token")
-    return "someone"
-"""
 OK = {"Authorization": "Bearer ok"}
 LOG: Any = {"log": ["original"]}  # the counter graph's input, before the middleware rewrites it
 
