@@ -25,6 +25,7 @@ ACTIVE_STATUSES = frozenset({"pending", "running"})
 MASKED = "<masked: timing-dependent>"
 WAIT_TIMEOUT = 60.0  # a guard against hanging, not a timing assertion
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=120)
+SUBSCRIBE_SETTLE = 0.5  # seconds between a thread stream's headers and what it should see
 _RUN_PATH = re.compile(r"/threads/([0-9a-f-]{36})/runs/([0-9a-f-]{36})")
 
 NOTHING: Any = object()  # "no JSON body", distinct from a JSON null
@@ -195,6 +196,8 @@ class Target:
         `limit` seconds at most), close it, and record what came."""
         kwargs: dict[str, Any] = {"headers": dict(headers or {}), "params": params, "timeout": REQUEST_TIMEOUT}
         async with self.session.get(self.url + path, **kwargs) as response:
+            if during is not None:  # the official server subscribes only after its headers went out:
+                await asyncio.sleep(SUBSCRIBE_SETTLE)  # under load, what follows at once can be missed
             action: asyncio.Task[Any] | None = asyncio.create_task(during()) if during else None
             raw = await _read_until(response, until, limit)
             if action is not None:
