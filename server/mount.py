@@ -21,7 +21,7 @@ from .project import Project
 from .selfproxy import SelfProxy
 
 AT_ROOT_TOO = frozenset({"/", "/ok", "/metrics"})
-PROTECTED_GROUPS = frozenset({"assistants", "threads", "runs", "crons", "store"})  # need a user with custom auth
+PROTECTED_GROUPS = frozenset({"assistants", "threads", "runs", "crons", "store", "mcp", "a2a"})  # need a user with custom auth
 _API_LOCATIONS = ("/threads/", "/runs/")  # what Location and Content-Location point at
 
 
@@ -30,6 +30,10 @@ def route_group(path: str) -> str:
     parts = [p for p in path.split("/") if p]
     if parts in ([], ["ok"]):  # `/` answers as `/ok` does
         return "health"
+    if parts[0] in ("mcp", "a2a"):
+        return parts[0]
+    if parts[0] == ".well-known":  # the agent cards
+        return "a2a"
     if "crons" in parts:
         return "crons"
     if "runs" in parts:

@@ -120,10 +120,9 @@ class HttpSection(Section):
     disable_store: bool = False
     disable_meta: bool = False
     disable_webhooks: bool = False
-    # surfaces threadloom does not serve: nothing to disable
-    disable_ui: bool = False
-    disable_mcp: bool = False
-    disable_a2a: bool = False
+    disable_mcp: bool = False  # the assistants as MCP tools (`/mcp`)
+    disable_a2a: bool = False  # the assistants as A2A agents (`/a2a/…`, the agent cards)
+    disable_ui: bool = False  # a surface threadloom does not serve: nothing to disable
     enable_custom_route_auth: bool = False  # with `auth`: the custom app's routes need a user too
     # accepted, not supported yet
     configurable_headers: dict[str, Any] | None = None

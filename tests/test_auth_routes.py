@@ -130,6 +130,19 @@ def then(first: Check, *after: tuple[str, str, Any, Check]) -> Check:
     return check
 
 
+def rpc_error(code: int, message: str) -> Check:
+    """A JSON-RPC error, in a 200 (`/mcp`, `/a2a`)."""
+
+    async def check(reply: Reply, w: dict[str, str], http: Http) -> None:
+        assert (reply.status, reply.body["error"]) == (200, {"code": code, "message": message.format_map(w)}), reply
+
+    return check
+
+
+async def rpc_result(reply: Reply, w: dict[str, str], http: Http) -> None:
+    assert reply.status == 200 and "result" in reply.body, reply
+
+
 async def forbidden(reply: Reply, w: dict[str, str], http: Http) -> None:
     assert (reply.status, reply.body) == (403, {"detail": "Forbidden"}), reply
 
@@ -294,6 +307,10 @@ ROWS = [
     Row("GET", C, asks=["crons.read"]),
     Row("PATCH", C, {"schedule": "0 0 2 1 *"}, asks=["crons.update"], other=then(status(404), ("GET", C, None, status(200)))),
     Row("DELETE", C, asks=["crons.delete"], other=then(status(404), ("GET", C, None, status(200))), own=status(204)),
+    # MCP: a tool is an assistant the user may see, run as a stateless run of theirs
+    Row("POST", "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "alices", "arguments": {}}},
+        asks=["assistants.read", "assistants.search", "threads.create_run"],
+        other=rpc_error(-32602, "Unknown tool: alices"), own=rpc_result),
     # store: bob's namespace is his own; alice's item is out of his reach
     Row("PUT", "/store/items", {"namespace": ["docs"], "key": "k", "value": {"by": "bob"}}, asks=["store.put"],
         other=then(status(204), ALICE_ITEM_INTACT), own=status(204)),

@@ -71,6 +71,9 @@ WAITS = frozenset({
     ("GET", "/threads/{thread_id}/runs/{run_id}/join"),
     ("POST", "/threads/{thread_id}/runs/{run_id}/cancel"),  # ?wait=true
 })
+# JSON-RPC endpoints: what they refuse is a JSON-RPC error object (in a 200, or a 400 for a
+# body that is no JSON-RPC request), and a notification (no id) is a 202 that does nothing
+JSONRPC = frozenset({("POST", "/mcp"), ("POST", "/a2a/{assistant_id}"), ("POST", "/a2a/{assistant_id}/")})
 # Fuzzed last, so that what they delete is still there for the others.
 DESTRUCTIVE = frozenset({
     ("DELETE", "/assistants/{assistant_id}"),
@@ -240,15 +243,16 @@ class Sender:
         if who is not None:
             self.tally.by_who.setdefault(who, Counter())[status] += 1
         refusal = self.refused.get(who) if who is not None and route_group(path) in PROTECTED_GROUPS else None
+        rpc_refused = (method, path) in JSONRPC and (_is_rpc_error(outcome) or (status == 202 and not outcome.body))
         if status >= 500:
             self.tally.fail(where, text)
-        elif status >= 400 and not _is_detail(outcome) and outcome.body != KEY_REQUIRED:
+        elif status >= 400 and not _is_detail(outcome) and outcome.body != KEY_REQUIRED and not rpc_refused:
             self.tally.fail(where, f"an error without a JSON detail: {text}")
-        elif status < 400 and expect_4xx:
+        elif status < 400 and expect_4xx and not rpc_refused:
             self.tally.fail(where, f"an invalid body was accepted: {text}")
         elif refusal == 401 and status != 401:
             self.tally.fail(where, f"a protected route did not answer {who} with a 401: {text}")
-        elif refusal is not None and status < 400 and not _tells_in_stream(method, path, refusal, outcome):
+        elif refusal is not None and status < 400 and not rpc_refused and not _tells_in_stream(method, path, refusal, outcome):
             self.tally.fail(where, f"a protected route served {who}: {text}")
         elif status < 400 and outcome.content_type == "application/json" and outcome.body:
             try:
@@ -284,6 +288,18 @@ def _is_detail(outcome: Outcome) -> bool:
     return (
         outcome.content_type == "application/json" and isinstance(answer, dict) and list(answer) == ["detail"]
         and isinstance(answer["detail"], str) and bool(answer["detail"])
+    )
+
+
+def _is_rpc_error(outcome: Outcome) -> bool:
+    try:
+        answer = json.loads(outcome.body)
+    except ValueError:
+        return False
+    error = answer.get("error") if isinstance(answer, dict) else None
+    return (
+        outcome.content_type == "application/json" and answer.get("jsonrpc") == "2.0" and isinstance(error, dict)
+        and isinstance(error.get("code"), int) and isinstance(error.get("message"), str) and bool(error["message"])
     )
 
 
@@ -498,7 +514,7 @@ class Fuzzer:
         """The required fields, with values that pass validation."""
         valid = {
             "assistant_id": self.known.made, "graph_id": "counter", "schedule": NEVER, "namespace": ["fuzz"],
-            "key": "k", "value": {}, "thread_ids": [], "checkpoint": {}, "version": 1,
+            "key": "k", "value": {}, "thread_ids": [], "checkpoint": {}, "version": 1, "jsonrpc": "2.0", "method": "ping",
         }
         return {name: valid[name] for name in body.required}
 

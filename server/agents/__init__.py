@@ -1,0 +1,1 @@
+"""Agents as tools for other agents: `/mcp` and `/a2a/{assistant_id}`."""
