@@ -235,6 +235,7 @@ A = "/assistants/{assistant_id}"
 T = "/threads/{thread_id}"
 R = "/threads/{thread_id}/runs/{run_id}"
 C = "/runs/crons/{cron_id}"
+A2A = "/a2a/{assistant_id}"
 
 ROWS = [
     # assistants
@@ -311,6 +312,13 @@ ROWS = [
     Row("POST", "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "alices", "arguments": {}}},
         asks=["assistants.read", "assistants.search", "threads.create_run"],
         other=rpc_error(-32602, "Unknown tool: alices"), own=rpc_result),
+    # A2A: an agent is an assistant the user may see; its tasks live on threads they may see
+    *(Row("GET", route, query=query, asks=["assistants.read"], other=status(404, THREAD_OR_ASSISTANT)) for route, query in (
+        (A2A, ""), (A2A + "/.well-known/agent-card.json", ""), (A2A + "/.well-known/agent.json", ""),
+        ("/.well-known/agent-card.json", "?assistant_id={assistant_id}"), ("/.well-known/agent.json", "?assistant_id={assistant_id}"),
+    )),
+    *(Row("POST", route, {"jsonrpc": "2.0", "id": 1, "method": "ListTasks"}, asks=["assistants.read", "threads.search"],
+          other=rpc_error(-32602, THREAD_OR_ASSISTANT), own=rpc_result) for route in (A2A, A2A + "/")),
     # store: bob's namespace is his own; alice's item is out of his reach
     Row("PUT", "/store/items", {"namespace": ["docs"], "key": "k", "value": {"by": "bob"}}, asks=["store.put"],
         other=then(status(204), ALICE_ITEM_INTACT), own=status(204)),
@@ -356,7 +364,7 @@ async def test_route(http: Http, row: Row) -> None:
     w = await alice_world(http, cron="crons" in row.route, item=row.route.startswith("/store"))
     if row.setup is not None:
         await row.setup(http, w)
-    path = row.route.format_map(w) + row.query
+    path = (row.route + row.query).format_map(w)
     body = _fill(row.body, w)
 
     # no credentials: the test project's `authenticate` refuses with a challenge
@@ -444,7 +452,7 @@ async def test_route_asks(aiohttp_server: Any, session: Any, tmp_path: Path, row
     if row.setup is not None:
         await row.setup(http, w)
     AUTH_CALLS.clear()
-    reply = await http(row.method, row.route.format_map(w) + row.query, _fill(row.body, w), user="alice")
+    reply = await http(row.method, (row.route + row.query).format_map(w), _fill(row.body, w), user="alice")
     assert reply.status < 300, reply
     assert sorted(action for action, _ in AUTH_CALLS) == row.asks
     for action, value in AUTH_CALLS:
