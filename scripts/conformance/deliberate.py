@@ -66,6 +66,14 @@ DELIBERATE: tuple[Deliberate, ...] = (
     ),
     Deliberate("store:*", "put, *label*", "body", "a bad namespace label is a JSON {\"detail\"} error, not plain text (test_store)"),
     Deliberate("store:*", "put, *label*", "header content-type", "a bad namespace label is a JSON {\"detail\"} error (test_store)"),
+    # The assistants as MCP tools and A2A agents (test_mcp, test_a2a).
+    Deliberate("mcp:*", "initialize", "body.result.serverInfo.*", "threadloom names itself and its version"),
+    Deliberate("a2a:*", "*card", "body.version", "threadloom's own version"),
+    Deliberate("mcp:*", "tools/call*", "body.result.content*", "a tool's result is JSON (official: a Python repr), an error says its message"),
+    Deliberate("mcp:*", "tools/call", "body.result.structuredContent", "the final state as structuredContent too, for programs"),
+    Deliberate("a2a:*", "*card", "body.preferredTransport", "the card offers A2A 0.3 as well (0.3's own fields)"),
+    Deliberate("a2a:*", "*card", "body.protocolVersion", "the card offers A2A 0.3 as well (0.3's own fields)"),
+    Deliberate("a2a:*", "*card", "body.supportedInterfaces*", "the card offers A2A 0.3 as well: a second interface"),
 )
 
 

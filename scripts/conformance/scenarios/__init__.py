@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import assistants, crons, runs, sdk, state, store, streams, system, threads
+from . import agents, assistants, crons, runs, sdk, state, store, streams, system, threads
 from .base import REGISTRY, Scenario
 
-ORDER = (system, threads, assistants, streams, runs, state, crons, store, sdk)
+ORDER = (system, threads, assistants, streams, runs, state, crons, store, sdk, agents)
 
 
 def _area(scenario: Scenario) -> int:
