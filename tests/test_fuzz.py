@@ -4,6 +4,9 @@ mutations (malformed bytes, wrong types, huge values, unicode oddities, odd quer
 and headers), with path and body ids drawn from resources that exist, from well-formed
 UUIDs that do not, and from whatever the generator makes.
 
+The JSON-RPC endpoints (`/mcp`, `/a2a/{assistant_id}`) also get their own methods with
+hostile params, so that what they parse past the envelope is fuzzed too.
+
 What must hold (issue 4, DESIGN "Rules"): no 5xx and no dropped connection, ever; every
 4xx is a JSON `{"detail": <str>}` (but the official `{"error": "Key is required"}` of a
 store read without a key); no unhandled error in the server's log; a request with
@@ -74,6 +77,20 @@ WAITS = frozenset({
 # JSON-RPC endpoints: what they refuse is a JSON-RPC error object (in a 200, or a 400 for a
 # body that is no JSON-RPC request), and a notification (no id) is a 202 that does nothing
 JSONRPC = frozenset({("POST", "/mcp"), ("POST", "/a2a/{assistant_id}"), ("POST", "/a2a/{assistant_id}/")})
+# Their methods, and the params they read: drawn so that hostile values reach the methods
+RPC_METHODS = (
+    "initialize", "tools/list", "tools/call", "SendMessage", "SendStreamingMessage", "GetTask", "ListTasks", "CancelTask",
+    "GetExtendedAgentCard", "message/send", "message/stream", "tasks/get", "tasks/cancel",
+)
+RPC_PARAM_SHAPES = (
+    lambda h: h, lambda h: {"id": h}, lambda h: {"message": h}, lambda h: {"name": "talker", "arguments": h},
+    lambda h: {"name": h}, lambda h: {"cursor": h, "protocolVersion": h}, lambda h: {"pageSize": h, "pageToken": h},
+    lambda h: {"contextId": h, "status": h, "historyLength": h}, lambda h: {"id": f"{MISSING}:{MISSING}", "historyScope": h},
+    lambda h: {"message": {"messageId": "m", "role": "user", "parts": h}},
+    lambda h: {"message": {"messageId": "m", "role": "user", "parts": [{"data": {"question": "q"}}], "taskId": h, "contextId": h}},
+    lambda h: {"message": {"messageId": "m", "role": "user", "parts": [{"file": h}, {"raw": h}, {"url": "x", "mediaType": h}]}},
+    lambda h: {"message": {"messageId": "m", "role": "user", "parts": [{"text": "hi"}], "command": h}},
+)
 # Fuzzed last, so that what they delete is still there for the others.
 DESTRUCTIVE = frozenset({
     ("DELETE", "/assistants/{assistant_id}"),
@@ -552,6 +569,13 @@ class Fuzzer:
             request["headers"] = {**request.get("headers", {}), "Last-Event-ID": last}
         body = self.bodies.get(self.label(op))
         if body is None:
+            return
+        if self.label(op) in JSONRPC and data.draw(st.booleans(), label="a known method"):
+            shape = data.draw(st.sampled_from(RPC_PARAM_SHAPES), label="params")
+            params = shape(data.draw(st.sampled_from(HOSTILE_VALUES), label="hostile"))
+            request_id = data.draw(st.sampled_from([1, "x", None]), label="id")
+            message = {"jsonrpc": "2.0", "method": data.draw(st.sampled_from(RPC_METHODS), label="method"), "params": params}
+            _set_body(request, _dumps(message if request_id is None else {**message, "id": request_id}))
             return
         how = data.draw(st.sampled_from(["as generated", "as generated", "malformed", "hostile values"]), label="body")
         if how == "malformed":
