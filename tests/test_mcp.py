@@ -12,6 +12,7 @@ import aiohttp
 import httpx2
 import mcp_types
 import pytest
+from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -176,3 +177,18 @@ async def test_disable_mcp(make_server: MakeServer, tmp_path: Path, session: aio
     url = await make_server(config=tmp_path / "langgraph.json")
     status, _ = await post(session, url, {"jsonrpc": "2.0", "id": 1, "method": "ping"})
     assert status == 404
+
+
+async def test_a_graph_calls_another_assistant_as_a_tool(make_server: MakeServer, tmp_path: Path) -> None:
+    """Agents as tools for other agents: a graph this server runs calls another of its
+    assistants through `/mcp` with the `mcp` client (langchain-mcp-adapters would wrap the
+    same calls as LangChain tools, but it needs mcp<2 and does not install beside 2.x)."""
+    graphs = {"talker": str(GRAPHS.parent / "talker.py") + ":graph",
+              "delegate": str(Path(__file__).parent / "agents" / "delegate.py") + ":graph"}
+    (tmp_path / "langgraph.json").write_text(json.dumps({"graphs": graphs}))
+    url = await make_server(config=tmp_path / "langgraph.json")
+    lg = get_client(url=url, api_key=None)
+    values = await lg.runs.wait(None, "delegate", input={"tool": "talker", "question": "hi"})
+    await lg.http.client.aclose()
+    assert "talker" in values["tools"]
+    assert [m["content"] for m in values["answer"]["messages"]] == ["hi", "Hello there", "done"]
