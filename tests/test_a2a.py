@@ -36,7 +36,7 @@ from a2a.types import (
 from google.protobuf.json_format import MessageToDict
 from langgraph_sdk.client import LangGraphClient
 
-from auth_support import TOKEN_AUTH
+from auth_support import AUTH_CONFIG, TOKEN_AUTH
 from conftest import GRAPHS, MakeServer
 from support import until
 
@@ -395,3 +395,22 @@ async def test_files_become_content_blocks(url: str, session: aiohttp.ClientSess
     assert human["content"] == [{"type": "text", "text": "look"}, {
         "type": "image", "mime_type": "image/png", "url": "https://example.com/a.png", "extras": {"filename": "a.png"}}]
     assert human["additional_kwargs"]["a2a"]["task_start_id"]
+
+
+async def test_tasks_are_their_users(make_server: MakeServer, tmp_path: Path, session: aiohttp.ClientSession) -> None:
+    """With the auth test project's owner-only rules: bob sees none of alice's tasks, and
+    cannot add to her context (a JSON-RPC error, streaming or not)."""
+    url = await make_server(config=project(tmp_path, auth={"path": str(AUTH_CONFIG.parent / "auth.py") + ":auth"}))
+    alice, bob = {"Authorization": "Bearer alice-token"}, {"Authorization": "Bearer bob-token"}
+    async with a2a(url, TALKER, headers=alice) as client:
+        task = await sent(client, user(new_text_part("hi")))
+    async with a2a(url, TALKER, headers=bob) as client:
+        with pytest.raises(TaskNotFoundError):
+            await client.get_task(GetTaskRequest(id=task.id))
+        assert not (await client.list_tasks(ListTasksRequest())).tasks
+    intrude = {"messageId": "b", "role": "user", "parts": [{"text": "mine now"}], "contextId": task.context_id}
+    for method, accept in (("SendMessage", "application/json"), ("SendStreamingMessage", "text/event-stream")):
+        async with session.post(f"{url}/a2a/{TALKER}", headers={**bob, "Accept": accept}, json={
+            "jsonrpc": "2.0", "id": 1, "method": method, "params": {"message": intrude}}) as response:
+            assert (response.status, (await response.json())["error"]) == (
+                200, {"code": -32602, "message": "Thread or assistant not found."}), method

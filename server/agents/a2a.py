@@ -21,7 +21,7 @@ from threadloom.protocol.a2a import versions
 from threadloom.protocol.a2a.card import HISTORY_SCOPE_HEADER, CardError, agent_card
 from threadloom.protocol.a2a.versions import V03, V1
 from threadloom.protocol.a2a.wire import ListParams, SendParams, TaskQuery, params_as
-from threadloom.protocol.errors import ApiError, BadRequest, Forbidden, Unauthorized
+from threadloom.protocol.errors import BadRequest
 from threadloom.protocol.jsonrpc import INVALID_PARAMS, MESSAGE, RpcError
 from threadloom.protocol.resources import Assistant
 from threadloom.protocol.serde import dumps
@@ -30,7 +30,7 @@ from ..context import PROJECT, runtime
 from ..operations import Param, operation
 from ..sse import SseResponse
 from . import engine, messages, task_methods
-from .rpc import accepts, answer, call, read
+from .rpc import accepts, answer, call, error_response, read
 
 routes = web.RouteTableDef()
 
@@ -169,8 +169,8 @@ async def _stream(request: web.Request, message: jsonrpc.Request, version: str) 
         params: SendParams = _params(message, SendParams)
         assistant = request[ASSISTANT]
         started = await messages.start(request, assistant, params)
-    except RpcError as exc:
-        return answer(jsonrpc.error(message.id, exc.code, exc.message))
+    except Exception as exc:  # noqa: BLE001 - answered in JSON-RPC (error_response)
+        return answer(error_response(request, message, exc))
     response = SseResponse()
     await response.prepare(request)
     try:
@@ -178,6 +178,8 @@ async def _stream(request: web.Request, message: jsonrpc.Request, version: str) 
             await response.write(_frame(jsonrpc.result(message.id, versions.event(event, version))))
     except ConnectionResetError:
         return response  # the client left; the run goes on, as a task does
+    except Exception as exc:  # noqa: BLE001 - the stream has begun: the error is its last event
+        await response.write(_frame(error_response(request, message, exc)))
     finally:
         response.stop_streaming()
     await response.write_eof()
@@ -200,10 +202,8 @@ async def serve_a2a(request: web.Request) -> web.StreamResponse:
         return answer(jsonrpc.error(message.id, jsonrpc.INVALID_REQUEST, f"Accept must include {wanted}"), status=400)
     try:
         request[ASSISTANT] = await engine.assistant(request, request.match_info["assistant_id"])
-    except (Unauthorized, Forbidden):
-        raise
-    except ApiError as exc:  # missing, or not one the user may see: told as JSON-RPC
-        return answer(jsonrpc.error(message.id, INVALID_PARAMS, exc.detail))
+    except Exception as exc:  # noqa: BLE001 - missing, or not one the user may see: told in JSON-RPC
+        return answer(error_response(request, message, exc))
     if streaming is not None:
         return await _stream(request, message, streaming)
     return answer(await call(request, message, METHODS))

@@ -52,20 +52,25 @@ def api_error_code(exc: ApiError) -> int:
     return jsonrpc.INVALID_PARAMS if 400 <= exc.status < 500 else jsonrpc.INTERNAL_ERROR
 
 
+def error_response(request: web.Request, message: jsonrpc.Request, exc: Exception) -> dict[str, Any]:
+    """The JSON-RPC answer to a method that raised `exc`. Refusals of who the user is
+    (401, 403) are raised again: they stay HTTP errors, as everywhere in the API."""
+    if isinstance(exc, jsonrpc.RpcError):
+        return jsonrpc.error(message.id, exc.code, exc.message)
+    if isinstance(exc, (Unauthorized, Forbidden)):
+        raise exc
+    if isinstance(exc, ApiError):
+        return jsonrpc.error(message.id, api_error_code(exc), exc.detail)
+    log.error("%s failed on %s (request %s)", message.method, request.path, request_id(request), exc_info=exc)
+    return jsonrpc.error(message.id, jsonrpc.INTERNAL_ERROR, "Internal error")
+
+
 async def call(request: web.Request, message: jsonrpc.Request, methods: Mapping[str, Method]) -> dict[str, Any]:
-    """The response to a request: its method's result, or the error it raised. Refusals
-    of who the user is (401, 403) stay HTTP errors, as everywhere in the API."""
+    """The response to a request: its method's result, or the error it raised."""
     method = methods.get(message.method)
     if method is None:
         return jsonrpc.error(message.id, jsonrpc.METHOD_NOT_FOUND, f"Method not found: {message.method}")
     try:
         return jsonrpc.result(message.id, await method(request, message))
-    except jsonrpc.RpcError as exc:
-        return jsonrpc.error(message.id, exc.code, exc.message)
-    except (Unauthorized, Forbidden):
-        raise
-    except ApiError as exc:
-        return jsonrpc.error(message.id, api_error_code(exc), exc.detail)
-    except Exception:
-        log.exception("%s failed on %s (request %s)", message.method, request.path, request_id(request))
-        return jsonrpc.error(message.id, jsonrpc.INTERNAL_ERROR, "Internal error")
+    except Exception as exc:  # noqa: BLE001 - every failure is answered in JSON-RPC (error_response)
+        return error_response(request, message, exc)
