@@ -31,6 +31,10 @@ class Context:
         values = self.thread.values
         return None if values is msgspec.UNSET else values
 
+    @property
+    def messages(self) -> Any:
+        return self.values.get("messages") if isinstance(self.values, dict) else None
+
     def _starts(self) -> dict[str, str]:
         """task_start_id → task id, for the runs that started tasks."""
         return {
@@ -76,8 +80,7 @@ class Context:
     ) -> dict[str, Any]:
         """The task as `GetTask` and `SendMessage` answer it: its state, what it said
         (`history`), its answer or the question it asks (`artifacts`)."""
-        said = tasks.conversation(self.thread_id, (self.values or {}).get("messages") if isinstance(self.values, dict) else None,
-                                  self.task_of)
+        said = tasks.conversation(self.thread_id, self.messages, self.task_of)
         state, latest = self.state(ref), self.runs_of(ref)[-1]
         found: list[dict[str, Any]] = []
         message: dict[str, Any] | None = None

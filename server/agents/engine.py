@@ -15,7 +15,6 @@ from threadloom.actors.eventlog import RunStream
 from threadloom.actors.newrun import check_request
 from threadloom.actors.results import collect
 from threadloom.protocol.errors import NotFound
-from threadloom.protocol.filters import matches
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread
 
@@ -111,11 +110,10 @@ async def thread_runs(request: web.Request, thread_id: str) -> list[Run]:
 async def threads_with(request: web.Request, metadata: dict[str, Any], *, limit: int) -> list[Thread]:
     """The threads whose metadata holds `metadata` that the user may see, newest first."""
     auth = await authorize(request, "threads", "search", {"metadata": metadata, "limit": limit, "offset": 0})
-    found = await runtime(request).storage.threads.search(
+    return await runtime(request).storage.threads.search(
         ids=None, metadata=metadata, values=None, status=None, limit=limit, offset=0,
         sort_by="created_at", sort_order="desc", auth=auth,
     )
-    return [t for t in found if matches(t.metadata, auth)]
 
 
 async def cancel(request: web.Request, thread_id: str, run_ids: list[str], reason: str) -> None:

@@ -119,13 +119,12 @@ async def start(request: web.Request, assistant: Assistant, params: SendParams) 
         stream_mode=["values"], **what,
     )
     run, stream = await engine.start(request, thread_id, req)
-    seen = _message_ids(context.values if context is not None else None) | {message.message_id}
+    seen = _message_ids(context.messages if context is not None else None) | {message.message_id}
     return Started(task or TaskRef(thread_id, run.run_id), stream, frozenset(seen))
 
 
-def _message_ids(values: Any) -> set[str]:
-    messages = values.get("messages") if isinstance(values, dict) else None
-    return {str(m.get("id")) for m in messages or [] if isinstance(m, dict)}
+def _message_ids(messages: Any) -> set[str]:
+    return {str(m.get("id")) for m in messages if isinstance(m, dict)} if isinstance(messages, list) else set()
 
 
 async def result(request: web.Request, assistant: Assistant, started: Started, *, wait: bool,
