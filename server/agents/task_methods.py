@@ -10,6 +10,7 @@ from threadloom.protocol import clock
 from threadloom.protocol.a2a import tasks
 from threadloom.protocol.a2a.tasks import TaskRef
 from threadloom.protocol.a2a.wire import TASK_NOT_CANCELABLE, TASK_NOT_FOUND, ListParams, TaskQuery
+from threadloom.protocol.errors import NotFound
 from threadloom.protocol.jsonrpc import INVALID_PARAMS, RpcError
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant
@@ -98,7 +99,10 @@ async def cancel(request: web.Request, assistant: Assistant, query: TaskQuery) -
         active = [marker.run_id]
     else:
         active = [r.run_id for r in context.runs_of(ref) if r.status in ("pending", "running")]
-    await engine.cancel(request, ref.thread_id, active, f"A2A CancelTask {ref.id}")
+    try:
+        await engine.cancel(request, ref.thread_id, active, f"A2A CancelTask {ref.id}")
+    except NotFound:  # it ended meanwhile
+        raise RpcError(TASK_NOT_CANCELABLE, "Task is not cancelable in its current state") from None
     after = await contexts.load(request, ref.thread_id)
     if after is None:
         raise RpcError(TASK_NOT_FOUND, f"Task not found: {query.id}")
