@@ -16,7 +16,7 @@ from threadloom.protocol.resources import Assistant
 from .config import Project, Settings, api_url, assistant_configs
 from .context import RUNTIME
 from .graphs import GraphRegistry
-from . import requestid
+from . import looplag, requestid
 from .middleware import errors
 from .mount import mount_api
 from .agents import a2a, mcp
@@ -55,6 +55,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     system_configs = assistant_configs(project)
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
     requestid.install(app)
+    looplag.install(app)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         storage = await SqliteStorage.open(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
