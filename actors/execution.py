@@ -179,7 +179,7 @@ class RunExecution:
         return "error", error_payload(exc)
 
     async def _stream_graph(self) -> None:
-        async with self.runtime.slots:
+        async with self.runtime.slots.held():
             self.holds_slot = True
             self.started_at = clock.now()
             self._apply_start_config()

@@ -18,6 +18,7 @@ from .eventlog import RunStream
 from .execution import Action, RunExecution
 from .metrics import Metrics
 from .registry import SupervisorRegistry
+from .slots import RunSlots
 from .streams import Retention, StreamRegistry
 from .supervisor import (
     Cancel,
@@ -49,7 +50,7 @@ class Runtime:
         self.graphs = graphs
         self.settings = settings
         self.webhooks = webhooks
-        self.slots = asyncio.Semaphore(settings.jobs)
+        self.slots = RunSlots(settings.jobs)
         self.streams = StreamRegistry(
             buffer=settings.stream_buffer,
             resumable_capacity=settings.resumable_events,
