@@ -8,7 +8,10 @@ then starts `python -m server` on it and measures, with raw aiohttp:
   `updated_at`; `POST /threads/count` with a metadata filter; a filtered store search;
 - a cheap `GET /threads/{id}` alone, then while two clients loop metadata searches (what
   a search costs everyone else: the event loop is shared);
-- the event loop's lag over the whole run (from `/metrics`).
+- the event loop's lag over the whole run (from `/metrics`);
+- with `--streams`: 1,000 concurrent run streams of 200 custom events each (`--jobs 10`),
+  events/s and the server's CPU per event; 1,000 joiners of one run of 1,000 events, until
+  all are done; the server's memory per open SSE stream and per idle thread supervisor.
 
 Each line shows p50 and p99 in milliseconds and the goal of issue 17 (p99); the loop's lag
 is read off its histogram, so its figures are bucket bounds.
@@ -36,7 +39,7 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import CONFIG, READY, ROOT, _tail, percentile  # noqa: E402
+from bench import CONFIG, READY, ROOT, _tail, percentile, process_cpu  # noqa: E402
 
 from langgraph.checkpoint.base import create_checkpoint, empty_checkpoint  # noqa: E402
 from langgraph.store.base import PutOp  # noqa: E402
@@ -97,15 +100,27 @@ async def seed(db: str, threads: int, checkpoints: int, items: int, rng: random.
 
 
 class Server:
-    def __init__(self, db: str, tmpdir: str) -> None:
-        self.db, self.tmpdir = db, tmpdir
+    def __init__(self, db: str, tmpdir: str, jobs: int = 10) -> None:
+        self.db, self.tmpdir, self.jobs = db, tmpdir, jobs
         self.url = ""
         self._proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return self._proc.pid
+
+    def rss(self) -> int:
+        """Resident bytes, from /proc."""
+        with open(f"/proc/{self.pid}/status") as f:
+            line = next(line for line in f if line.startswith("VmRSS:"))
+        return int(line.split()[1]) * 1024
 
     async def __aenter__(self) -> Server:
         log = open(os.path.join(self.tmpdir, "server.log"), "wb")
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "server", "--config", str(CONFIG), "--port", "0", "--db", self.db,
+            "--jobs", str(self.jobs),
             cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self._proc.stdout is not None
@@ -210,6 +225,104 @@ def _bucket_bound(lag: dict[str, Any], q: float) -> float:
     return float("inf")
 
 
+# streams ----------------------------------------------------------------------------------
+
+
+async def read_stream(resp: aiohttp.ClientResponse) -> int:
+    """Custom events in an SSE response, counted on whole frames."""
+    assert resp.status == 200, (resp.status, await resp.text())
+    custom, tail = 0, b""
+    async for chunk in resp.content.iter_any():
+        data = tail + chunk
+        end = data.rfind(b"\r\n\r\n")
+        if end < 0:
+            tail = data
+            continue
+        custom += data[: end + 4].count(b"event: custom\r\n")
+        tail = data[end + 4:]
+    return custom
+
+
+async def many_streams(server: Server, streams: int, events: int) -> dict[str, float]:
+    """`streams` stateless runs streamed at once, each of `events` custom events."""
+    body = {"assistant_id": "emit", "input": {"count": events}, "stream_mode": ["custom"]}
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as http:
+
+        async def one() -> int:
+            async with http.post(f"{server.url}/runs/stream", json=body) as resp:
+                return await read_stream(resp)
+
+        cpu, start = process_cpu(server.pid), time.perf_counter()
+        counts = await asyncio.gather(*(one() for _ in range(streams)))
+        seconds, cpu = time.perf_counter() - start, process_cpu(server.pid) - cpu
+    total = sum(counts)
+    assert total == streams * events, f"{total} of {streams * events} events delivered"
+    return {"events_per_s": total / seconds, "cpu_us_per_event": cpu / total * 1e6, "seconds": seconds}
+
+
+async def many_joiners(server: Server, joiners: int, events: int) -> dict[str, float]:
+    """`joiners` clients join one run before it starts (it waits behind another run of its
+    thread), then it emits `events` custom events: seconds until every joiner has all."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     timeout=aiohttp.ClientTimeout(total=None)) as http:
+        async with http.post(f"{server.url}/threads", json={}) as resp:
+            thread_id = (await resp.json())["thread_id"]
+        runs = f"{server.url}/threads/{thread_id}/runs"
+        async with http.post(runs, json={"assistant_id": "wait", "input": {"seconds": 3600}}) as resp:
+            blocker = (await resp.json())["run_id"]
+        async with http.post(runs, json={"assistant_id": "emit", "input": {"count": events},
+                                         "stream_mode": ["custom"], "multitask_strategy": "enqueue"}) as resp:
+            run_id = (await resp.json())["run_id"]
+        opened = 0
+        all_open = asyncio.Event()
+
+        async def join() -> int:
+            nonlocal opened
+            async with http.get(f"{runs}/{run_id}/stream") as resp:
+                opened += 1
+                if opened == joiners:
+                    all_open.set()
+                return await read_stream(resp)
+
+        joined = [asyncio.create_task(join()) for _ in range(joiners)]
+        await all_open.wait()
+        start = time.perf_counter()
+        async with http.post(f"{runs}/{blocker}/cancel", params={"action": "interrupt"}) as resp:
+            assert resp.status in (200, 202, 204), resp.status
+        counts = await asyncio.gather(*joined)
+        seconds = time.perf_counter() - start
+    assert counts == [events] * joiners, f"joiners saw {sorted(set(counts))} events"
+    return {"seconds": seconds}
+
+
+async def memory(server: Server, count: int) -> dict[str, float]:
+    """Server RSS per open SSE stream (joiners of a waiting run) and per idle supervisor
+    (threads whose one run ended, kept in memory for their idle period)."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     timeout=aiohttp.ClientTimeout(total=None)) as http:
+        before = server.rss()
+        for _ in range(count):
+            async with http.post(f"{server.url}/threads", json={}) as resp:
+                thread_id = (await resp.json())["thread_id"]
+            async with http.post(f"{server.url}/threads/{thread_id}/runs/wait",
+                                 json={"assistant_id": "wait", "input": {"seconds": 0}}) as resp:
+                await resp.read()
+        per_supervisor = (server.rss() - before) / count
+        async with http.post(f"{server.url}/threads", json={}) as resp:
+            thread_id = (await resp.json())["thread_id"]
+        async with http.post(f"{server.url}/threads/{thread_id}/runs",
+                             json={"assistant_id": "wait", "input": {"seconds": 3600}}) as resp:
+            run_id = (await resp.json())["run_id"]
+        before = server.rss()
+        responses = [await http.get(f"{server.url}/threads/{thread_id}/runs/{run_id}/stream") for _ in range(count)]
+        await asyncio.sleep(0.5)  # let the server settle what each connection holds
+        per_stream = (server.rss() - before) / count
+        for resp in responses:
+            resp.close()
+    return {"per_stream_kb": per_stream / 1024, "per_supervisor_kb": per_supervisor / 1024}
+
+
 def summarize(samples: list[float]) -> dict[str, float]:
     return {"p50_ms": percentile(samples, 50) * 1e3, "p99_ms": percentile(samples, 99) * 1e3}
 
@@ -235,10 +348,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         ids = await seed(db, args.threads, args.checkpoints, args.items, rng)
         seeded = time.perf_counter() - started
+        streams: dict[str, Any] = {}
         async with Server(db, tmpdir) as server:
             results = await measure(server.url, ids, args.n, rng)
+            if args.streams:
+                streams["1,000 streams × 200 events"] = await many_streams(server, 1000, 200)
+                streams["1,000 joiners × 1,000 events"] = await many_joiners(server, 1000, 1000)
+        if args.streams:  # on a fresh server: freed memory is not given back, and would hide growth
+            async with Server(os.path.join(tmpdir, "memory.sqlite"), tmpdir) as server:
+                streams["memory"] = await memory(server, 1000)
     return {"threads": args.threads, "checkpoints": args.threads * args.checkpoints, "items": args.items,
-            "seed_seconds": seeded, "results": results}
+            "seed_seconds": seeded, "results": results, "streams": streams}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -248,6 +368,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--items", type=int, default=10_000, help="store items")
     parser.add_argument("-n", type=int, default=200, help="samples per measure")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--streams", action="store_true", help="also the stream measures (a few minutes)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     out = asyncio.run(main_async(args))
@@ -257,6 +378,16 @@ def main(argv: list[str] | None = None) -> None:
         print(f"seeded {out['threads']:,} threads, {out['checkpoints']:,} checkpoints, {out['items']:,} store items "
               f"in {out['seed_seconds']:.0f} s")
         print(table(out["results"], out["threads"]))
+        if out["streams"]:
+            fan, join, mem = (out["streams"][k] for k in ("1,000 streams × 200 events", "1,000 joiners × 1,000 events", "memory"))
+            print()
+            print("| streams | figure | goal |")
+            print("|---|---|---|")
+            print(f"| 1,000 run streams × 200 events, --jobs 10 | {fan['events_per_s']:,.0f} ev/s, "
+                  f"{fan['cpu_us_per_event']:.0f} µs CPU/event | ≥ 30,000 ev/s, ≤ 20 µs |")
+            print(f"| 1,000 joiners × 1,000 events, until all are done | {join['seconds']:.2f} s | ≤ 1 s |")
+            print(f"| RSS per open SSE stream / per idle supervisor | {mem['per_stream_kb']:.1f} KB / "
+                  f"{mem['per_supervisor_kb']:.1f} KB | 20 KB / 6.7 KB or lower |")
 
 
 if __name__ == "__main__":
