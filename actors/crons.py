@@ -53,18 +53,19 @@ class CronScheduler:
     async def tick(self) -> None:
         """Fire the crons due now."""
         now = clock.now()
-        for cron in await self.runtime.storage.crons.due(clock.iso(now), limit=BATCH):
+        for cron in await self.runtime.storage.crons.due(now, limit=BATCH):
             if await self._claim(cron, now):
                 await self._fire(cron)
 
     async def _claim(self, cron: Cron, now: datetime) -> bool:
         """Move the cron past its due slot; True if this slot is ours to fire."""
-        slot = cron.next_run_date
-        assert slot is not None
-        if past_end(cron, slot):
+        assert cron.next_run_date is not None
+        slot = clock.parse_iso(cron.next_run_date)
+        if past_end(cron, cron.next_run_date):
             await self.runtime.storage.crons.advance(cron.cron_id, slot, None)
             return False
-        return await self.runtime.storage.crons.advance(cron.cron_id, slot, following(cron.schedule, cron.timezone, now))
+        after = following(cron.schedule, cron.timezone, now)
+        return await self.runtime.storage.crons.advance(cron.cron_id, slot, None if after is None else clock.parse_iso(after))
 
     async def _fire(self, cron: Cron) -> None:
         try:

@@ -9,7 +9,8 @@ from typing import Any
 
 from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import uuid7
-from threadloom.protocol.ports import GraphSource, Storage
+from threadloom.protocol.graphsource import GraphSource
+from threadloom.protocol.storage import Storage
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread
 from threadloom.protocol.users import run_configurable

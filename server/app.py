@@ -12,6 +12,7 @@ from threadloom.actors.runtime import Runtime, RuntimeSettings
 from threadloom.protocol import clock
 from threadloom.protocol.ids import system_assistant_id
 from threadloom.protocol.resources import Assistant
+from threadloom.protocol.storage import Storage
 
 from .config import Project, Settings, api_url, assistant_configs
 from .context import RUNTIME
@@ -21,15 +22,15 @@ from .middleware import errors
 from .mount import mount_api
 from .agents import a2a, mcp
 from .routes import assistants, crons, runs, store, system, thread_stream, threads
-from .storage.sqlite import SqliteStorage
-from .storage.store import index_config
+from .storage.backends import open_storage
+from .storage.index import index_config
 from .webhooks import webhooks_for
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
 async def _register_system_assistants(
-    storage: SqliteStorage, graphs: GraphRegistry, configs: dict[str, dict[str, Any]]
+    storage: Storage, graphs: GraphRegistry, configs: dict[str, dict[str, Any]]
 ) -> None:
     """Each graph gets its system assistant, recreated (as version 1) at every start, with
     its `LANGGRAPH_CONFIG` config; its context mirrors that config's `configurable`, as any
@@ -57,7 +58,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     requestid.install(app)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
-        storage = await SqliteStorage.open(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
+        storage = await open_storage(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
         graphs.bind(checkpointer=storage.saver, store=storage.store)
         await _register_system_assistants(storage, graphs, system_configs)
         rt = Runtime(storage, graphs, RuntimeSettings(

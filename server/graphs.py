@@ -96,7 +96,7 @@ def _factory_params(factory: Callable[..., Any]) -> dict[str, str]:
 
 
 class GraphRegistry:
-    """Implements `protocol.ports.GraphSource`. Graphs are imported at construction (so a
+    """Implements `protocol.graphsource.GraphSource`. Graphs are imported at construction (so a
     broken one stops the server before it listens) and bound to storage by `bind`."""
 
     def __init__(self, specs: list[GraphSpec], base_dir: Path) -> None:
