@@ -22,9 +22,11 @@ from .registry import SupervisorRegistry
 from .streams import Retention, StreamRegistry
 from .supervisor import (
     Cancel,
+    CopyThread,
     CreateThread,
     DeleteRun,
     DeleteThread,
+    KeepLatest,
     PatchThread,
     Submit,
     UpdateState,
@@ -137,6 +139,14 @@ class Runtime:
         """False if the thread exists. With `supersteps`, the thread is created only if
         they all apply (as `caller`)."""
         return await self.supervisors.get(thread.thread_id).ask(CreateThread(thread, supersteps, caller or {}))
+
+    async def copy_thread(self, source_id: str, copy: Thread) -> bool:
+        """Create `copy` with `source_id`'s checkpoints; False if it exists."""
+        return await self.supervisors.get(copy.thread_id).ask(CopyThread(copy, source_id))
+
+    async def keep_latest(self, thread_id: str) -> bool:
+        """Drop the thread's history but its latest checkpoint; False if it is gone."""
+        return await self.supervisors.get(thread_id).ask(KeepLatest())
 
     async def update_state(
         self, thread_id: str, values: Any, *, as_node: str | None = None, checkpoint: dict[str, Any] | None = None,

@@ -85,6 +85,17 @@ class CreateThread(msgspec.Struct):
     caller: dict[str, Any] = {}  # who asked: configurable keys for the graph
 
 
+class CopyThread(msgspec.Struct):
+    """Create this (new) thread as a copy of `source_id`'s checkpoints."""
+
+    thread: Thread
+    source_id: str
+
+
+class KeepLatest(msgspec.Struct):
+    """Prune the thread's history: keep only its latest checkpoint."""
+
+
 class UpdateState(msgspec.Struct):
     values: Any
     as_node: str | None = None
@@ -193,6 +204,10 @@ class ThreadSupervisor(Actor):
                 return await self._delete_thread()
             case CreateThread():
                 return await self._create_thread(message)
+            case CopyThread():
+                return await self._copy_thread(message)
+            case KeepLatest():
+                return await self._keep_latest()
             case UpdateState():
                 return await self._update_state(message)
             case _Wake():
@@ -389,6 +404,29 @@ class ThreadSupervisor(Actor):
                 raise BadRequest(f"Could not apply supersteps: {exc}") from None
             thread = self._with_state(thread, snapshot)
         return await storage.threads.insert(thread)
+
+    async def _copy_thread(self, message: CopyThread) -> bool:
+        """False if the thread exists; else its checkpoints are the source's, and none
+        are left behind if the insert fails."""
+        storage = self.runtime.storage
+        if await storage.threads.get(self.thread_id) is not None:
+            return False
+        await storage.checkpoints.copy_thread(message.source_id, self.thread_id)
+        try:
+            inserted = await storage.threads.insert(message.thread)
+        except BaseException:
+            await storage.checkpoints.delete_thread(self.thread_id)
+            raise
+        if not inserted:
+            await storage.checkpoints.delete_thread(self.thread_id)
+        return inserted
+
+    async def _keep_latest(self) -> bool:
+        """False if the thread is gone."""
+        if await self.runtime.storage.threads.get(self.thread_id) is None:
+            return False
+        await self.runtime.storage.checkpoints.keep_latest(self.thread_id)
+        return True
 
     async def _update_state(self, message: UpdateState) -> dict[str, Any]:
         if self.busy:

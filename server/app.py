@@ -15,7 +15,7 @@ from threadloom.protocol.resources import Assistant
 from threadloom.protocol.storage import Storage
 
 from .config import Project, Settings, api_url, assistant_configs
-from .context import RUNTIME
+from .context import RECORDS, RUNTIME, Records
 from .graphs import GraphRegistry
 from . import requestid
 from .middleware import errors
@@ -71,6 +71,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             api_url=api_url(project),
         ), webhooks)
         app[RUNTIME] = rt
+        app[RECORDS] = Records.of(storage)
         await rt.start()
         scheduler = CronScheduler(rt, settings.cron_poll_seconds)
         scheduler.start()

@@ -104,3 +104,16 @@ def test_nothing_imports_the_packages_by_their_checkout_names() -> None:
         if named(module, PACKAGES) and not (module == "server" and path.relative_to(ROOT).as_posix() in CHECKOUT_ENTRIES)
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_routes_never_reach_for_the_runtimes_storage() -> None:
+    """Handlers read through `context.records` (threads and runs read-only) and write a
+    thread only through its supervisor (`Runtime`), never `runtime.storage`."""
+    wrong = [
+        f"{path.relative_to(ROOT)}:{node.lineno} uses .storage"
+        for path in sources("server")
+        if not path.relative_to(ROOT).as_posix().startswith("server/storage/")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute) and node.attr == "storage"
+    ]
+    assert not wrong, "\n".join(wrong)

@@ -9,12 +9,12 @@ from .assistants import AssistantStore
 from .checkpoints import CheckpointAdmin
 from .crons import CronStore
 from .events import RunEventStore, StoredEvent
-from .runs import RunStore
+from .runs import RunReads, RunStore
 from .storage import Storage
-from .threads import ThreadStore
+from .threads import ThreadReads, ThreadStore
 from .unit import UnitOfWork
 
 __all__ = [
-    "AssistantStore", "CheckpointAdmin", "CronStore", "RunEventStore", "RunStore", "Storage", "StoredEvent",
-    "ThreadStore", "UnitOfWork",
+    "AssistantStore", "CheckpointAdmin", "CronStore", "RunEventStore", "RunReads", "RunStore", "Storage", "StoredEvent",
+    "ThreadReads", "ThreadStore", "UnitOfWork",
 ]

@@ -1,4 +1,4 @@
-"""Threads, as the runtime and the routes need them from storage."""
+"""Threads: read by the routes, written by their supervisors."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from ..filters import Filter
 from ..resources import Thread
 
 
-class ThreadStore(Protocol):
+class ThreadReads(Protocol):
+    """What the routes may do with threads themselves: read. Every write goes through
+    the thread's supervisor."""
+
     async def get(self, thread_id: str) -> Thread | None: ...
-    async def insert(self, thread: Thread) -> bool:
-        """False if a thread with that id exists (nothing written)."""
-    async def update(self, thread: Thread) -> None: ...
-    async def delete(self, thread_id: str) -> bool: ...
     async def search(
         self, *, ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None,
         status: str | None, limit: int, offset: int, sort_by: str = "updated_at", sort_order: str = "desc",
@@ -28,6 +27,13 @@ class ThreadStore(Protocol):
         values: dict[str, Any] | None = None, status: str | None = None, auth: Filter | None = None,
     ) -> int:
         """How many threads `search` would find without limit and offset."""
+
+
+class ThreadStore(ThreadReads, Protocol):
+    async def insert(self, thread: Thread) -> bool:
+        """False if a thread with that id exists (nothing written)."""
+    async def update(self, thread: Thread) -> None: ...
+    async def delete(self, thread_id: str) -> bool: ...
     async def needing_recovery(self) -> list[str]:
         """Ids of threads with pending or running runs, or marked busy without any (left
         so by a crash): their supervisors pick them up at start-up."""

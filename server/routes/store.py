@@ -14,7 +14,7 @@ from threadloom.protocol.errors import BadRequest, Unprocessable
 from threadloom.protocol.requests import DeleteItem, ListNamespaces, PutItem, SearchItems, check_int64
 from threadloom.protocol.responses import Item, ListNamespaceResponse, SearchItemsResponse
 
-from ..context import authorize, runtime
+from ..context import authorize, records
 from ..http import body, json, no_content, query_bool
 from ..operations import Param, flag, operation
 
@@ -79,7 +79,7 @@ async def put_item(request: web.Request) -> web.Response:
     value = {"namespace": _namespace(req.namespace, item=True), "key": req.key, "value": req.value, "index": req.index}
     await _authorized(request, "put", value, item=True)
     ttl = NOT_PROVIDED if req.ttl is msgspec.UNSET else req.ttl
-    await runtime(request).storage.store.aput(value["namespace"], req.key, value["value"], index=req.index, ttl=ttl)
+    await records(request).store.aput(value["namespace"], req.key, value["value"], index=req.index, ttl=ttl)
     return no_content()
 
 
@@ -97,7 +97,7 @@ async def get_item(request: web.Request) -> web.Response:
     value = {"namespace": _namespace(request.query.get("namespace", "").split(".")), "key": key}
     await _authorized(request, "get", value)
     refresh = query_bool(request, "refresh_ttl") if "refresh_ttl" in request.query else None
-    item = await runtime(request).storage.store.aget(value["namespace"], key, refresh_ttl=refresh)
+    item = await records(request).store.aget(value["namespace"], key, refresh_ttl=refresh)
     return json(_item(item) if item is not None else None)
 
 
@@ -107,7 +107,7 @@ async def delete_item(request: web.Request) -> web.Response:
     req = await body(request, DeleteItem)
     value = {"namespace": _namespace(req.namespace), "key": req.key}
     await _authorized(request, "delete", value)
-    await runtime(request).storage.store.adelete(value["namespace"], req.key)
+    await records(request).store.adelete(value["namespace"], req.key)
     return no_content()
 
 
@@ -144,7 +144,7 @@ async def search_items(request: web.Request) -> web.Response:
     if filter is _NOTHING:
         return json({"items": []})
     try:
-        items = await runtime(request).storage.store.asearch(
+        items = await records(request).store.asearch(
             value["namespace"], query=req.query, filter=filter or None, limit=req.limit,
             offset=req.offset, refresh_ttl=req.refresh_ttl,
         )
@@ -162,7 +162,7 @@ async def list_namespaces(request: web.Request) -> web.Response:
         "max_depth": req.max_depth, "limit": req.limit, "offset": req.offset,
     }
     await _authorized(request, "list_namespaces", value)
-    found = await runtime(request).storage.store.alist_namespaces(
+    found = await records(request).store.alist_namespaces(
         prefix=value["namespace"] or None, suffix=value["suffix"],
         max_depth=req.max_depth, limit=req.limit, offset=req.offset,
     )
