@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from langgraph.types import StateUpdate
 
 from threadloom.protocol import clock
 from threadloom.protocol.errors import NOTHING_TO_CANCEL, THREAD_BUSY, THREAD_OR_ASSISTANT_NOT_FOUND, BadRequest, Conflict, NotFound
+from threadloom.protocol.graphsource import Access
 from threadloom.protocol.ids import uuid7
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread, ThreadStatus
@@ -462,7 +463,7 @@ class ThreadSupervisor(Actor):
             raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(known)}")
         return str(graph_id)
 
-    async def _apply(self, thread: Thread, graph_id: str, access: str, change: Any, caller: dict[str, Any]) -> Any:
+    async def _apply(self, thread: Thread, graph_id: str, access: Access, change: Any, caller: dict[str, Any]) -> Any:
         """Apply `change(graph, config)` to the thread's state as `caller`, with the graph
         built for the config its runs' assistants left on the thread; publish and return
         the new state."""
@@ -499,7 +500,8 @@ def _supersteps(supersteps: list[Any]) -> list[list[StateUpdate]]:
     for step in supersteps:
         updates = step.get("updates", []) if isinstance(step, dict) else []
         steps.append([
-            StateUpdate(command(u["command"]) if u.get("command") else u.get("values"), u.get("as_node"))
+            # LangGraph takes a Command where its type says values
+            StateUpdate(cast(Any, command(u["command"])) if u.get("command") else u.get("values"), u.get("as_node"))
             for u in updates
         ])
     return steps

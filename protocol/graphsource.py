@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+# why a graph factory is called (LangGraph's `ServerRuntime.access_context`)
+Access = Literal["threads.create_run", "threads.update", "threads.read", "assistants.read"]
 
 
 class GraphSource(Protocol):
@@ -12,7 +15,7 @@ class GraphSource(Protocol):
         """Whether the graph is made per use by a factory (the official server records
         more of a factory's run config, `actors.newrun.started_config`)."""
     def open(
-        self, graph_id: str, config: dict[str, Any], *, checkpointer: bool = True, access: str = "threads.create_run"
+        self, graph_id: str, config: dict[str, Any], *, checkpointer: bool = True, access: Access = "threads.create_run"
     ) -> AbstractAsyncContextManager[Any]:
         """The graph ready to run: with the platform checkpointer (unless False) and store.
         `access` tells a graph factory why it is called (`assistants.read` to describe it)."""

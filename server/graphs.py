@@ -24,6 +24,7 @@ from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
 
+from threadloom.protocol.graphsource import Access
 from threadloom.protocol.users import from_configurable
 
 
@@ -137,7 +138,7 @@ class GraphRegistry:
 
     @contextlib.asynccontextmanager
     async def open(
-        self, graph_id: str, config: dict[str, Any], *, checkpointer: bool = True, access: str = "threads.create_run"
+        self, graph_id: str, config: dict[str, Any], *, checkpointer: bool = True, access: Access = "threads.create_run"
     ) -> AsyncIterator[Pregel]:
         if graph_id in self._graphs:
             yield self._graphs[graph_id][0 if checkpointer else 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from threadloom.protocol.errors import ApiError
 from threadloom.protocol.serde import dumps
@@ -19,7 +20,7 @@ def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> w
 
 
 @web.middleware
-async def errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as exc:

@@ -37,7 +37,7 @@ class _Collector:
 
 
 def prometheus_text(snapshot: MetricsSnapshot) -> bytes:
-    return generate_latest(_Collector(snapshot))  # type: ignore[arg-type]
+    return generate_latest(_Collector(snapshot))
 
 
 def metrics_json(snapshot: MetricsSnapshot) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from typing import Protocol
 
 from ..resources import Run, RunKwargs, RunStatus, Thread
@@ -13,12 +15,12 @@ class RunReads(Protocol):
     async def get(self, run_id: str) -> Run | None: ...
     async def list(self, thread_id: str, *, limit: int, offset: int, status: str | None) -> list[Run]:
         """Newest first (in the order they were created)."""
-    async def find_active(self, *, status: str | None = None, assistant_id: str | None = None) -> list[Run]:
+    async def find_active(self, *, status: str | None = None, assistant_id: str | None = None) -> builtins.list[Run]:
         """Pending and/or running runs across all threads, optionally of one assistant."""
 
 
 class RunStore(RunReads, Protocol):
-    async def active(self, thread_id: str) -> list[tuple[Run, int]]:
+    async def active(self, thread_id: str) -> builtins.list[tuple[Run, int]]:
         """Pending and running runs of a thread with their attempt counts, in queue order."""
     async def begin(self, thread: Thread, run: Run, *, create_thread: bool) -> None:
         """Insert `run` and write `thread` (inserting it if `create_thread`) atomically."""

@@ -18,13 +18,20 @@ if TYPE_CHECKING:
 
 
 class Storage(UnitOfWork, Protocol):
-    threads: ThreadStore
-    runs: RunStore
-    assistants: AssistantStore
-    crons: CronStore
-    events: RunEventStore
-    checkpoints: CheckpointAdmin
+    """Read-only members: a backend may hold them as plain attributes of its own types."""
 
+    @property
+    def threads(self) -> ThreadStore: ...
+    @property
+    def runs(self) -> RunStore: ...
+    @property
+    def assistants(self) -> AssistantStore: ...
+    @property
+    def crons(self) -> CronStore: ...
+    @property
+    def events(self) -> RunEventStore: ...
+    @property
+    def checkpoints(self) -> CheckpointAdmin: ...
     @property
     def saver(self) -> BaseCheckpointSaver[Any]:
         """LangGraph's checkpointer the graphs run with."""

@@ -178,7 +178,7 @@ async def create_assistant(request: web.Request) -> web.Response:
     _check_graph(rt, req.graph_id)
     _check_not_both(config, context)
     config, context = _mirrored(config, context)
-    value = {
+    value: dict[str, Any] = {
         "assistant_id": assistant_id, "graph_id": req.graph_id, "config": config, "context": context,
         "metadata": _strip(req.metadata, RESERVED_METADATA), "if_exists": req.if_exists or "raise",
         "name": req.name or "Untitled",
@@ -253,7 +253,7 @@ async def patch_assistant(request: web.Request) -> web.Response:
     if req.graph_id is not None:
         _check_graph(rt, req.graph_id)
     _check_not_both(config, context)
-    value = {
+    value: dict[str, Any] = {
         "assistant_id": assistant_id, "graph_id": req.graph_id, "config": config, "context": context,
         "metadata": metadata, "name": req.name,
     }
@@ -319,7 +319,7 @@ async def set_latest_version(request: web.Request) -> web.Response:
     req = await body(request, AssistantVersionChange)
     assistant_id = path_uuid(request, "assistant_id", "assistant")
     assistant = await _visible(request, assistant_id, "update", {"assistant_id": assistant_id, "version": req.version})
-    restored = await records(request).assistants.set_latest(assistant.assistant_id, req.version)
+    restored = None if req.version is None else await records(request).assistants.set_latest(assistant.assistant_id, req.version)
     if restored is None:
         raise NotFound(f"Version {req.version} not found for assistant {assistant.assistant_id}")
     return json(restored)

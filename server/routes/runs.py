@@ -280,7 +280,7 @@ async def join_run(request: web.Request) -> web.StreamResponse:
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=cancel, fallback=True)
 
 
-def _mode_filter(modes: list[str]):  # type: ignore[no-untyped-def]
+def _mode_filter(modes: list[str]) -> Callable[[str], bool] | None:
     """Join's `stream_mode` filter: the base name before `|` must match; asking for
     either messages mode matches every `messages*` event."""
     if not modes:

@@ -63,7 +63,7 @@ async def create_thread(request: web.Request) -> web.Response:
     metadata = {k: v for k, v in (req.metadata or {}).items() if k not in RESERVED_METADATA}
     if req.graph_id:
         metadata["graph_id"] = req.graph_id
-    value = {"thread_id": thread_id, "metadata": metadata, "if_exists": req.if_exists or "raise"}
+    value: dict[str, Any] = {"thread_id": thread_id, "metadata": metadata, "if_exists": req.if_exists or "raise"}
     filter = await authorize(request, "threads", "create", value)
     now = clock.now_iso()
     thread = Thread(thread_id=thread_id, created_at=now, updated_at=now, state_updated_at=now, metadata=value["metadata"])
@@ -91,7 +91,7 @@ async def search_threads(request: web.Request) -> web.Response:
             raise BadRequest(f"Invalid thread ID {malformed}")
         ids = _distinct_ids(req.ids, "ids")
     store = records(request).threads
-    where = {"ids": ids, "metadata": req.metadata, "values": req.values, "status": req.status}
+    where: dict[str, Any] = {"ids": ids, "metadata": req.metadata, "values": req.values, "status": req.status}
     where["auth"] = await authorize(request, "threads", "search", {**where, "limit": req.limit, "offset": req.offset})
     page = await store.search(
         **where, limit=req.limit, offset=req.offset, sort_by=req.sort_by or "updated_at", sort_order=req.sort_order or "desc"
@@ -121,7 +121,7 @@ def _distinct_ids(ids: list[str], field: str) -> list[str]:
 @operation("Count threads", body=THREAD_COUNT, response=int)
 async def count_threads(request: web.Request) -> web.Response:
     req = await body(request, ThreadCount)
-    where = {"metadata": req.metadata, "values": req.values, "status": req.status}
+    where: dict[str, Any] = {"metadata": req.metadata, "values": req.values, "status": req.status}
     auth = await authorize(request, "threads", "search", dict(where))
     return json(await records(request).threads.count(**where, auth=auth))
 
@@ -134,7 +134,8 @@ async def prune_threads(request: web.Request) -> web.Response:
     rt = runtime(request)
     thread_ids = _distinct_ids(req.thread_ids, "thread_ids")
     # asked once per thread (and once for none: a refused user is refused all the same)
-    filters = [await authorize(request, "threads", "delete", {"thread_id": t, "run_id": None}) for t in thread_ids or [None]]
+    asked: list[str | None] = [*thread_ids] or [None]
+    filters = [await authorize(request, "threads", "delete", {"thread_id": t, "run_id": None}) for t in asked]
     pruned = 0
     for thread_id, filter in zip(thread_ids, filters, strict=False):
         thread = await records(request).threads.get(thread_id)
@@ -168,7 +169,7 @@ async def patch_thread(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     req = await body(request, ThreadPatch)
     metadata = {k: v for k, v in (req.metadata or {}).items() if k not in RESERVED_METADATA}
-    value = {"thread_id": thread_id, "metadata": metadata, "action": None}
+    value: dict[str, Any] = {"thread_id": thread_id, "metadata": metadata, "action": None}
     await _patchable(request, thread_id, value)
     thread = await runtime(request).patch_thread(thread_id, value["metadata"])
     if request.headers.get("Prefer", "").replace(" ", "") == "return=minimal":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
+
 import sqlite3
+from typing import Any
 
 from threadloom.protocol.clock import now_iso
 from threadloom.protocol.resources import Run, RunKwargs, RunStatus, Thread
@@ -28,7 +31,7 @@ class SqliteRuns:
         ).fetchall()
         return [run_of(r) for r in rows]
 
-    async def active(self, thread_id: str) -> list[tuple[Run, int]]:
+    async def active(self, thread_id: str) -> builtins.list[tuple[Run, int]]:
         rows = self._db.conn.execute(
             f"SELECT {RUN_COLUMNS}, attempt FROM runs WHERE thread_id = ? AND status IN ('pending', 'running') "
             "ORDER BY status = 'running' DESC, seq",
@@ -36,7 +39,7 @@ class SqliteRuns:
         ).fetchall()
         return [(run_of(r), r[9]) for r in rows]
 
-    async def find_active(self, *, status: str | None = None, assistant_id: str | None = None) -> list[Run]:
+    async def find_active(self, *, status: str | None = None, assistant_id: str | None = None) -> builtins.list[Run]:
         """Pending and/or running runs across all threads, optionally of one assistant."""
         statuses = ("pending", "running") if status is None else (status,)
         where, args = f"status IN ({','.join('?' * len(statuses))})", list(statuses)
@@ -59,6 +62,7 @@ class SqliteRuns:
         await self._db.write(work)
 
     async def set_status(self, run_id: str, status: RunStatus, *, attempt: int | None = None) -> None:
+        args: tuple[Any, ...]
         if attempt is None:
             sql, args = "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?", (status, now_iso(), run_id)
         else:

@@ -49,8 +49,8 @@ async def _skip(*_: Any) -> None:
 
 
 async def _python_distances(conn: aiosqlite.Connection) -> None:
-    conn.enable_load_extension = _skip  # type: ignore[method-assign]
-    conn.load_extension = _skip  # type: ignore[method-assign]
+    conn.enable_load_extension = _skip  # type: ignore[method-assign, assignment]
+    conn.load_extension = _skip  # type: ignore[method-assign, assignment]
     for name, function in _DISTANCES.items():
         await conn.create_function(name, 2, function, deterministic=True)
 

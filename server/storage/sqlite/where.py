@@ -70,7 +70,7 @@ def _member(json: str, node: str, test: Sql, key: Any = None) -> Sql:
 def _contains(node: str, wanted: Any, alias: _Aliases) -> Sql:
     """The `json_each` row `node` contains `wanted` (`json_contains`)."""
     if isinstance(wanted, dict):
-        parts = [(f"{node}.type = 'object'", [])]
+        parts: list[Sql] = [(f"{node}.type = 'object'", [])]
         for key, value in wanted.items():
             child = alias()
             parts.append(_member(_inside(node), child, _contains(child, value, alias), key))
@@ -122,7 +122,7 @@ def _field(column: str, key: str, wanted: Any, alias: _Aliases) -> Sql:
             return _member(column, node, _equal(node, operand, alias), key)
         if op == "$contains":
             needed = operand if isinstance(operand, list) else [operand]
-            parts = [(f"{node}.type = 'array'", [])]
+            parts: list[Sql] = [(f"{node}.type = 'array'", [])]
             for value in needed:
                 held = alias()
                 parts.append(_member(_inside(node), held, _equal(held, value, alias)))
@@ -154,7 +154,7 @@ def has_keys(column: str, wanted: dict[str, Any] | None) -> Sql:
     """`column`'s JSON object holds each key of `wanted` with an equal value (the
     `metadata` of assistant and cron searches)."""
     alias = _Aliases()
-    parts = []
+    parts: list[Sql] = []
     for key, value in (wanted or {}).items():
         node = alias()
         parts.append(_member(column, node, _equal(node, value, alias), key))
