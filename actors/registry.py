@@ -24,7 +24,7 @@ class SupervisorRegistry:
         """The thread's supervisor. Looking it up and sending to it happen in one step of
         the event loop, so a message never reaches a supervisor that is being reaped."""
         actor = self._actors.get(thread_id)
-        if actor is None:
+        if actor is None or actor.stopped:  # stopped: its start failed; the next one tries again
             actor = self._actors[thread_id] = ThreadSupervisor(thread_id, self._runtime)
             actor.start()
         return actor

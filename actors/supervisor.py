@@ -22,7 +22,7 @@ from threadloom.protocol.graphsource import Access
 from threadloom.protocol.ids import uuid7
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread, ThreadStatus
-from threadloom.protocol.serde import dumps, to_builtins
+from threadloom.protocol.serde import dumps, error_message, to_builtins
 from threadloom.protocol.state import thread_state
 from threadloom.protocol.webhooks import RunEnded
 
@@ -402,7 +402,7 @@ class ThreadSupervisor(Actor):
                 snapshot = await self._apply(thread, graph_id, "threads.update", lambda graph, config: graph.abulk_update_state(config, _supersteps(message.supersteps)), message.caller)
             except Exception as exc:
                 await storage.checkpoints.delete_thread(self.thread_id)
-                raise BadRequest(f"Could not apply supersteps: {exc}") from None
+                raise BadRequest(f"Could not apply supersteps: {error_message(exc)}") from None
             thread = self._with_state(thread, snapshot)
         return await storage.threads.insert(thread)
 
@@ -445,7 +445,7 @@ class ThreadSupervisor(Actor):
             try:
                 written.update(await graph.aupdate_state(start, message.values, as_node=message.as_node))
             except Exception as exc:  # values, as_node or checkpoint the graph cannot take
-                raise BadRequest(str(exc) or repr(exc)) from None  # LangGraph's words, as on the official server
+                raise BadRequest(error_message(exc)) from None  # LangGraph's words (as on the official server), or masked
 
         snapshot = await self._apply(thread, graph_id, "threads.update", update, message.caller)
         await storage.threads.update(self._with_state(thread, snapshot))

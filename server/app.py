@@ -15,7 +15,7 @@ from threadloom.protocol.resources import Assistant
 from threadloom.protocol.storage import Storage
 
 from .config import Project, Settings, api_url, assistant_configs
-from .context import RECORDS, RUNTIME, Records
+from .context import RECORDS, RUNTIME, STORAGE, Records
 from .graphs import GraphRegistry
 from . import requestid
 from .middleware import errors
@@ -57,10 +57,20 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
     requestid.install(app)
 
-    async def lifespan(app: web.Application) -> AsyncIterator[None]:
+    # One context per resource, opened in order and closed in reverse: aiohttp runs every
+    # close even when an earlier one raised.
+    async def storage_context(app: web.Application) -> AsyncIterator[None]:
         storage = await open_storage(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
-        graphs.bind(checkpointer=storage.saver, store=storage.store)
-        await _register_system_assistants(storage, graphs, system_configs)
+        app[STORAGE] = storage
+        try:
+            graphs.bind(checkpointer=storage.saver, store=storage.store)
+            await _register_system_assistants(storage, graphs, system_configs)
+            yield
+        finally:
+            await storage.close()
+
+    async def runtime_context(app: web.Application) -> AsyncIterator[None]:
+        storage = app[STORAGE]
         rt = Runtime(storage, graphs, RuntimeSettings(
             jobs=settings.jobs,
             stream_buffer=settings.stream_buffer,
@@ -72,20 +82,26 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
         ), webhooks)
         app[RUNTIME] = rt
         app[RECORDS] = Records.of(storage)
-        await rt.start()
-        scheduler = CronScheduler(rt, settings.cron_poll_seconds)
+        try:
+            await rt.start()
+            yield
+        finally:
+            await rt.stop()
+
+    async def cron_context(app: web.Application) -> AsyncIterator[None]:
+        scheduler = CronScheduler(app[RUNTIME], settings.cron_poll_seconds)
         scheduler.start()
-        yield
-        await scheduler.stop()
-        await rt.stop()
-        await storage.close()
+        try:
+            yield
+        finally:
+            await scheduler.stop()
 
     async def drain(app: web.Application) -> None:
         """Runs before aiohttp cancels open requests: streams of runs that finish within
         the grace period are delivered whole."""
         await app[RUNTIME].drain(settings.shutdown_grace_seconds)
 
-    app.cleanup_ctx.append(lifespan)
+    app.cleanup_ctx.extend((storage_context, runtime_context, cron_context))
     app.on_shutdown.append(drain)
     mount_api(app, (system, assistants, threads, thread_stream, runs, crons, store, mcp, a2a), project)
     return app
