@@ -11,6 +11,7 @@ from typing import Any
 from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import uuid7
 from threadloom.protocol.graphsource import GraphSource
+from threadloom.protocol.ownership import ThreadOwnership
 from threadloom.protocol.storage import Storage
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread
@@ -19,6 +20,7 @@ from threadloom.protocol.users import run_configurable
 from .eventlog import RunStream
 from .execution import Action, RunExecution
 from .metrics import Metrics
+from .ownership import SingleProcess
 from .registry import SupervisorRegistry
 from .streams import Retention, StreamRegistry
 from .supervisor import (
@@ -32,6 +34,7 @@ from .supervisor import (
     Submit,
     UpdateState,
 )
+from .threaddeps import ThreadDeps
 from .webhooks import Webhooks
 
 
@@ -49,7 +52,12 @@ class RuntimeSettings:
 
 
 class Runtime:
-    def __init__(self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks) -> None:
+    def __init__(
+        self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks,
+        ownership: ThreadOwnership | None = None,
+    ) -> None:
+        """`ownership`: which threads this process may supervise (all, by default)."""
+        ownership = ownership or SingleProcess()
         self.storage = storage
         self.graphs = graphs
         self.settings = settings
@@ -62,8 +70,13 @@ class Runtime:
             store=storage.events,
             retention=settings.stream_retention,
         )
-        self.supervisors = SupervisorRegistry(self, idle_seconds=settings.supervisor_idle_seconds)
         self.metrics = Metrics()
+        deps = ThreadDeps(
+            threads=storage.threads, runs=storage.runs, checkpoints=storage.checkpoints, graphs=graphs,
+            streams=self.streams, webhooks=webhooks, slots=self.slots, metrics=self.metrics, ownership=ownership,
+            max_attempts=settings.max_attempts, api_url=settings.api_url, closing=lambda: self.closing,
+        )
+        self.supervisors = SupervisorRegistry(deps, idle_seconds=settings.supervisor_idle_seconds)
         self.closing = False  # set when shutdown begins: dropped connections are not disconnects then
 
     async def start(self) -> None:

@@ -89,7 +89,11 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             await rt.stop()
 
     async def cron_context(app: web.Application) -> AsyncIterator[None]:
-        scheduler = CronScheduler(app[RUNTIME], settings.cron_poll_seconds)
+        storage, rt = app[STORAGE], app[RUNTIME]
+        scheduler = CronScheduler(
+            crons=storage.crons, assistants=storage.assistants, graphs=rt.graphs, submit=rt.submit,
+            poll_seconds=settings.cron_poll_seconds,
+        )
         scheduler.start()
         try:
             yield
