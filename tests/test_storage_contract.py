@@ -27,12 +27,13 @@ DOCUMENTS: dict[str, Any] = {
     "nested": {"owner": "alice", "org": {"team": "x", "level": {"deep": [1, 2]}}},
     "tags": {"owner": "carol", "tags": ["a", "b", {"k": "v"}]},
     "quote": {'we"ird key': "yes", "owner": None},
+    "huge": {"n": 2**70, "big": -(10**400)},
     "empty": {},
 }
 CONTAINMENTS: list[Any] = [
     {}, {"owner": "alice"}, {"n": 1}, {"flag": True}, {"flag": 1}, {"org": {"team": "x"}},
     {"org": {"level": {"deep": [2]}}}, {"org": {}}, {"tags": ["b"]}, {"tags": [{"k": "v"}]}, {"tags": "a"},
-    {'we"ird key': "yes"}, {"owner": None}, {"owner": "alice", "n": 2},
+    {'we"ird key': "yes"}, {"owner": None}, {"owner": "alice", "n": 2}, {"n": 2**70}, {"big": -(10**400)},
 ]
 AUTH_FILTERS: list[Filter] = [
     {"owner": "alice"}, {"owner": {"$eq": "alice"}}, {"n": 1}, {"flag": True}, {"flag": {"$eq": 1}},
@@ -41,7 +42,7 @@ AUTH_FILTERS: list[Filter] = [
     {"tags": {"$contains": "z"}}, {"owner": {"$contains": "alice"}},
     {"$or": [{"owner": "bob"}, {"owner": "carol"}]}, {"$and": [{"owner": "alice"}, {"n": 2}]},
     {"$or": [{"$and": [{"owner": "alice"}, {"flag": True}]}, {"tags": {"$contains": "b"}}]},
-    {'we"ird key': "yes"},
+    {'we"ird key': "yes"}, {"n": {"$eq": 2**70}}, {"n": 2**64},
 ]
 
 
