@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from threadloom.actors.actor import ActorStopped
+from threadloom.actors.registry import SupervisorRegistry
 from threadloom.actors.streams import StreamRegistry
 from threadloom.actors.supervisor import KeepLatest, ThreadSupervisor, UpdateState
 from threadloom.actors.threaddeps import ThreadDeps
@@ -120,15 +121,18 @@ def run(run_id: str, status: RunStatus = "running") -> Run:
 
 
 def supervisor(*, threads: MemoryThreads | None = None, runs: MemoryRuns | None = None, **deps: Any) -> ThreadSupervisor:
-    built = ThreadDeps(
+    actor = ThreadSupervisor("t", thread_deps(threads=threads, runs=runs, **deps))
+    actor.start()
+    return actor
+
+
+def thread_deps(*, threads: MemoryThreads | None = None, runs: MemoryRuns | None = None, **deps: Any) -> ThreadDeps:
+    return ThreadDeps(
         threads=threads or MemoryThreads(thread()), runs=runs or MemoryRuns(),  # type: ignore[arg-type]
         checkpoints=deps.pop("checkpoints", RecordingCheckpoints()), graphs=OneGraph(),  # type: ignore[arg-type]
         streams=StreamRegistry(buffer=100, resumable_capacity=100, keep_finished=10),
         webhooks=deps.pop("webhooks", Reports()), slots=asyncio.Semaphore(1), **deps,
     )
-    actor = ThreadSupervisor("t", built)
-    actor.start()
-    return actor
 
 
 async def test_a_run_started_too_often_fails_at_recovery_and_is_reported() -> None:
@@ -173,3 +177,13 @@ async def test_a_thread_another_process_owns_is_not_touched() -> None:
     with pytest.raises(ActorStopped, match="failed to start"):
         await actor.ask(KeepLatest())
     assert actor.stopped and not actor.queue and runs.finished == {}
+
+
+async def test_after_a_failed_start_the_next_request_gets_a_fresh_supervisor() -> None:
+    ownership = Ownership(ours=False)
+    registry = SupervisorRegistry(thread_deps(ownership=ownership))
+    with pytest.raises(ActorStopped):
+        await registry.get("t").ask(KeepLatest())
+    ownership.ours = True  # e.g. the other process let go
+    assert await registry.get("t").ask(KeepLatest()) is True
+    await registry.stop()
