@@ -45,7 +45,7 @@ class _Collector:
 
 
 def prometheus_text(snapshot: MetricsSnapshot, lag: LoopLag) -> bytes:
-    return generate_latest(_Collector(snapshot, lag))  # type: ignore[arg-type]
+    return generate_latest(_Collector(snapshot, lag))
 
 
 def metrics_json(snapshot: MetricsSnapshot, lag: LoopLag) -> dict[str, Any]:
