@@ -2,12 +2,15 @@
 
 Messages are handled one at a time, so an actor's own state needs no lock. A handler that
 raises fails only that message: an `ask` gets the exception, a `tell` is logged, and the
-actor goes on with the next message.
+actor goes on with the next message. Each message is handled in a copy of its sender's
+context (`contextvars`): what the sender's context variables say about who it acts for
+(e.g. the request's encryption context) holds for what the actor does about it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import Any
 
@@ -22,7 +25,7 @@ class ActorStopped(RuntimeError):
 
 class Actor:
     def __init__(self) -> None:
-        self._mailbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
+        self._mailbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None, contextvars.Context | None]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -36,7 +39,7 @@ class Actor:
         if self._task is None or self._stopping:
             return
         self._stopping = True
-        self._mailbox.put_nowait((_STOP, None))
+        self._mailbox.put_nowait((_STOP, None, None))
         await asyncio.shield(self._task)
 
     async def on_start(self) -> None:
@@ -56,13 +59,13 @@ class Actor:
     def tell(self, message: Any) -> None:
         if self._stopping:
             raise ActorStopped(f"{type(self).__name__} is stopping")
-        self._mailbox.put_nowait((message, None))
+        self._mailbox.put_nowait((message, None, contextvars.copy_context()))
 
     async def ask(self, message: Any) -> Any:
         if self._stopping:
             raise ActorStopped(f"{type(self).__name__} is stopping")
         reply = asyncio.get_running_loop().create_future()
-        self._mailbox.put_nowait((message, reply))
+        self._mailbox.put_nowait((message, reply, contextvars.copy_context()))
         return await reply
 
     @property
@@ -77,11 +80,11 @@ class Actor:
         except Exception:
             log.exception("%s failed to start", type(self).__name__)
         while True:
-            message, reply = await self._mailbox.get()
+            message, reply, context = await self._mailbox.get()
             if message is _STOP:
                 break
             try:
-                result = await self.receive(message)
+                result = await asyncio.get_running_loop().create_task(self.receive(message), context=context)
             except Exception as exc:
                 if reply is None:
                     log.exception("%s failed on %r", type(self).__name__, type(message).__name__)
@@ -96,6 +99,6 @@ class Actor:
         except Exception:
             log.exception("%s failed to stop", type(self).__name__)
         while not self._mailbox.empty():
-            _, reply = self._mailbox.get_nowait()
+            _, reply, _ = self._mailbox.get_nowait()
             if reply is not None and not reply.done():
                 reply.set_exception(ActorStopped(f"{type(self).__name__} stopped"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -114,6 +115,9 @@ class _Queued(msgspec.Struct):
     stream: RunStream
     start_at: datetime
     api_url: str | None  # where the run's request reached this server (its `langgraph_api_url`)
+    # the context the run executes in: its request's (the encryption context its writes
+    # are made in); a run picked up after a restart runs in the supervisor's own
+    context: contextvars.Context
 
 
 class ThreadSupervisor(Actor):
@@ -254,7 +258,7 @@ class ThreadSupervisor(Actor):
 
     def _enqueue(self, run: Run, attempt: int, api_url: str | None) -> RunStream:
         stream = self.runtime.streams.open(run.run_id, resumable=run.kwargs.resumable, modes=run.kwargs.stream_mode)
-        self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at), api_url))
+        self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at), api_url, contextvars.copy_context()))
         self.queue.sort(key=lambda q: q.start_at)  # stable: arrival order among equals
         return stream
 
@@ -270,7 +274,9 @@ class ThreadSupervisor(Actor):
                 self._timer = asyncio.get_running_loop().call_later(delay, self._wake)
             return
         self.queue.pop(0)
-        self.current = RunExecution(head.run, head.attempt, head.stream, self.runtime, self, api_url=head.api_url)
+        self.current = RunExecution(
+            head.run, head.attempt, head.stream, self.runtime, self, api_url=head.api_url, context=head.context
+        )
         self.current.start()
 
     def _wake(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 import pytest
 
@@ -83,3 +84,28 @@ async def test_idle_supervisors_are_reaped_and_respawned_on_demand(aiohttp_serve
     result = await client.runs.wait(thread["thread_id"], "counter", input={"log": ["b"]})
     assert result["log"] == ["a", "first", "second", "b", "first", "second"]
     await client.http.client.aclose()
+
+
+
+WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
+
+
+class WhoAsks(Actor):
+    async def receive(self, message: object) -> object:
+        seen = WHO.get()
+        await asyncio.sleep(0)
+        WHO.set("the actor")  # for this message's handling only
+        return seen
+
+
+async def test_a_message_is_handled_in_its_senders_context():
+    actor = WhoAsks()
+    actor.start()
+
+    async def ask_as(who: str) -> object:
+        WHO.set(who)
+        return await actor.ask(None)
+
+    assert await asyncio.gather(ask_as("alice"), ask_as("bob")) == ["alice", "bob"]
+    assert await actor.ask(None) == "nobody" and WHO.get() == "nobody"
+    await actor.stop()
