@@ -16,6 +16,8 @@ from threadloom.protocol.storage import Storage
 
 from .config import Project, Settings, api_url, assistant_configs
 from .context import RECORDS, RUNTIME, Records
+from .encryption.context import context_middleware
+from .encryption.loading import load_encryption
 from .graphs import GraphRegistry
 from . import requestid
 from .middleware import errors
@@ -49,16 +51,19 @@ async def _register_system_assistants(
 
 def create_app(settings: Settings, graphs: GraphRegistry, project: Project | None = None) -> web.Application:
     """Raises `ConfigError` if project code `langgraph.json` names (the embedding
-    function, the custom app) cannot be loaded."""
+    function, the custom app, the encryption) cannot be loaded."""
     project = project or Project(settings.config.resolve().parent, list(graphs.specs.values()))
     store_index = index_config(project.store, project.base_dir)
     webhooks = webhooks_for(project, backoff_seconds=settings.webhook_backoff_seconds)
     system_configs = assistant_configs(project)
+    encryption = None if project.encryption is None else load_encryption(project.encryption, project.base_dir)
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
     requestid.install(app)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
-        storage = await open_storage(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
+        storage = await open_storage(
+            settings.db, store_index=store_index, store_ttl=project.store.ttl_config(), encryption=encryption
+        )
         graphs.bind(checkpointer=storage.saver, store=storage.store)
         await _register_system_assistants(storage, graphs, system_configs)
         rt = Runtime(storage, graphs, RuntimeSettings(
@@ -88,4 +93,6 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     app.cleanup_ctx.append(lifespan)
     app.on_shutdown.append(drain)
     mount_api(app, (system, assistants, threads, thread_stream, runs, crons, store, mcp, a2a), project)
+    if encryption is not None:  # after authentication: the context handler is given the user
+        app.middlewares.append(context_middleware(encryption.context))
     return app

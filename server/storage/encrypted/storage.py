@@ -1,0 +1,52 @@
+"""A `Storage` whose records are encrypted at rest, around any backend's."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.store.base import BaseStore
+
+from threadloom.protocol.storage import (
+    AssistantStore, CheckpointAdmin, CronStore, RunEventStore, RunStore, Storage, ThreadStore,
+)
+from threadloom.server.encryption.loop import HandlerLoop
+from threadloom.server.encryption.records import RecordCodec
+
+from .assistants import EncryptedAssistants
+from .crons import EncryptedCrons
+from .runs import EncryptedRuns
+from .saver import EncryptedMetadataSaver
+from .store import EncryptedStore
+from .threads import EncryptedThreads
+
+
+class EncryptedStorage:
+    """Threads, runs, assistants, crons, store items and checkpoint metadata go through
+    `codec` (in clear without JSON handlers); run event logs and checkpoint
+    administration pass through; the backend's saver encrypts checkpoints and writes
+    itself, with the serializer it was opened with.
+    `loop`: where the handlers the serializer calls run, closed with the storage."""
+
+    def __init__(self, inner: Storage, codec: RecordCodec | None, loop: HandlerLoop) -> None:
+        self._inner, self._loop = inner, loop
+        self.threads: ThreadStore = inner.threads if codec is None else EncryptedThreads(inner.threads, codec)
+        self.runs: RunStore = inner.runs if codec is None else EncryptedRuns(inner.runs, codec)
+        self.assistants: AssistantStore = inner.assistants if codec is None else EncryptedAssistants(inner.assistants, codec)
+        self.crons: CronStore = inner.crons if codec is None else EncryptedCrons(inner.crons, codec)
+        self.store: BaseStore = inner.store if codec is None else EncryptedStore(inner.store, codec)
+        self.events: RunEventStore = inner.events
+        self.checkpoints: CheckpointAdmin = inner.checkpoints
+        self.saver: BaseCheckpointSaver[Any] = (
+            inner.saver if codec is None else EncryptedMetadataSaver(inner.saver, codec.json, loop)
+        )
+
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        return self._inner.atomic()
+
+    async def close(self) -> None:
+        try:
+            await self._inner.close()
+        finally:
+            self._loop.close()
