@@ -13,12 +13,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from conftest import make_app
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from threadloom.server.config import ConfigError
+
 PROJECT = Path(__file__).parent / "encryption" / "langgraph.json"
+GRAPHS = Path(__file__).parent / "graphs"
 SECRET = "swordfish"  # what the clients send: never in the file in clear
 HEADER = {"X-Encryption-Context": base64.b64encode(json.dumps({"tenant": "t1"}).encode()).decode()}
 
@@ -42,9 +46,14 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def client(aiohttp_server: Any, db: Path) -> AsyncIterator[LangGraphClient]:
+async def url(aiohttp_server: Any, db: Path) -> str:
     server = await aiohttp_server(make_app(config=PROJECT, db=str(db)))
-    lg = get_client(url=str(server.make_url("")).rstrip("/"), api_key=None, headers=HEADER)
+    return str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def client(url: str) -> AsyncIterator[LangGraphClient]:
+    lg = get_client(url=url, api_key=None, headers=HEADER)
     yield lg
     await lg.http.client.aclose()
 
@@ -118,3 +127,121 @@ async def test_clients_read_plaintext_and_the_file_holds_ciphertext(client: Lang
     assert SECRET not in json.dumps(metadata)
     assert {m["source"] for m in metadata} == {"input", "loop"}  # what LangGraph reads stays in clear
 
+
+
+async def test_the_context_handlers_output_is_every_handlers_context_also_for_what_the_run_writes(
+    client: LangGraphClient,
+) -> None:
+    thread = await client.threads.create()
+    calls().clear()
+    await client.runs.wait(thread["thread_id"], "asker", input={"question": SECRET})
+    assert (await client.threads.get(thread["thread_id"]))["interrupts"]  # read back through decryption
+    made = {(handler, model, field) for handler, model, field, _ in calls()}
+    assert {("encrypt.json", "run", "input"), ("encrypt.json", "thread", "values"), ("encrypt.json", "thread", "interrupts"),
+            ("encrypt.json", "checkpoint", "metadata"), ("encrypt.blob", "checkpoint", "blob")} <= made
+    made_in = {json.dumps(context) for handler, _, _, context in calls() if handler.startswith("encrypt")}
+    assert made_in == {json.dumps({"tenant": "t1", "from_handler": True})}
+    # decryption is given the context stored with the data: the system assistant was stored at start-up, in none
+    assert ("decrypt.json", "assistant", "metadata", {}) in calls()
+
+
+async def test_a_bad_encryption_context_header_is_a_422(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for bad in ("not base64!", base64.b64encode(b"[1, 2]").decode(), base64.b64encode(b"{nope").decode()):
+            async with session.post(f"{url}/threads", json={}, headers={"X-Encryption-Context": bad}) as resp:
+                assert resp.status == 422
+                assert (await resp.json())["detail"].startswith("Invalid X-Encryption-Context header: ")
+
+
+async def test_an_encryptor_that_changes_keys_or_data_already_marked_is_a_clear_422_and_nothing_is_written(
+    url: str, client: LangGraphClient,
+) -> None:
+    async def refused(metadata: dict[str, Any]) -> str:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{url}/threads", json={"metadata": metadata}, headers=HEADER) as resp:
+                assert resp.status == 422
+                return str((await resp.json())["detail"])
+
+    assert "JSON encryptor must preserve key structure" in await refused({"drop_me": 1, "kept": 2})
+    assert "refusing to encrypt it twice" in await refused({"__encryption_context__": {}})
+    assert await client.threads.search() == []
+
+
+async def test_search_matches_keys_the_encryptor_leaves_in_clear_only(client: LangGraphClient) -> None:
+    """Filters compare what is stored: `tenant` is left in clear by this encryptor,
+    `owner` is not (as on the official server)."""
+    await client.threads.create(metadata={"tenant": "t1", "owner": "alice"})
+    await client.assistants.create("counter", metadata={"tenant": "t1", "owner": "alice"})
+    assert len(await client.threads.search(metadata={"tenant": "t1"})) == 1
+    assert await client.threads.search(metadata={"owner": "alice"}) == []
+    assert len(await client.assistants.search(metadata={"tenant": "t1"})) == 1
+    assert await client.assistants.search(metadata={"owner": "alice"}) == []
+    await client.store.put_item(["notes"], "k", {"tenant": "t1", "owner": "alice"})
+    assert len((await client.store.search_items(["notes"], filter={"tenant": "t1"}))["items"]) == 1
+    assert (await client.store.search_items(["notes"], filter={"owner": "alice"}))["items"] == []
+
+
+async def test_what_was_stored_before_encryption_is_read_as_it_is(aiohttp_server: Any, db: Path) -> None:
+    plain = await aiohttp_server(make_app(config=GRAPHS / "langgraph.json", db=str(db)))
+    lg = get_client(url=str(plain.make_url("")).rstrip("/"), api_key=None)
+    thread = await lg.threads.create(metadata={"owner": SECRET})
+    await lg.runs.wait(thread["thread_id"], "counter", input={"log": [SECRET]})
+    await lg.http.client.aclose()
+    await plain.close()
+    encrypted = await aiohttp_server(make_app(config=PROJECT, db=str(db)))
+    lg = get_client(url=str(encrypted.make_url("")).rstrip("/"), api_key=None)
+    assert (await lg.threads.get(thread["thread_id"]))["metadata"]["owner"] == SECRET
+    assert (await lg.threads.get_state(thread["thread_id"]))["values"]["log"][0] == SECRET
+    await lg.runs.wait(thread["thread_id"], "counter", input={"log": ["more"]})  # stored encrypted from now on
+    assert (await lg.threads.get_state(thread["thread_id"]))["values"]["log"] == [SECRET, "first", "second", "more", "first", "second"]
+    await lg.http.client.aclose()
+    [(metadata,)] = rows(db, f"SELECT metadata FROM threads WHERE thread_id = '{thread['thread_id']}'")
+    assert json.loads(metadata)["owner"].startswith("B64:")
+
+
+def _project(tmp_path: Path, code: str, **config: Any) -> Path:
+    (tmp_path / "enc.py").write_text(code)
+    path = tmp_path / "langgraph.json"
+    path.write_text(json.dumps({"graphs": {"counter": str(GRAPHS / "counter.py") + ":graph"}, **config}))
+    return path
+
+
+def _config_error(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        make_app(config=path)
+    assert "\n" not in str(caught.value)
+    return str(caught.value)
+
+
+def test_what_encryption_names_is_checked_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code = "from langgraph_sdk import Encryption\nencryption = Encryption()\nnot_one = object()\n"
+    js = _project(tmp_path, code, encryption={"path": "./enc.js:encryption"})
+    assert "JavaScript" in _config_error(js)
+    other = _project(tmp_path, code, encryption={"path": "./enc.py:not_one"})
+    assert "not a langgraph_sdk.Encryption" in _config_error(other)
+    half = code + "@encryption.encrypt.json\nasync def e(ctx, data):\n    return data\n"
+    assert "no @decrypt.json handler" in _config_error(_project(tmp_path, half, encryption={"path": "./enc.py:encryption"}))
+    monkeypatch.setenv("LANGGRAPH_ENCRYPTION", json.dumps({"path": "./enc.py:not_one"}))
+    assert "not a langgraph_sdk.Encryption" in _config_error(_project(tmp_path, code))
+    monkeypatch.setenv("LANGGRAPH_ENCRYPTION", "{")
+    assert "LANGGRAPH_ENCRYPTION: invalid JSON" in _config_error(_project(tmp_path, code))
+
+
+async def test_each_run_writes_in_the_context_of_the_request_that_created_it(url: str, db: Path) -> None:
+    """Runs queued on one thread by requests with different contexts: each run's
+    checkpoints are encrypted in its own request's context, whichever message started it."""
+    clients = {
+        tenant: get_client(url=url, api_key=None, headers={
+            "X-Encryption-Context": base64.b64encode(json.dumps({"tenant": tenant}).encode()).decode(),
+        })
+        for tenant in ("t1", "t2", "t3")
+    }
+    thread = await clients["t1"].threads.create()
+    tid = thread["thread_id"]
+    runs = {tenant: await lg.runs.create(tid, "counter", input={"log": [tenant]}) for tenant, lg in clients.items()}
+    await clients["t1"].runs.join(tid, runs["t3"]["run_id"])
+    for tenant, run in runs.items():
+        stored = rows(db, f"SELECT metadata FROM checkpoints WHERE json_extract(metadata, '$.run_id') = '{run['run_id']}'")
+        assert stored and {json.loads(m)["__encryption_context__"]["tenant"] for (m,) in stored} == {tenant}
+    for lg in clients.values():
+        await lg.http.client.aclose()
