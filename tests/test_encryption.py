@@ -70,7 +70,12 @@ async def test_clients_read_plaintext_and_the_file_holds_ciphertext(client: Lang
         config={"configurable": {"key": SECRET}},
     )
     await client.runs.join(tid, run["run_id"])
-    streamed = [part.data async for part in client.runs.stream(tid, assistant["assistant_id"], input={"log": [SECRET]})]
+    streamed = [
+        part.data
+        async for part in client.runs.stream(tid, assistant["assistant_id"], input={"log": [SECRET]}, stream_resumable=True)
+    ]
+    [resumable] = [r for r in await client.runs.list(tid) if r["kwargs"].get("resumable")]
+    replayed = [part.data async for part in client.runs.join_stream(tid, resumable["run_id"], last_event_id="-1")]
     await client.store.put_item(["notes"], "k", {"text": SECRET, "tenant": "t1"})
     cron = await client.crons.create_for_thread(tid, "counter", schedule="0 0 1 1 *", input={"log": [SECRET]},
                                                 metadata={"owner": SECRET})
@@ -87,7 +92,7 @@ async def test_clients_read_plaintext_and_the_file_holds_ciphertext(client: Lang
     assert history[-1]["values"] == {} or SECRET in json.dumps(history)
     got = await client.runs.get(tid, run["run_id"])
     assert got["metadata"]["note"] == SECRET and got["kwargs"]["input"] == {"log": [SECRET]}
-    assert any(SECRET in json.dumps(data) for data in streamed)
+    assert any(SECRET in json.dumps(data) for data in streamed) and any(SECRET in json.dumps(data) for data in replayed)
     assert (await client.store.get_item(["notes"], "k"))["value"] == {"text": SECRET, "tenant": "t1"}
     assert (await client.store.search_items(["notes"]))["items"][0]["value"]["text"] == SECRET
     crons = await client.crons.search(thread_id=tid)
@@ -118,6 +123,8 @@ async def test_clients_read_plaintext_and_the_file_holds_ciphertext(client: Lang
     assert marked in json.loads(metadata) and marked in json.loads(payload)["input"]
     [(value,)] = rows(db, "SELECT value FROM store")
     assert json.loads(value)[marked] == {"tenant": "t1", "from_handler": True}
+    events = rows(db, "SELECT data FROM run_events")
+    assert events and all(bytes(data).startswith(b"TLE1") and SECRET.encode() not in bytes(data) for (data,) in events)
     blobs = rows(db, "SELECT type, checkpoint FROM checkpoints") + rows(db, "SELECT type, value FROM writes")
     assert blobs and all(kind.endswith("+threadloom") for kind, _ in blobs if kind is not None)
     assert not any(SECRET.encode() in bytes(blob) for _, blob in blobs)
@@ -245,3 +252,18 @@ async def test_each_run_writes_in_the_context_of_the_request_that_created_it(url
         assert stored and {json.loads(m)["__encryption_context__"]["tenant"] for (m,) in stored} == {tenant}
     for lg in clients.values():
         await lg.http.client.aclose()
+
+
+async def test_a_resumable_runs_stored_events_are_read_back_in_clear_after_a_restart(aiohttp_server: Any, db: Path) -> None:
+    first = await aiohttp_server(make_app(config=PROJECT, db=str(db)))
+    lg = get_client(url=str(first.make_url("")).rstrip("/"), api_key=None, headers=HEADER)
+    thread = await lg.threads.create()
+    run = await lg.runs.create(thread["thread_id"], "counter", input={"log": [SECRET]}, stream_resumable=True)
+    await lg.runs.join(thread["thread_id"], run["run_id"])
+    await lg.http.client.aclose()
+    await first.close()
+    second = await aiohttp_server(make_app(config=PROJECT, db=str(db)))
+    lg = get_client(url=str(second.make_url("")).rstrip("/"), api_key=None)
+    replayed = [part async for part in lg.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="-1")]
+    await lg.http.client.aclose()
+    assert any(part.event == "values" and SECRET in part.data["log"] for part in replayed)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from threadloom.protocol.storage import Storage
-from threadloom.server.encryption.blobs import encrypted_serde
+from threadloom.server.encryption.blobs import BlobCodec, encrypted_serde
 from threadloom.server.encryption.codec import JsonCodec
 from threadloom.server.encryption.handlers import Handlers
 from threadloom.server.encryption.loop import HandlerLoop
@@ -23,15 +23,15 @@ async def open_encrypted(open_backend: OpenBackend, handlers: Handlers) -> Stora
     (None: LangGraph's default, without blob handlers). Checkpoints are encrypted with
     the blob handlers, records with the JSON handlers; what has none stays in clear."""
     loop = HandlerLoop()
-    serde = None
+    blobs = None
     if handlers.encrypt_blob is not None and handlers.decrypt_blob is not None:
-        serde = encrypted_serde(handlers.encrypt_blob, handlers.decrypt_blob, loop)
-    codec = None
+        blobs = BlobCodec(handlers.encrypt_blob, handlers.decrypt_blob)
+    records = None
     if handlers.encrypt_json is not None and handlers.decrypt_json is not None:
-        codec = RecordCodec(JsonCodec(handlers.encrypt_json, handlers.decrypt_json))
+        records = RecordCodec(JsonCodec(handlers.encrypt_json, handlers.decrypt_json))
     try:
-        backend = await open_backend(serde)
+        backend = await open_backend(None if blobs is None else encrypted_serde(blobs, loop))
     except BaseException:
         loop.close()
         raise
-    return EncryptedStorage(backend, codec, loop)
+    return EncryptedStorage(backend, records, blobs, loop)

@@ -11,11 +11,13 @@ from langgraph.store.base import BaseStore
 from threadloom.protocol.storage import (
     AssistantStore, CheckpointAdmin, CronStore, RunEventStore, RunStore, Storage, ThreadStore,
 )
+from threadloom.server.encryption.blobs import BlobCodec
 from threadloom.server.encryption.loop import HandlerLoop
 from threadloom.server.encryption.records import RecordCodec
 
 from .assistants import EncryptedAssistants
 from .crons import EncryptedCrons
+from .events import EncryptedRunEvents
 from .runs import EncryptedRuns
 from .saver import EncryptedMetadataSaver
 from .store import EncryptedStore
@@ -24,19 +26,19 @@ from .threads import EncryptedThreads
 
 class EncryptedStorage:
     """Threads, runs, assistants, crons, store items and checkpoint metadata go through
-    `codec` (in clear without JSON handlers); run event logs and checkpoint
-    administration pass through; the backend's saver encrypts checkpoints and writes
-    itself, with the serializer it was opened with.
-    `loop`: where the handlers the serializer calls run, closed with the storage."""
+    `codec` (the JSON handlers), the stored event logs of resumable runs through `blobs`
+    (the blob handlers); each stays in clear without its handlers. The backend's saver
+    encrypts checkpoints and writes itself, with the serializer it was opened with.
+    `loop`: where the handlers the synchronous APIs call run, closed with the storage."""
 
-    def __init__(self, inner: Storage, codec: RecordCodec | None, loop: HandlerLoop) -> None:
+    def __init__(self, inner: Storage, codec: RecordCodec | None, blobs: BlobCodec | None, loop: HandlerLoop) -> None:
         self._inner, self._loop = inner, loop
         self.threads: ThreadStore = inner.threads if codec is None else EncryptedThreads(inner.threads, codec)
         self.runs: RunStore = inner.runs if codec is None else EncryptedRuns(inner.runs, codec)
         self.assistants: AssistantStore = inner.assistants if codec is None else EncryptedAssistants(inner.assistants, codec)
         self.crons: CronStore = inner.crons if codec is None else EncryptedCrons(inner.crons, codec)
         self.store: BaseStore = inner.store if codec is None else EncryptedStore(inner.store, codec)
-        self.events: RunEventStore = inner.events
+        self.events: RunEventStore = inner.events if blobs is None else EncryptedRunEvents(inner.events, blobs)
         self.checkpoints: CheckpointAdmin = inner.checkpoints
         self.saver: BaseCheckpointSaver[Any] = (
             inner.saver if codec is None else EncryptedMetadataSaver(inner.saver, codec.json, loop)
