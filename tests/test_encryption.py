@@ -177,7 +177,10 @@ async def test_an_encryptor_that_changes_keys_or_data_already_marked_is_a_clear_
 async def test_search_matches_keys_the_encryptor_leaves_in_clear_only(client: LangGraphClient) -> None:
     """Filters compare what is stored: `tenant` is left in clear by this encryptor,
     `owner` is not (as on the official server)."""
-    await client.threads.create(metadata={"tenant": "t1", "owner": "alice"})
+    thread = await client.threads.create(metadata={"tenant": "t1", "owner": "alice"})
+    await client.runs.wait(thread["thread_id"], "counter", input={}, metadata={"tenant": "t1", "owner": "alice"})
+    assert len(await client.threads.get_history(thread["thread_id"], metadata={"tenant": "t1"})) == 4
+    assert await client.threads.get_history(thread["thread_id"], metadata={"owner": "alice"}) == []
     await client.assistants.create("counter", metadata={"tenant": "t1", "owner": "alice"})
     assert len(await client.threads.search(metadata={"tenant": "t1"})) == 1
     assert await client.threads.search(metadata={"owner": "alice"}) == []
