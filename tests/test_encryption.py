@@ -270,3 +270,14 @@ async def test_a_resumable_runs_stored_events_are_read_back_in_clear_after_a_res
     replayed = [part async for part in lg.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="-1")]
     await lg.http.client.aclose()
     assert any(part.event == "values" and SECRET in part.data["log"] for part in replayed)
+
+
+async def test_a_graph_uses_the_store_in_clear_from_synchronous_code_and_it_is_stored_encrypted(
+    client: LangGraphClient, db: Path,
+) -> None:
+    thread = await client.threads.create()
+    state = await client.runs.wait(thread["thread_id"], "memory", input={"note": SECRET})
+    assert state["recalled"] == SECRET
+    assert (await client.store.get_item(["memories"], "note"))["value"] == {"text": SECRET}
+    [(value,)] = rows(db, "SELECT CAST(value AS TEXT) FROM store")
+    assert SECRET not in value and json.loads(value)["text"].startswith("B64:")

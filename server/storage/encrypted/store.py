@@ -31,6 +31,12 @@ class EncryptedStore(BaseStore):
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """From a graph's synchronous code, on a worker thread (as LangGraph's async
         stores do): the handlers are async, and run on the server's loop."""
+        try:
+            on_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            raise RuntimeError("the store's synchronous API was called on the event loop: use its async methods (aget, aput…)")
         return asyncio.run_coroutine_threadsafe(self.abatch(ops), self._loop).result()
 
     async def _open(self, result: Result) -> Result:
