@@ -32,7 +32,10 @@ class Actor:
     # lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=type(self).__name__)
+        """The actor's own work (`on_start`, `on_stop`) is done in a fresh context: it
+        belongs to no sender, whoever happened to start it."""
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run(), name=type(self).__name__, context=contextvars.Context())
 
     async def stop(self) -> None:
         """Handle what is already in the mailbox, then stop."""

@@ -109,3 +109,18 @@ async def test_a_message_is_handled_in_its_senders_context():
     assert await asyncio.gather(ask_as("alice"), ask_as("bob")) == ["alice", "bob"]
     assert await actor.ask(None) == "nobody" and WHO.get() == "nobody"
     await actor.stop()
+
+
+async def test_an_actors_own_work_is_done_in_no_senders_context():
+    started_as: list[str] = []
+
+    class Starter(WhoAsks):
+        async def on_start(self) -> None:
+            started_as.append(WHO.get())
+
+    WHO.set("alice")
+    actor = Starter()
+    actor.start()  # e.g. spawned on a request of alice's
+    assert await actor.ask(None) == "alice"
+    assert started_as == ["nobody"]
+    await actor.stop()
