@@ -15,11 +15,11 @@ from threadloom.protocol.resources import Assistant
 from threadloom.protocol.storage import Storage
 
 from .config import Project, Settings, api_url, assistant_configs
-from .context import RECORDS, RUNTIME, Records
+from .context import RECORDS, RUNTIME, STORAGE, Records
 from .encryption.context import context_middleware
 from .encryption.loading import load_encryption
 from .graphs import GraphRegistry
-from . import requestid
+from . import looplag, requestid
 from .middleware import errors
 from .mount import mount_api
 from .agents import a2a, mcp
@@ -59,13 +59,24 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     encryption = None if project.encryption is None else load_encryption(project.encryption, project.base_dir)
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
     requestid.install(app)
+    looplag.install(app)
 
-    async def lifespan(app: web.Application) -> AsyncIterator[None]:
+    # One context per resource, opened in order and closed in reverse: aiohttp runs every
+    # close even when an earlier one raised.
+    async def storage_context(app: web.Application) -> AsyncIterator[None]:
         storage = await open_storage(
             settings.db, store_index=store_index, store_ttl=project.store.ttl_config(), encryption=encryption
         )
-        graphs.bind(checkpointer=storage.saver, store=storage.store)
-        await _register_system_assistants(storage, graphs, system_configs)
+        app[STORAGE] = storage
+        try:
+            graphs.bind(checkpointer=storage.saver, store=storage.store)
+            await _register_system_assistants(storage, graphs, system_configs)
+            yield
+        finally:
+            await storage.close()
+
+    async def runtime_context(app: web.Application) -> AsyncIterator[None]:
+        storage = app[STORAGE]
         rt = Runtime(storage, graphs, RuntimeSettings(
             jobs=settings.jobs,
             stream_buffer=settings.stream_buffer,
@@ -77,20 +88,30 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
         ), webhooks)
         app[RUNTIME] = rt
         app[RECORDS] = Records.of(storage)
-        await rt.start()
-        scheduler = CronScheduler(rt, settings.cron_poll_seconds)
+        try:
+            await rt.start()
+            yield
+        finally:
+            await rt.stop()
+
+    async def cron_context(app: web.Application) -> AsyncIterator[None]:
+        storage, rt = app[STORAGE], app[RUNTIME]
+        scheduler = CronScheduler(
+            crons=storage.crons, assistants=storage.assistants, graphs=rt.graphs, submit=rt.submit,
+            poll_seconds=settings.cron_poll_seconds,
+        )
         scheduler.start()
-        yield
-        await scheduler.stop()
-        await rt.stop()
-        await storage.close()
+        try:
+            yield
+        finally:
+            await scheduler.stop()
 
     async def drain(app: web.Application) -> None:
         """Runs before aiohttp cancels open requests: streams of runs that finish within
         the grace period are delivered whole."""
         await app[RUNTIME].drain(settings.shutdown_grace_seconds)
 
-    app.cleanup_ctx.append(lifespan)
+    app.cleanup_ctx.extend((storage_context, runtime_context, cron_context))
     app.on_shutdown.append(drain)
     mount_api(app, (system, assistants, threads, thread_stream, runs, crons, store, mcp, a2a), project)
     if encryption is not None:  # after authentication: the context handler is given the user

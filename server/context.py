@@ -42,6 +42,7 @@ class Records:
 
 RUNTIME = web.AppKey("runtime", Runtime)
 RECORDS = web.AppKey("records", Records)
+STORAGE: web.AppKey[Storage] = web.AppKey("storage")  # for the application's start-up and teardown only
 PROJECT = web.AppKey("project", Project)  # what langgraph.json declares
 
 

@@ -7,6 +7,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from threadloom.actors.actor import ActorStopped, AskTimeout
 from threadloom.protocol.errors import ApiError
 from threadloom.protocol.serde import dumps
 
@@ -29,6 +30,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return _error(exc.status, exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason)
+    except (ActorStopped, AskTimeout) as exc:  # shutting down, a thread's supervisor failed to start or is stuck
+        log.warning("%s on %s %s (request %s)", exc, request.method, request.path, request_id(request))
+        return _error(503, f"{exc}: retry shortly", {"Retry-After": "1"})
     except ConnectionResetError:
         raise
     except Exception:

@@ -5,12 +5,15 @@ backend (`storage_backends.BACKENDS`), so that they all mean the same by a filte
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from storage_backends import BACKENDS
 
 from threadloom.protocol.filters import Filter, matches
@@ -27,12 +30,13 @@ DOCUMENTS: dict[str, Any] = {
     "nested": {"owner": "alice", "org": {"team": "x", "level": {"deep": [1, 2]}}},
     "tags": {"owner": "carol", "tags": ["a", "b", {"k": "v"}]},
     "quote": {'we"ird key': "yes", "owner": None},
+    "huge": {"n": 2**70, "big": -(10**400)},
     "empty": {},
 }
 CONTAINMENTS: list[Any] = [
     {}, {"owner": "alice"}, {"n": 1}, {"flag": True}, {"flag": 1}, {"org": {"team": "x"}},
     {"org": {"level": {"deep": [2]}}}, {"org": {}}, {"tags": ["b"]}, {"tags": [{"k": "v"}]}, {"tags": "a"},
-    {'we"ird key': "yes"}, {"owner": None}, {"owner": "alice", "n": 2},
+    {'we"ird key': "yes"}, {"owner": None}, {"owner": "alice", "n": 2}, {"n": 2**70}, {"big": -(10**400)},
 ]
 AUTH_FILTERS: list[Filter] = [
     {"owner": "alice"}, {"owner": {"$eq": "alice"}}, {"n": 1}, {"flag": True}, {"flag": {"$eq": 1}},
@@ -41,7 +45,7 @@ AUTH_FILTERS: list[Filter] = [
     {"tags": {"$contains": "z"}}, {"owner": {"$contains": "alice"}},
     {"$or": [{"owner": "bob"}, {"owner": "carol"}]}, {"$and": [{"owner": "alice"}, {"n": 2}]},
     {"$or": [{"$and": [{"owner": "alice"}, {"flag": True}]}, {"tags": {"$contains": "b"}}]},
-    {'we"ird key': "yes"},
+    {'we"ird key': "yes"}, {"n": {"$eq": 2**70}}, {"n": 2**64},
 ]
 
 
@@ -279,3 +283,49 @@ async def test_the_event_sweep_keeps_what_finished_after_the_cutoff(storage: Sto
     assert await storage.events.sweep(finished_before=future, keep_runs=10) == 2
     assert await storage.events.bounds("old") == (3, 2)  # evicted, its head remembered
     assert [seq for seq, _, _ in await storage.events.read("live", after=0, limit=10)] == [1, 2]
+
+
+# the same, on random documents and filters ---------------------------------------------
+
+KEYS = st.sampled_from(["a", 'q"k'])
+SCALARS = st.sampled_from([None, True, False, 0, 1, 1.0, "1", 2**70])  # few, so that documents and filters meet
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3), max_leaves=6)
+DOCUMENTS_ = st.dictionaries(KEYS, VALUES, max_size=3)
+
+
+def _near(documents: list[dict[str, Any]]) -> st.SearchStrategy[Any]:
+    """Values the documents hold (and their parts), or look like: what filters should be made of."""
+    held = [v for d in documents for v in d.values()]
+    parts = [p for v in held if isinstance(v, (list, dict)) for p in (v if isinstance(v, list) else v.values())]
+    return st.sampled_from(held + parts) | SCALARS if held else SCALARS
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(documents=st.lists(DOCUMENTS_, min_size=1, max_size=5), data=st.data())
+def test_random_filters_match_as_the_reference_says(
+    backend: str, tmp_path: Path, documents: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    key, value, other = data.draw(KEYS), data.draw(_near(documents)), data.draw(_near(documents))
+    wanted = {key: value}
+    filter = data.draw(st.sampled_from([
+        {key: value}, {key: {"$eq": value}}, {key: {"$contains": value}},
+        {"$or": [{key: value}, {"a": other}]}, {"$and": [{key: {"$contains": value}}, {"a": other}]},
+    ]))
+
+    async def check() -> None:
+        async with BACKENDS[backend](tmp_path / uuid.uuid4().hex) as storage:
+            ids = [f"t{i}" for i in range(len(documents))]
+            for thread_id, document in zip(ids, documents, strict=True):
+                assert await storage.threads.insert(thread(thread_id, metadata=document))
+            for query, reference in (
+                ({"metadata": wanted, "auth": None}, lambda d: json_contains(d, wanted)),
+                ({"metadata": None, "auth": filter}, lambda d: matches(d, filter)),
+            ):
+                found = await storage.threads.search(
+                    ids=None, values=None, status=None, limit=10, offset=0, sort_by="thread_id", sort_order="asc", **query,
+                )
+                expected = [t for t, d in zip(ids, documents, strict=True) if reference(d)]
+                assert [t.thread_id for t in found] == expected, query
+
+    asyncio.run(check())

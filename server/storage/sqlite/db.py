@@ -40,7 +40,8 @@ class Database:
     database (LangGraph's store holds transactions across awaits on its own connection)
     is retried after a short asynchronous sleep, so the holder can finish meanwhile, for
     `busy_limit` seconds at most. One write transaction at a time: a unit of work
-    (`atomic`) holds it across awaits, and other tasks' writes wait for it."""
+    (`atomic`) holds it across awaits, and other tasks' writes wait for it (their reads,
+    on this one connection, see its writes before it commits: keep units short)."""
 
     def __init__(self, path: str, *, busy_limit: float = BUSY_LIMIT_SECONDS) -> None:
         self.path = path

@@ -13,6 +13,7 @@ are compared as values, never spliced into a JSON path, so any key works.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,12 +34,14 @@ class _Aliases:
 
 
 def every(parts: list[Sql]) -> Sql:
+    """All of `parts` hold (true when there are none)."""
     if not parts:
         return _TRUE
     return " AND ".join(f"({sql})" for sql, _ in parts), [a for _, args in parts for a in args]
 
 
-def _any(parts: list[Sql]) -> Sql:
+def _some(parts: list[Sql]) -> Sql:
+    """One of `parts` (two or more: `$or`) holds."""
     return " OR ".join(f"({sql})" for sql, _ in parts), [a for _, args in parts for a in args]
 
 
@@ -49,8 +52,19 @@ def _scalar(node: str, wanted: Any) -> Sql:
     if isinstance(wanted, bool):
         return f"{node}.type = ?", ["true" if wanted else "false"]
     if isinstance(wanted, (int, float)):
-        return f"{node}.type IN ('integer', 'real') AND {node}.atom = ?", [wanted]
+        return f"{node}.type IN ('integer', 'real') AND {node}.atom = ?", [_as_sqlite(wanted)]
     return f"{node}.type = 'text' AND {node}.atom = ?", [wanted]
+
+
+def _as_sqlite(number: int | float) -> int | float:
+    """A number as SQLite's JSON holds it: an integer beyond 64 bits as a real (infinite
+    past the range of a float)."""
+    if isinstance(number, int) and not -(2**63) <= number < 2**63:
+        try:
+            return float(number)
+        except OverflowError:
+            return math.inf if number > 0 else -math.inf
+    return number
 
 
 def _inside(node: str) -> str:
@@ -134,7 +148,7 @@ def _matches(column: str, filter: Filter, alias: _Aliases) -> Sql:
     parts: list[Sql] = []
     for key, wanted in filter.items():
         if key == "$or":
-            parts.append(_any([_matches(column, part, alias) for part in wanted]))
+            parts.append(_some([_matches(column, part, alias) for part in wanted]))
         elif key == "$and":
             parts.append(every([_matches(column, part, alias) for part in wanted]))
         else:
