@@ -9,6 +9,7 @@ from aiohttp import web
 
 from threadloom.actors.crons import CronScheduler
 from threadloom.actors.runtime import Runtime, RuntimeSettings
+from threadloom.actors.threaddeps import fresh_context
 from threadloom.protocol import clock
 from threadloom.protocol.ids import system_assistant_id
 from threadloom.protocol.resources import Assistant
@@ -25,6 +26,7 @@ from .mount import mount_api
 from .agents import a2a, mcp
 from .routes import assistants, crons, runs, store, system, thread_stream, threads
 from .storage.backends import open_storage
+from .storage.encrypted import EncryptedStorage
 from .storage.index import index_config
 from .webhooks import webhooks_for
 
@@ -85,7 +87,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             resumable_events=settings.resumable_events,
             stream_retention=settings.stream_retention,
             api_url=api_url(project),
-        ), webhooks)
+        ), webhooks, resumed_in=storage.resumed_in if isinstance(storage, EncryptedStorage) else fresh_context)
         app[RUNTIME] = rt
         app[RECORDS] = Records.of(storage)
         try:

@@ -281,3 +281,21 @@ async def test_a_graph_uses_the_store_in_clear_from_synchronous_code_and_it_is_s
     assert (await client.store.get_item(["memories"], "note"))["value"] == {"text": SECRET}
     [(value,)] = rows(db, "SELECT CAST(value AS TEXT) FROM store")
     assert SECRET not in value and json.loads(value)["text"].startswith("B64:")
+
+
+async def test_a_run_resumed_after_a_restart_writes_in_the_context_of_the_request_that_submitted_it(
+    aiohttp_server: Any, db: Path,
+) -> None:
+    other = {"X-Encryption-Context": base64.b64encode(json.dumps({"tenant": "t2"}).encode()).decode()}
+    first = await aiohttp_server(make_app(config=PROJECT, db=str(db)))
+    lg = get_client(url=str(first.make_url("")).rstrip("/"), api_key=None, headers=other)
+    thread = await lg.threads.create()
+    run = await lg.runs.create(thread["thread_id"], "counter", input={"log": [SECRET]}, after_seconds=1)
+    await lg.http.client.aclose()
+    await first.close()  # before it started: still pending
+    second = await aiohttp_server(make_app(config=PROJECT, db=str(db)))
+    lg = get_client(url=str(second.make_url("")).rstrip("/"), api_key=None)  # no context of its own
+    await lg.runs.join(thread["thread_id"], run["run_id"])
+    await lg.http.client.aclose()
+    stored = rows(db, f"SELECT metadata FROM checkpoints WHERE json_extract(metadata, '$.run_id') = '{run['run_id']}'")
+    assert stored and {json.loads(m)["__encryption_context__"]["tenant"] for (m,) in stored} == {"t2"}

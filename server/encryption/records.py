@@ -11,7 +11,7 @@ import msgspec
 
 from threadloom.protocol.serde import to_builtins
 
-from .codec import JsonCodec
+from .codec import MARKER, JsonCodec
 from .context import current
 from .fields import FIELDS, Model
 
@@ -43,6 +43,17 @@ class RecordCodec:
             if parent is not None and isinstance(parent.get(key), dict):
                 parent[key] = await self.json.decrypt(model, key, parent[key])
         return msgspec.convert(data, type(record))
+
+    def stored_context(self, model: Model, record: msgspec.Struct) -> dict[str, Any] | None:
+        """The context a stored record was encrypted in (its first marked field's); None
+        if no field of it is encrypted."""
+        data = to_builtins(record)
+        for path in FIELDS[model]:
+            parent, key = _parent(data, path)
+            field = parent.get(key) if parent is not None else None
+            if isinstance(field, dict) and isinstance(field.get(MARKER), dict):
+                return field[MARKER]
+        return None
 
     async def seal_dict(self, model: Model, value: dict[str, Any]) -> dict[str, Any]:
         """A bare JSON object (a store item's value), as its model's one field."""

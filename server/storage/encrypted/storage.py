@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
+from threadloom.protocol.resources import Run
 from threadloom.protocol.storage import (
     AssistantStore, CheckpointAdmin, CronStore, RunEventStore, RunStore, Storage, ThreadStore,
 )
@@ -34,7 +36,8 @@ class EncryptedStorage:
     def __init__(self, inner: Storage, codec: RecordCodec | None, blobs: BlobCodec | None, loop: HandlerLoop) -> None:
         self._inner, self._loop = inner, loop
         self.threads: ThreadStore = inner.threads if codec is None else EncryptedThreads(inner.threads, codec)
-        self.runs: RunStore = inner.runs if codec is None else EncryptedRuns(inner.runs, codec)
+        self._runs = None if codec is None else EncryptedRuns(inner.runs, codec)
+        self.runs: RunStore = inner.runs if self._runs is None else self._runs
         self.assistants: AssistantStore = inner.assistants if codec is None else EncryptedAssistants(inner.assistants, codec)
         self.crons: CronStore = inner.crons if codec is None else EncryptedCrons(inner.crons, codec)
         self.store: BaseStore = inner.store if codec is None else EncryptedStore(inner.store, codec)
@@ -43,6 +46,13 @@ class EncryptedStorage:
         self.saver: BaseCheckpointSaver[Any] = (
             inner.saver if codec is None else EncryptedMetadataSaver(inner.saver, codec.json, loop)
         )
+
+    async def resumed_in(self, run: Run) -> contextvars.Context:
+        """The context a run picked up after a restart executes in: the encryption context
+        of the request that submitted it, read back from its stored markers."""
+        if self._runs is None:
+            return contextvars.Context()
+        return await self._runs.resumed_in(run)
 
     def atomic(self) -> AbstractAsyncContextManager[None]:
         return self._inner.atomic()
