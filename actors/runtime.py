@@ -35,7 +35,8 @@ from .supervisor import (
     Submit,
     UpdateState,
 )
-from .threaddeps import ResumeContext, ThreadDeps, fresh_context
+from .contexts import StoredContext, fresh_context
+from .threaddeps import ThreadDeps
 from .webhooks import Webhooks
 
 
@@ -55,7 +56,7 @@ class RuntimeSettings:
 class Runtime:
     def __init__(
         self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks,
-        ownership: ThreadOwnership | None = None, resumed_in: ResumeContext = fresh_context,
+        ownership: ThreadOwnership | None = None, resumed_in: StoredContext[Run] = fresh_context,
     ) -> None:
         """`ownership`: which threads this process may supervise (all, by default);
         `resumed_in`: the context a run picked up from storage executes in (a fresh one

@@ -3,8 +3,7 @@ reached through the runtime, so that either can be built (and tested) alone."""
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -14,6 +13,7 @@ from threadloom.protocol.resources import Run
 from threadloom.protocol.storage import CheckpointAdmin, RunStore, ThreadStore
 from threadloom.protocol.webhooks import RunEnded
 
+from .contexts import StoredContext, fresh_context
 from .metrics import Metrics
 from .ownership import SingleProcess
 from .slots import RunSlots
@@ -23,15 +23,6 @@ from .streams import StreamRegistry
 class RunReporter(Protocol):
     def notify(self, ended: RunEnded) -> None:
         """Report how a run ended (its webhook), without waiting."""
-
-
-# the context a run picked up from storage (after a restart) executes in; a run submitted
-# by this process executes in its request's
-ResumeContext = Callable[[Run], Awaitable[contextvars.Context]]
-
-
-async def fresh_context(run: Run) -> contextvars.Context:
-    return contextvars.Context()
 
 
 @dataclass(frozen=True)
@@ -48,4 +39,4 @@ class ThreadDeps:
     max_attempts: int = 3  # starts of one run (crashes mid-run count) before it fails
     api_url: str | None = None  # where this server is reached, for runs recovered at start
     closing: Callable[[], bool] = lambda: False  # the server is shutting down: start no run
-    resumed_in: ResumeContext = fresh_context
+    resumed_in: StoredContext[Run] = fresh_context  # what a run picked up after a restart executes in

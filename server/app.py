@@ -9,7 +9,7 @@ from aiohttp import web
 
 from threadloom.actors.crons import CronScheduler
 from threadloom.actors.runtime import Runtime, RuntimeSettings
-from threadloom.actors.threaddeps import fresh_context
+from threadloom.actors.contexts import fresh_context
 from threadloom.protocol import clock
 from threadloom.protocol.ids import system_assistant_id
 from threadloom.protocol.resources import Assistant
@@ -101,6 +101,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
         scheduler = CronScheduler(
             crons=storage.crons, assistants=storage.assistants, graphs=rt.graphs, submit=rt.submit,
             poll_seconds=settings.cron_poll_seconds,
+            fired_in=storage.fired_in if isinstance(storage, EncryptedStorage) else fresh_context,
         )
         scheduler.start()
         try:

@@ -5,6 +5,7 @@ every encrypted field and every checkpoint."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import sqlite3
@@ -299,3 +300,25 @@ async def test_a_run_resumed_after_a_restart_writes_in_the_context_of_the_reques
     await lg.http.client.aclose()
     stored = rows(db, f"SELECT metadata FROM checkpoints WHERE json_extract(metadata, '$.run_id') = '{run['run_id']}'")
     assert stored and {json.loads(m)["__encryption_context__"]["tenant"] for (m,) in stored} == {"t2"}
+
+
+async def test_a_crons_runs_write_in_the_context_of_the_request_that_created_it(aiohttp_server: Any, db: Path) -> None:
+    server = await aiohttp_server(make_app(config=PROJECT, db=str(db), cron_poll_seconds=0.05))
+    url = str(server.make_url("")).rstrip("/")
+    maker = get_client(url=url, api_key=None, headers={
+        "X-Encryption-Context": base64.b64encode(json.dumps({"tenant": "t4"}).encode()).decode(),
+    })
+    thread = await maker.threads.create()
+    cron = await maker.crons.create_for_thread(thread["thread_id"], "counter", schedule="* * * * * *", input={"log": ["c"]})
+    await maker.http.client.aclose()
+    lg = get_client(url=url, api_key=None)
+    for _ in range(200):
+        runs = [r for r in await lg.runs.list(thread["thread_id"]) if r["status"] == "success"]
+        if runs:
+            break
+        await asyncio.sleep(0.05)
+    await lg.crons.delete(cron["cron_id"])
+    await lg.http.client.aclose()
+    assert runs and runs[0]["kwargs"]["input"] == {"log": ["c"]}
+    stored = rows(db, f"SELECT metadata FROM checkpoints WHERE json_extract(metadata, '$.run_id') = '{runs[0]['run_id']}'")
+    assert stored and {json.loads(m)["__encryption_context__"]["tenant"] for (m,) in stored} == {"t4"}

@@ -4,11 +4,9 @@ config's configurable and metadata."""
 from __future__ import annotations
 
 import builtins
-import contextvars
 
 from threadloom.protocol.resources import Run, RunKwargs, RunStatus, Thread
 from threadloom.protocol.storage import RunStore
-from threadloom.server.encryption.context import CONTEXT
 from threadloom.server.encryption.records import RecordCodec
 
 
@@ -48,11 +46,3 @@ class EncryptedRuns:
 
     async def delete(self, run_id: str) -> bool:
         return await self._inner.delete(run_id)
-
-    async def resumed_in(self, run: Run) -> contextvars.Context:
-        """For a run picked up after a restart: a context holding the encryption context
-        its request gave, as stored in its record's markers (empty if none is)."""
-        stored = await self._inner.get(run.run_id)
-        context = contextvars.Context()
-        context.run(CONTEXT.set, (stored and self._codec.stored_context("run", stored)) or {})
-        return context

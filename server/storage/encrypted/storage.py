@@ -6,14 +6,17 @@ import contextvars
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import msgspec
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 
-from threadloom.protocol.resources import Run
+from threadloom.protocol.resources import Cron, Run
 from threadloom.protocol.storage import (
     AssistantStore, CheckpointAdmin, CronStore, RunEventStore, RunStore, Storage, ThreadStore,
 )
 from threadloom.server.encryption.blobs import BlobCodec
+from threadloom.server.encryption.context import CONTEXT
+from threadloom.server.encryption.fields import Model
 from threadloom.server.encryption.loop import HandlerLoop
 from threadloom.server.encryption.records import RecordCodec
 
@@ -34,10 +37,9 @@ class EncryptedStorage:
     `loop`: where the handlers the synchronous APIs call run, closed with the storage."""
 
     def __init__(self, inner: Storage, codec: RecordCodec | None, blobs: BlobCodec | None, loop: HandlerLoop) -> None:
-        self._inner, self._loop = inner, loop
+        self._inner, self._codec, self._loop = inner, codec, loop
         self.threads: ThreadStore = inner.threads if codec is None else EncryptedThreads(inner.threads, codec)
-        self._runs = None if codec is None else EncryptedRuns(inner.runs, codec)
-        self.runs: RunStore = inner.runs if self._runs is None else self._runs
+        self.runs: RunStore = inner.runs if codec is None else EncryptedRuns(inner.runs, codec)
         self.assistants: AssistantStore = inner.assistants if codec is None else EncryptedAssistants(inner.assistants, codec)
         self.crons: CronStore = inner.crons if codec is None else EncryptedCrons(inner.crons, codec)
         self.store: BaseStore = inner.store if codec is None else EncryptedStore(inner.store, codec)
@@ -47,12 +49,22 @@ class EncryptedStorage:
             inner.saver if codec is None else EncryptedMetadataSaver(inner.saver, codec.json, loop)
         )
 
+    # The encryption context of work no live request asked for, read back from the
+    # markers stored with it: the request's that submitted the run, or created the cron.
+
     async def resumed_in(self, run: Run) -> contextvars.Context:
-        """The context a run picked up after a restart executes in: the encryption context
-        of the request that submitted it, read back from its stored markers."""
-        if self._runs is None:
-            return contextvars.Context()
-        return await self._runs.resumed_in(run)
+        """What a run picked up after a restart executes in."""
+        return self._stored_in("run", await self._inner.runs.get(run.run_id))
+
+    async def fired_in(self, cron: Cron) -> contextvars.Context:
+        """What a cron's run is submitted and executes in."""
+        return self._stored_in("cron", await self._inner.crons.get(cron.cron_id))
+
+    def _stored_in(self, model: Model, stored: msgspec.Struct | None) -> contextvars.Context:
+        found = None if stored is None or self._codec is None else self._codec.stored_context(model, stored)
+        context = contextvars.Context()
+        context.run(CONTEXT.set, found or {})
+        return context
 
     def atomic(self) -> AbstractAsyncContextManager[None]:
         return self._inner.atomic()
