@@ -8,6 +8,7 @@ lands at the graph's next await; the outcome then depends on the requested actio
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from datetime import datetime
@@ -92,10 +93,11 @@ def interrupts_by_task(snapshot: Any) -> dict[str, list[dict[str, Any]]]:
 class RunExecution:
     def __init__(
         self, run: Run, attempt: int, stream: RunStream, deps: ThreadDeps, supervisor: Actor,
-        *, api_url: str | None = None,
+        *, api_url: str | None = None, context: contextvars.Context | None = None,
     ) -> None:
         """`supervisor`: the thread's, asked to record the run's start and outcome."""
         self.run = run
+        self.context = context  # what it executes in (None: a copy of the current one)
         self.attempt = attempt
         self.api_url = api_url  # where the run's request reached this server
         self.stream = stream
@@ -109,7 +111,7 @@ class RunExecution:
         self.holds_slot = False  # past the global --jobs bound: executing, not waiting
 
     def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._main(), name=f"run {self.run.run_id}")
+        self.task = asyncio.get_running_loop().create_task(self._main(), name=f"run {self.run.run_id}", context=self.context)
 
     def cancel(self, action: Action, reason: str) -> None:
         if self.cancel_request is None:

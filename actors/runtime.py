@@ -35,6 +35,7 @@ from .supervisor import (
     Submit,
     UpdateState,
 )
+from .contexts import StoredContext, fresh_context
 from .threaddeps import ThreadDeps
 from .webhooks import Webhooks
 
@@ -55,9 +56,11 @@ class RuntimeSettings:
 class Runtime:
     def __init__(
         self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks,
-        ownership: ThreadOwnership | None = None,
+        ownership: ThreadOwnership | None = None, resumed_in: StoredContext[Run] = fresh_context,
     ) -> None:
-        """`ownership`: which threads this process may supervise (all, by default)."""
+        """`ownership`: which threads this process may supervise (all, by default);
+        `resumed_in`: the context a run picked up from storage executes in (a fresh one
+        by default: the request that submitted it is gone)."""
         ownership = ownership or SingleProcess()
         self.storage = storage
         self.graphs = graphs
@@ -76,6 +79,7 @@ class Runtime:
             threads=storage.threads, runs=storage.runs, checkpoints=storage.checkpoints, graphs=graphs,
             streams=self.streams, webhooks=webhooks, slots=self.slots, metrics=self.metrics, ownership=ownership,
             max_attempts=settings.max_attempts, api_url=settings.api_url, closing=lambda: self.closing,
+            resumed_in=resumed_in,
         )
         self.supervisors = SupervisorRegistry(deps, idle_seconds=settings.supervisor_idle_seconds)
         self.closing = False  # set when shutdown begins: dropped connections are not disconnects then
