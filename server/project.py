@@ -17,6 +17,7 @@ from .auth.section import AuthSection
 from .sections import (
     ConfigError,
     HttpSection,
+    PrioritySection,
     StoreSection,
     WebhooksSection,
     decode_section,
@@ -37,8 +38,8 @@ _REFUSED_KEYS = {
     "encryption": "encryption at rest is not supported yet; remove `encryption` to serve without it",
 }
 # features threadloom does not have yet: served without them, with a warning
-_UNSUPPORTED_KEYS = frozenset({"checkpointer", "priority", "ui", "ui_config"})
-_SECTIONS = frozenset({"graphs", "dependencies", "env", "store", "http", "webhooks", "auth"})
+_UNSUPPORTED_KEYS = frozenset({"checkpointer", "ui", "ui_config"})
+_SECTIONS = frozenset({"graphs", "dependencies", "env", "store", "http", "webhooks", "auth", "priority"})
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Project:
     http: HttpSection = field(default_factory=HttpSection)
     webhooks: WebhooksSection | None = None  # checked here; sent by the runtime
     auth: AuthSection = field(default_factory=AuthSection)  # custom auth with `auth.path`
+    priority: PrioritySection = field(default_factory=PrioritySection)  # `priority.path`: run priority
 
 
 def _read_env(value: Any, base_dir: Path) -> dict[str, str]:
@@ -116,6 +118,7 @@ def load_project(path: Path) -> Project:
             http=decode_section(raw.get("http") or {}, HttpSection, "http"),
             webhooks=None if raw.get("webhooks") is None else decode_section(raw["webhooks"], WebhooksSection, "webhooks"),
             auth=decode_section(raw.get("auth") or {}, AuthSection, "auth"),
+            priority=decode_section(raw.get("priority") or {}, PrioritySection, "priority"),
         )
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
