@@ -12,6 +12,7 @@ from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import uuid7
 from threadloom.protocol.graphsource import GraphSource
 from threadloom.protocol.ownership import ThreadOwnership
+from threadloom.protocol.priority import PriorityPolicy
 from threadloom.protocol.storage import Storage
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread
@@ -55,9 +56,10 @@ class RuntimeSettings:
 class Runtime:
     def __init__(
         self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks,
-        ownership: ThreadOwnership | None = None,
+        ownership: ThreadOwnership | None = None, priority: PriorityPolicy | None = None,
     ) -> None:
-        """`ownership`: which threads this process may supervise (all, by default)."""
+        """`ownership`: which threads this process may supervise (all, by default);
+        `priority`: the project's run priority, if any."""
         ownership = ownership or SingleProcess()
         self.storage = storage
         self.graphs = graphs
@@ -76,6 +78,7 @@ class Runtime:
             threads=storage.threads, runs=storage.runs, checkpoints=storage.checkpoints, graphs=graphs,
             streams=self.streams, webhooks=webhooks, slots=self.slots, metrics=self.metrics, ownership=ownership,
             max_attempts=settings.max_attempts, api_url=settings.api_url, closing=lambda: self.closing,
+            priority=priority,
         )
         self.supervisors = SupervisorRegistry(deps, idle_seconds=settings.supervisor_idle_seconds)
         self.closing = False  # set when shutdown begins: dropped connections are not disconnects then

@@ -11,13 +11,15 @@ called more than once for a thread).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from langgraph_sdk.auth.types import BaseUser
-from langgraph_sdk.priority import Priority, PriorityContext
+from langgraph_sdk import Priority, PriorityContext
 
 from threadloom.protocol.priority import DEFAULT_FAIRNESS_GROUP, ThreadPriority
+from threadloom.protocol.resources import Assistant, Run, Thread
+from threadloom.protocol.users import ANONYMOUS, from_configurable
 
 from .imports import load_object
 from .sections import ConfigError
@@ -45,37 +47,34 @@ def settings_of(returned: Any) -> ThreadPriority:
 
 
 class PriorityAssigner:
-    """Calls the project's assign function."""
+    """The project's assign function, as the runtime's `PriorityPolicy`."""
 
-    def __init__(self, priority: Priority) -> None:
-        # the SDK keeps the registered function there for the server to call (as `Auth` does)
-        self._assign = priority._assign_handler
+    def __init__(self, assign: Callable[[PriorityContext], Awaitable[Any]]) -> None:
+        self._assign = assign
 
     @classmethod
     def load(cls, spec: str, base_dir: Path) -> PriorityAssigner:
         found = load_object(spec, base_dir, "priority.path")
         if not isinstance(found, Priority):
             raise ConfigError(f"priority.path: {spec} is a {type(found).__name__}, not a langgraph_sdk.Priority")
-        if found._assign_handler is None:
+        # the SDK keeps the registered function there for the server to call (as `Auth` does)
+        assign = found._assign_handler
+        if assign is None:
             raise ConfigError(f"priority.path: {spec} has no @priority.assign function")
-        return cls(found)
+        return cls(assign)
 
-    async def assign(
-        self, *, user: BaseUser, permissions: list[str], thread_id: str | None, thread_metadata: dict[str, Any],
-        assistant_id: str, graph_id: str, assistant_metadata: dict[str, Any], run_metadata: dict[str, Any],
-        cron_id: str | None = None,
-    ) -> ThreadPriority | None:
-        """The thread's settings, or None when the function failed (logged; asked again at
-        the thread's next run)."""
-        assert self._assign is not None
+    async def assign(self, run: Run, thread: Thread, assistant: Assistant, *, stateless: bool) -> ThreadPriority | None:
+        configurable = run.kwargs.config.get("configurable") or {}
+        user = from_configurable(configurable) or ANONYMOUS
         context = PriorityContext(
-            user=user, permissions=permissions, thread_id=thread_id, thread_metadata=thread_metadata,
-            assistant_id=assistant_id, graph_id=graph_id, assistant_metadata=assistant_metadata,
-            run_metadata=run_metadata, cron_id=cron_id,
+            user=user, permissions=list(user.permissions), thread_id=None if stateless else thread.thread_id,
+            thread_metadata=dict(thread.metadata), assistant_id=assistant.assistant_id, graph_id=assistant.graph_id,
+            assistant_metadata=dict(assistant.metadata), run_metadata=dict(run.metadata),
+            cron_id=configurable.get("cron_id"),
         )
         try:
             return settings_of(await self._assign(context))
         except Exception as exc:  # the project's code: its failure must not fail the run
             log.error("priority: @priority.assign failed for thread %s: %r; the run goes at the default priority",
-                      thread_id, exc)
+                      thread.thread_id, exc)
             return None

@@ -3,7 +3,6 @@ with in-memory stand-ins for storage, graphs and webhooks: no server, no databas
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +17,7 @@ from threadloom.actors.streams import StreamRegistry
 from threadloom.actors.supervisor import KeepLatest, ThreadSupervisor, UpdateState
 from threadloom.actors.threaddeps import ThreadDeps
 from threadloom.protocol.errors import BadRequest
+from threadloom.protocol.priority import ThreadPriority
 from threadloom.protocol.resources import Run, RunKwargs, RunStatus, Thread
 from threadloom.protocol.serde import MASKED_MESSAGE
 
@@ -39,6 +39,9 @@ class MemoryThreads:
 
     async def delete(self, thread_id: str) -> bool:
         return self.rows.pop(thread_id, None) is not None
+
+    async def priority(self, thread_id: str) -> ThreadPriority | None:
+        return None
 
 
 class MemoryRuns:
