@@ -18,6 +18,7 @@ import msgspec
 from langgraph.types import Command, Send
 
 from threadloom.protocol import clock
+from threadloom.protocol.priority import DEFAULT_PRIORITY
 from threadloom.protocol.resources import Run
 from threadloom.protocol.serde import dumps, error_payload, to_builtins
 from threadloom.protocol.users import USER_KEY, from_configurable
@@ -94,10 +95,13 @@ class RunExecution:
     def __init__(
         self, run: Run, attempt: int, stream: RunStream, deps: ThreadDeps, supervisor: Actor,
         *, api_url: str | None = None, context: contextvars.Context | None = None,
+        priority: int = DEFAULT_PRIORITY,
     ) -> None:
-        """`supervisor`: the thread's, asked to record the run's start and outcome."""
+        """`supervisor`: the thread's, asked to record the run's start and outcome;
+        `priority`: its thread's, in the wait for a run slot."""
         self.run = run
         self.context = context  # what it executes in (None: a copy of the current one)
+        self.priority = priority
         self.attempt = attempt
         self.api_url = api_url  # where the run's request reached this server
         self.stream = stream
@@ -180,7 +184,7 @@ class RunExecution:
         return "error", error_payload(exc)
 
     async def _stream_graph(self) -> None:
-        async with self.deps.slots.held():
+        async with self.deps.slots.held(self.priority):
             self.holds_slot = True
             self.started_at = clock.now()
             self._apply_start_config()

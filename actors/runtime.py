@@ -12,6 +12,7 @@ from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import uuid7
 from threadloom.protocol.graphsource import GraphSource
 from threadloom.protocol.ownership import ThreadOwnership
+from threadloom.protocol.priority import PriorityPolicy
 from threadloom.protocol.storage import Storage
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread
@@ -57,10 +58,12 @@ class Runtime:
     def __init__(
         self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks,
         ownership: ThreadOwnership | None = None, resumed_in: StoredContext[Run] = fresh_context,
+        priority: PriorityPolicy | None = None,
     ) -> None:
         """`ownership`: which threads this process may supervise (all, by default);
         `resumed_in`: the context a run picked up from storage executes in (a fresh one
-        by default: the request that submitted it is gone)."""
+        by default: the request that submitted it is gone); `priority`: the project's run
+        priority, if any."""
         ownership = ownership or SingleProcess()
         self.storage = storage
         self.graphs = graphs
@@ -80,6 +83,7 @@ class Runtime:
             streams=self.streams, webhooks=webhooks, slots=self.slots, metrics=self.metrics, ownership=ownership,
             max_attempts=settings.max_attempts, api_url=settings.api_url, closing=lambda: self.closing,
             resumed_in=resumed_in,
+            priority=priority,
         )
         self.supervisors = SupervisorRegistry(deps, idle_seconds=settings.supervisor_idle_seconds)
         self.closing = False  # set when shutdown begins: dropped connections are not disconnects then

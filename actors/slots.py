@@ -17,7 +17,7 @@ import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-DEFAULT_PRIORITY = 0
+from threadloom.protocol.priority import DEFAULT_PRIORITY
 
 
 class RunSlots:

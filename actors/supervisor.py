@@ -22,6 +22,7 @@ from threadloom.protocol import clock
 from threadloom.protocol.errors import NOTHING_TO_CANCEL, THREAD_BUSY, THREAD_OR_ASSISTANT_NOT_FOUND, BadRequest, Conflict, NotFound
 from threadloom.protocol.graphsource import Access
 from threadloom.protocol.ids import uuid7
+from threadloom.protocol.priority import DEFAULT_PRIORITY, ThreadPriority
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread, ThreadStatus
 from threadloom.protocol.serde import dumps, error_message, to_builtins
@@ -136,6 +137,7 @@ class ThreadSupervisor(Actor):
         self.current: RunExecution | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._resting: ThreadStatus = "idle"  # the status the thread returns to when no run is left
+        self._priority: ThreadPriority | None = None  # the thread's settings, once known
 
     @property
     def busy(self) -> bool:
@@ -150,6 +152,7 @@ class ThreadSupervisor(Actor):
         thread = await self.deps.threads.get(self.thread_id)
         if thread is not None and thread.status != "busy":
             self._resting = thread.status
+        self._priority = await self.deps.threads.priority(self.thread_id)
         exhausted = []
         for run, attempts in await self.deps.runs.active(self.thread_id):
             if attempts >= self.deps.max_attempts:
@@ -258,12 +261,22 @@ class ThreadSupervisor(Actor):
             caller=message.caller,
         )
         await self.deps.runs.begin(thread, run, create_thread=existing is None)
+        await self._assign_priority(run, thread, message)
         if strategy in ("interrupt", "rollback"):
             reason = f"superseded by run {run.run_id} (multitask_strategy={strategy})"
             await self._cancel(Cancel(None, strategy, reason), missing_ok=True)
         stream = self._enqueue(run, 1, message.api_url)
         self._advance()
         return run, stream
+
+    async def _assign_priority(self, run: Run, thread: Thread, message: Submit) -> None:
+        """At the first run of a thread without settings, ask the project's policy."""
+        if self._priority is not None or self.deps.priority is None:
+            return
+        settings = await self.deps.priority.assign(run, thread, message.assistant, stateless=message.stateless)
+        if settings is not None:
+            await self.deps.threads.set_priority(self.thread_id, settings)
+            self._priority = settings
 
     def _enqueue(
         self, run: Run, attempt: int, api_url: str | None, context: contextvars.Context | None = None
@@ -288,8 +301,10 @@ class ThreadSupervisor(Actor):
                 self._timer = asyncio.get_running_loop().call_later(delay, self._wake)
             return
         self.queue.pop(0)
+        priority = self._priority.priority if self._priority is not None else DEFAULT_PRIORITY
         self.current = RunExecution(
-            head.run, head.attempt, head.stream, self.deps, self, api_url=head.api_url, context=head.context
+            head.run, head.attempt, head.stream, self.deps, self, api_url=head.api_url, context=head.context,
+            priority=priority
         )
         self.current.start()
 

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from threadloom.protocol.graphsource import GraphSource
 from threadloom.protocol.ownership import ThreadOwnership
+from threadloom.protocol.priority import PriorityPolicy
 from threadloom.protocol.resources import Run
 from threadloom.protocol.storage import CheckpointAdmin, RunStore, ThreadStore
 from threadloom.protocol.webhooks import RunEnded
@@ -36,6 +37,7 @@ class ThreadDeps:
     slots: RunSlots  # the global bound on runs executing at once
     metrics: Metrics = field(default_factory=Metrics)
     ownership: ThreadOwnership = field(default_factory=SingleProcess)
+    priority: PriorityPolicy | None = None  # the project's run priority (`priority.path`)
     max_attempts: int = 3  # starts of one run (crashes mid-run count) before it fails
     api_url: str | None = None  # where this server is reached, for runs recovered at start
     closing: Callable[[], bool] = lambda: False  # the server is shutting down: start no run

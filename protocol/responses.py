@@ -17,6 +17,33 @@ class ThreadPruneResponse(msgspec.Struct, kw_only=True):
     pruned_count: int
 
 
+class StoredCount(msgspec.Struct, kw_only=True):
+    count: int
+    bytes: int
+
+
+class ChannelBytes(msgspec.Struct, kw_only=True):
+    versions: int
+    bytes: int
+
+
+class ChannelValuesBytes(msgspec.Struct, kw_only=True):
+    count: int
+    bytes: int
+    by_channel: dict[str, ChannelBytes]
+
+
+class ThreadStorage(msgspec.Struct, kw_only=True):
+    """`GET /threads/{thread_id}/storage`: the bytes a thread's checkpoints take, in the
+    official shape. Channel values are counted once per (channel, version)."""
+
+    thread_id: str
+    total_bytes: int
+    checkpoints: StoredCount
+    channel_values: ChannelValuesBytes
+    pending_writes: StoredCount
+
+
 class ThreadStateUpdateResponse(msgspec.Struct, kw_only=True):
     checkpoint: dict[str, Any]  # the new checkpoint: thread_id, checkpoint_ns, checkpoint_id
 

@@ -28,6 +28,7 @@ from .routes import assistants, crons, runs, store, system, thread_stream, threa
 from .storage.backends import open_storage
 from .storage.encrypted import EncryptedStorage
 from .storage.index import index_config
+from .priority import PriorityAssigner
 from .webhooks import webhooks_for
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -53,12 +54,13 @@ async def _register_system_assistants(
 
 def create_app(settings: Settings, graphs: GraphRegistry, project: Project | None = None) -> web.Application:
     """Raises `ConfigError` if project code `langgraph.json` names (the embedding
-    function, the custom app, the encryption) cannot be loaded."""
+    function, the custom app, the encryption, the priority function) cannot be loaded."""
     project = project or Project(settings.config.resolve().parent, list(graphs.specs.values()))
     store_index = index_config(project.store, project.base_dir)
     webhooks = webhooks_for(project, backoff_seconds=settings.webhook_backoff_seconds)
     system_configs = assistant_configs(project)
     encryption = None if project.encryption is None else load_encryption(project.encryption, project.base_dir)
+    priority = PriorityAssigner.load(project.priority.path, project.base_dir) if project.priority.path else None
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
     requestid.install(app)
     looplag.install(app)
@@ -87,7 +89,8 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             resumable_events=settings.resumable_events,
             stream_retention=settings.stream_retention,
             api_url=api_url(project),
-        ), webhooks, resumed_in=storage.resumed_in if isinstance(storage, EncryptedStorage) else fresh_context)
+        ), webhooks, resumed_in=storage.resumed_in if isinstance(storage, EncryptedStorage) else fresh_context,
+            priority=priority)
         app[RUNTIME] = rt
         app[RECORDS] = Records.of(storage)
         try:

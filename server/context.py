@@ -15,7 +15,7 @@ from threadloom.protocol.filters import Filter, matches
 from threadloom.protocol.ids import is_uuid, system_assistant_id
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread
-from threadloom.protocol.storage import AssistantStore, CronStore, RunReads, Storage, ThreadReads
+from threadloom.protocol.storage import AssistantStore, CheckpointReads, CronStore, RunReads, Storage, ThreadReads
 from threadloom.protocol.users import reader_configurable, run_configurable
 
 from .auth.middleware import AUTHORIZER
@@ -26,18 +26,19 @@ from .requestid import request_id
 @dataclass(frozen=True)
 class Records:
     """What the routes touch in storage themselves: they read threads and runs (whose
-    writes go through the thread's supervisor, via `Runtime`), and keep assistants, crons
-    and the store's items."""
+    writes go through the thread's supervisor, via `Runtime`), measure checkpoints, and keep
+    assistants, crons and the store's items."""
 
     threads: ThreadReads
     runs: RunReads
+    checkpoints: CheckpointReads
     assistants: AssistantStore
     crons: CronStore
     store: BaseStore
 
     @classmethod
     def of(cls, storage: Storage) -> Records:
-        return cls(storage.threads, storage.runs, storage.assistants, storage.crons, storage.store)
+        return cls(storage.threads, storage.runs, storage.checkpoints, storage.assistants, storage.crons, storage.store)
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

@@ -18,6 +18,7 @@ from .encryption.section import EncryptionSection, encryption_section
 from .sections import (
     ConfigError,
     HttpSection,
+    PrioritySection,
     StoreSection,
     WebhooksSection,
     decode_section,
@@ -34,8 +35,8 @@ _BUILD_KEYS = frozenset({
     "pip_config_file", "pip_installer", "source", "dockerfile_lines", "keep_pkg_tools", "disable_persistence",
 })
 # features threadloom does not have yet: served without them, with a warning
-_UNSUPPORTED_KEYS = frozenset({"checkpointer", "priority", "ui", "ui_config"})
-_SECTIONS = frozenset({"graphs", "dependencies", "env", "store", "http", "webhooks", "auth", "encryption"})
+_UNSUPPORTED_KEYS = frozenset({"checkpointer", "ui", "ui_config"})
+_SECTIONS = frozenset({"graphs", "dependencies", "env", "store", "http", "webhooks", "auth", "encryption", "priority"})
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Project:
     webhooks: WebhooksSection | None = None  # checked here; sent by the runtime
     auth: AuthSection = field(default_factory=AuthSection)  # custom auth with `auth.path`
     encryption: EncryptionSection | None = None  # at-rest encryption (or LANGGRAPH_ENCRYPTION)
+    priority: PrioritySection = field(default_factory=PrioritySection)  # `priority.path`: run priority
 
 
 def _read_env(value: Any, base_dir: Path) -> dict[str, str]:
@@ -114,6 +116,7 @@ def load_project(path: Path) -> Project:
             webhooks=None if raw.get("webhooks") is None else decode_section(raw["webhooks"], WebhooksSection, "webhooks"),
             auth=decode_section(raw.get("auth") or {}, AuthSection, "auth"),
             encryption=encryption_section(raw.get("encryption"), {**env, **os.environ}),
+            priority=decode_section(raw.get("priority") or {}, PrioritySection, "priority"),
         )
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None

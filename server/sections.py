@@ -232,6 +232,19 @@ def validation_error(exc: msgspec.ValidationError, key: str) -> ConfigError:
     return ConfigError(f"{key}{where.rstrip('`')}: {message[:1].lower()}{message[1:]}")
 
 
+class PrioritySection(Section):
+    path: str | None = None  # "./priority.py:priority": a `langgraph_sdk.Priority`
+
+    def check(self, key: str) -> None:
+        if self.path is None:
+            return
+        file, colon, _ = self.path.partition(":")
+        if not colon:
+            raise ConfigError(f"{key}.path: expected \"./file.py:priority\", got {self.path!r}")
+        if file.endswith((".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")):
+            raise ConfigError(f"{key}.path: only a Python `langgraph_sdk.Priority` is supported, got {self.path!r}")
+
+
 def decode_section(raw: Any, kind: type[T], key: str) -> T:
     """`raw` (a JSON value) as a `kind`, checked; errors name the key under `key`."""
     try:
@@ -241,3 +254,4 @@ def decode_section(raw: Any, kind: type[T], key: str) -> T:
     _warn_unknown(raw, kind, key)
     section.check(key)
     return section
+

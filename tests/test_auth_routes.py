@@ -269,6 +269,7 @@ ROWS = [
     Row("GET", T + "/state/{checkpoint_id}", asks=["threads.read"]),
     Row("POST", T + "/state/checkpoint", {"checkpoint": {"checkpoint_id": "{checkpoint_id}"}}, asks=["threads.read"]),
     Row("GET", T + "/history", asks=["threads.read"]),
+    Row("GET", T + "/storage", asks=["threads.read"]),
     Row("POST", T + "/history", {"limit": 5}, asks=["threads.read"]),
     Row("GET", T + "/stream", asks=["threads.read"],
         other=sse_error("bob", "404: Thread not found", of="T"), refused=sse_error("mallory", "403: Forbidden", of="T")),

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from storage_backends import BACKENDS
 
 from threadloom.protocol.filters import Filter, matches
+from threadloom.protocol.priority import ThreadPriority
 from threadloom.protocol.resources import Assistant, Cron, Run, RunKwargs, Thread
 from threadloom.protocol.search import json_contains
 from threadloom.protocol.storage import Storage
@@ -255,6 +256,14 @@ async def test_threads_sort_by_time_with_ties_broken_by_id(storage: Storage) -> 
         for i in range(4)
     ]
     assert [p[0].thread_id for p in pages] == ["c", "a", "b", "d"]
+
+
+async def test_a_threads_priority_is_kept_apart_from_its_record(storage: Storage) -> None:
+    assert await storage.threads.insert(thread("t"))
+    assert await storage.threads.priority("t") is None and await storage.threads.priority("gone") is None
+    await storage.threads.set_priority("t", ThreadPriority(priority=-5, fairness_group="team"))
+    await storage.threads.update(thread("t", metadata={"after": 1}))  # a record write keeps it
+    assert await storage.threads.priority("t") == ThreadPriority(priority=-5, fairness_group="team")
 
 
 async def test_runs_list_newest_first_and_active_in_queue_order(storage: Storage) -> None:

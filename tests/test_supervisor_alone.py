@@ -17,6 +17,7 @@ from threadloom.actors.streams import StreamRegistry
 from threadloom.actors.supervisor import KeepLatest, ThreadSupervisor, UpdateState
 from threadloom.actors.threaddeps import ThreadDeps
 from threadloom.protocol.errors import BadRequest
+from threadloom.protocol.priority import ThreadPriority
 from threadloom.protocol.resources import Run, RunKwargs, RunStatus, Thread
 from threadloom.protocol.serde import MASKED_MESSAGE
 
@@ -38,6 +39,9 @@ class MemoryThreads:
 
     async def delete(self, thread_id: str) -> bool:
         return self.rows.pop(thread_id, None) is not None
+
+    async def priority(self, thread_id: str) -> ThreadPriority | None:
+        return None
 
 
 class MemoryRuns:

@@ -6,7 +6,7 @@ containment dicts) and times that a backend compares as aware datetimes.
 """
 
 from .assistants import AssistantStore
-from .checkpoints import CheckpointAdmin
+from .checkpoints import CheckpointAdmin, CheckpointReads
 from .crons import CronStore
 from .events import RunEventStore, StoredEvent
 from .runs import RunReads, RunStore
@@ -15,6 +15,6 @@ from .threads import ThreadReads, ThreadStore
 from .unit import UnitOfWork
 
 __all__ = [
-    "AssistantStore", "CheckpointAdmin", "CronStore", "RunEventStore", "RunReads", "RunStore", "Storage", "StoredEvent",
+    "AssistantStore", "CheckpointAdmin", "CheckpointReads", "CronStore", "RunEventStore", "RunReads", "RunStore", "Storage", "StoredEvent",
     "ThreadReads", "ThreadStore", "UnitOfWork",
 ]

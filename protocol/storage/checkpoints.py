@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ..responses import ThreadStorage
 
-class CheckpointAdmin(Protocol):
+
+class CheckpointReads(Protocol):
+    async def usage(self, thread_id: str) -> ThreadStorage:
+        """The bytes the thread's checkpoints, their channel values and pending writes
+        take in the database (all namespaces)."""
+
+
+class CheckpointAdmin(CheckpointReads, Protocol):
     async def delete_run(self, thread_id: str, run_id: str) -> None:
         """Delete every checkpoint (and its writes) that `run_id` wrote on the thread."""
     async def delete_thread(self, thread_id: str) -> None: ...

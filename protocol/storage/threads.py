@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..filters import Filter
+from ..priority import ThreadPriority
 from ..resources import Thread
 
 
@@ -34,6 +35,9 @@ class ThreadStore(ThreadReads, Protocol):
         """False if a thread with that id exists (nothing written)."""
     async def update(self, thread: Thread) -> None: ...
     async def delete(self, thread_id: str) -> bool: ...
+    async def priority(self, thread_id: str) -> ThreadPriority | None:
+        """The thread's stored priority settings; None if it has none (or no such thread)."""
+    async def set_priority(self, thread_id: str, settings: ThreadPriority) -> None: ...
     async def needing_recovery(self) -> list[str]:
         """Ids of threads with pending or running runs, or marked busy without any (left
         so by a crash): their supervisors pick them up at start-up."""

@@ -37,7 +37,7 @@ from threadloom.protocol.requests import (
     check_int64,
 )
 from threadloom.protocol.resources import EMPTY_STATE, Thread, ThreadState
-from threadloom.protocol.responses import ThreadPruneResponse, ThreadStateUpdateResponse
+from threadloom.protocol.responses import ThreadPruneResponse, ThreadStateUpdateResponse, ThreadStorage
 from threadloom.protocol.search import check_select, extract_value, parse_extract, pick
 from threadloom.protocol.state import thread_state
 
@@ -152,6 +152,13 @@ async def prune_threads(request: web.Request) -> web.Response:
 @operation("Get a thread", response=Thread)
 async def get_thread_route(request: web.Request) -> web.Response:
     return json(await thread_for(request, path_uuid(request, "thread_id", "thread"), "read"))
+
+
+@routes.get("/threads/{thread_id}/storage")
+@operation("The bytes a thread's checkpoints take", response=ThreadStorage)
+async def get_thread_storage(request: web.Request) -> web.Response:
+    thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
+    return json(await records(request).checkpoints.usage(thread.thread_id))
 
 
 async def _patchable(request: web.Request, thread_id: str, value: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from threadloom.protocol.filters import Filter
+from threadloom.protocol.priority import ThreadPriority
 from threadloom.protocol.resources import Thread
 from threadloom.protocol.storage import ThreadStore
 from threadloom.server.encryption.records import RecordCodec
@@ -43,6 +44,13 @@ class EncryptedThreads:
 
     async def delete(self, thread_id: str) -> bool:
         return await self._inner.delete(thread_id)
+
+    async def priority(self, thread_id: str) -> ThreadPriority | None:
+        return await self._inner.priority(thread_id)
+
+    async def set_priority(self, thread_id: str, settings: ThreadPriority) -> None:
+        # in clear, as the SDK says (`fairness_group`: "stored unencrypted")
+        await self._inner.set_priority(thread_id, settings)
 
     async def needing_recovery(self) -> list[str]:
         return await self._inner.needing_recovery()

@@ -1,8 +1,12 @@
-"""Writes to LangGraph's checkpoint tables beyond the saver's own (`CheckpointAdmin`)."""
+"""Writes to LangGraph's checkpoint tables beyond the saver's own, and what they take
+(`CheckpointAdmin`)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections import defaultdict
+
+from threadloom.protocol.responses import ChannelBytes, ChannelValuesBytes, StoredCount, ThreadStorage
 
 from .saver import SqliteCheckpointer
 
@@ -66,3 +70,43 @@ class SqliteCheckpoints:
             conn.execute("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ?", (thread_id,))
 
         await self._saver.transaction(work)
+
+    async def usage(self, thread_id: str) -> ThreadStorage:
+        """LangGraph's SQLite saver keeps channel values inside each checkpoint: the
+        checkpoints' bytes are what the rows hold (values included, so `total_bytes` counts
+        them once), and the channel values are told apart by decoding the checkpoints and
+        measuring each (channel, version) once, as the serializer writes it."""
+        serde = self._saver.serde
+
+        def work(conn: sqlite3.Connection) -> ThreadStorage:
+            checkpoints = conn.execute(
+                "SELECT type, checkpoint, length(checkpoint) + length(metadata) FROM checkpoints WHERE thread_id = ?",
+                (thread_id,),
+            ).fetchall()
+            seen: set[tuple[str, str]] = set()
+            by_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for kind, blob, _ in checkpoints:
+                checkpoint = serde.loads_typed((kind, blob))
+                versions = checkpoint.get("channel_versions", {})
+                for channel, value in checkpoint.get("channel_values", {}).items():
+                    key = (channel, str(versions.get(channel)))
+                    if key not in seen:
+                        seen.add(key)
+                        by_channel[channel][0] += 1
+                        by_channel[channel][1] += len(serde.dumps_typed(value)[1])
+            writes, write_bytes = conn.execute(
+                "SELECT count(*), coalesce(sum(length(value)), 0) FROM writes WHERE thread_id = ?", (thread_id,)
+            ).fetchone()
+            checkpoint_bytes = sum(size for _, _, size in checkpoints)
+            return ThreadStorage(
+                thread_id=thread_id,
+                total_bytes=checkpoint_bytes + write_bytes,
+                checkpoints=StoredCount(count=len(checkpoints), bytes=checkpoint_bytes),
+                channel_values=ChannelValuesBytes(
+                    count=len(seen), bytes=sum(b for _, b in by_channel.values()),
+                    by_channel={name: ChannelBytes(versions=v, bytes=b) for name, (v, b) in sorted(by_channel.items())},
+                ),
+                pending_writes=StoredCount(count=writes, bytes=write_bytes),
+            )
+
+        return await self._saver.read(work)

@@ -90,6 +90,15 @@ class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
 
         return await self._call(run)
 
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work`'s reads on the worker thread, after the writes queued there."""
+
+        def run() -> T:
+            with self._saver.lock:
+                return work(self._conn)
+
+        return await self._call(run)
+
     # The synchronous API: the wrapped saver's, safe from any thread (it takes its lock).
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:

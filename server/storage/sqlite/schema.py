@@ -125,6 +125,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX crons_due ON crons(next_run_date) WHERE enabled;
     CREATE INDEX crons_by_thread ON crons(thread_id);  -- for the cascade when a thread is deleted
     """,
+    """
+    -- a thread's run priority settings (JSON, `protocol.priority.ThreadPriority`), once assigned
+    ALTER TABLE threads ADD COLUMN priority TEXT;
+    """,
 ]
 
 

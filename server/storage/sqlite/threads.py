@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from threadloom.protocol.filters import Filter
+from threadloom.protocol.priority import ThreadPriority
 from threadloom.protocol.resources import Thread
 
 from . import where
@@ -55,6 +58,14 @@ class SqliteThreads:
         condition, args = _where(ids, metadata, values, status, auth)
         count: int = self._db.conn.execute(f"SELECT count(*) FROM threads WHERE {condition}", args).fetchone()[0]
         return count
+
+    async def priority(self, thread_id: str) -> ThreadPriority | None:
+        row = self._db.conn.execute("SELECT priority FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+        return None if row is None or row[0] is None else msgspec.json.decode(row[0], type=ThreadPriority)
+
+    async def set_priority(self, thread_id: str, settings: ThreadPriority) -> None:
+        encoded = msgspec.json.encode(settings).decode()
+        await self._db.write(lambda conn: conn.execute("UPDATE threads SET priority = ? WHERE thread_id = ?", (encoded, thread_id)))
 
     async def needing_recovery(self) -> list[str]:
         rows = self._db.conn.execute(
