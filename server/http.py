@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence, Sized
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -81,6 +81,15 @@ def query_list(request: web.Request, name: str) -> list[str]:
         else:
             values.extend(v.strip() for v in raw.split(",") if v.strip())
     return values
+
+
+async def page_total(page: Sized, *, limit: int, offset: int, count: Callable[[], Awaitable[int]]) -> int:
+    """The real total of a search whose page is `page`: known without counting when the
+    page is short and not past the end (the rest of the matches is on it); counted
+    otherwise. A count is a pass over every match, so most pages skip it."""
+    if len(page) < limit and (len(page) > 0 or offset == 0):
+        return offset + len(page)
+    return await count()
 
 
 def paged(items: list[Any], *, total: int, offset: int, select: Sequence[str] | None = None) -> web.Response:

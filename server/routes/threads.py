@@ -42,7 +42,7 @@ from threadloom.protocol.search import check_select, extract_value, parse_extrac
 from threadloom.protocol.state import thread_state
 
 from ..context import authorize, get_thread, reader, records, runtime, thread_for
-from ..http import body, json, no_content, paged, path_uuid, query_bool, query_int
+from ..http import body, json, no_content, page_total, paged, path_uuid, query_bool, query_int
 from ..operations import Param, flag, operation
 
 routes = web.RouteTableDef()
@@ -96,7 +96,7 @@ async def search_threads(request: web.Request) -> web.Response:
     page = await store.search(
         **where, limit=req.limit, offset=req.offset, sort_by=req.sort_by or "updated_at", sort_order=req.sort_order or "desc"
     )
-    total = await store.count(**where)
+    total = await page_total(page, limit=req.limit, offset=req.offset, count=lambda: store.count(**where))
     if select is None and not extract:
         return paged(page, total=total, offset=req.offset)
     found = []

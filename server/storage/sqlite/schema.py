@@ -125,6 +125,74 @@ MIGRATIONS: list[str] = [
     CREATE INDEX crons_due ON crons(next_run_date) WHERE enabled;
     CREATE INDEX crons_by_thread ON crons(thread_id);  -- for the cascade when a thread is deleted
     """,
+    """
+    -- Indexes that answer a page of a search without scanning its table (issue 17).
+    -- Threads: each sort key alone (no filter) and after the status (a status filter),
+    -- thread_id last (the tie-break of every sort).
+    CREATE INDEX threads_by_updated ON threads(updated_at, thread_id);
+    CREATE INDEX threads_by_created ON threads(created_at, thread_id);
+    CREATE INDEX threads_by_state_updated ON threads(state_updated_at, thread_id);
+    CREATE INDEX threads_by_status ON threads(status, thread_id);
+    CREATE INDEX threads_by_status_updated ON threads(status, updated_at, thread_id);
+    CREATE INDEX threads_by_status_created ON threads(status, created_at, thread_id);
+    CREATE INDEX threads_by_status_state_updated ON threads(status, state_updated_at, thread_id);
+    -- The top-level members of each thread's metadata and values, as SQLite's json_each
+    -- sees them (`type`, and `atom` for a scalar): containment of {key: scalar} is a
+    -- lookup here (`threads.py`). Kept by triggers, so in the same transaction as the
+    -- thread, by whatever statement writes it.
+    CREATE TABLE thread_members (
+        field TEXT NOT NULL,  -- 'metadata' or 'values'
+        key TEXT NOT NULL,
+        type TEXT NOT NULL,
+        atom,  -- no affinity: an integer, real or text stays one
+        thread_id TEXT NOT NULL
+    );
+    CREATE INDEX thread_members_lookup ON thread_members(field, key, type, atom, thread_id);
+    CREATE INDEX thread_members_by_thread ON thread_members(thread_id);
+    CREATE TRIGGER thread_members_insert AFTER INSERT ON threads BEGIN
+        INSERT INTO thread_members SELECT 'metadata', key, type, atom, NEW.thread_id
+            FROM json_each(NEW.metadata) WHERE json_type(NEW.metadata) = 'object';
+        INSERT INTO thread_members SELECT 'values', key, type, atom, NEW.thread_id
+            FROM json_each(NEW."values") WHERE json_type(NEW."values") = 'object';
+    END;
+    CREATE TRIGGER thread_members_metadata AFTER UPDATE OF metadata ON threads
+    WHEN OLD.metadata IS NOT NEW.metadata BEGIN
+        DELETE FROM thread_members WHERE thread_id = OLD.thread_id AND field = 'metadata';
+        INSERT INTO thread_members SELECT 'metadata', key, type, atom, NEW.thread_id
+            FROM json_each(NEW.metadata) WHERE json_type(NEW.metadata) = 'object';
+    END;
+    CREATE TRIGGER thread_members_values AFTER UPDATE OF "values" ON threads
+    WHEN OLD."values" IS NOT NEW."values" BEGIN
+        DELETE FROM thread_members WHERE thread_id = OLD.thread_id AND field = 'values';
+        INSERT INTO thread_members SELECT 'values', key, type, atom, NEW.thread_id
+            FROM json_each(NEW."values") WHERE json_type(NEW."values") = 'object';
+    END;
+    CREATE TRIGGER thread_members_delete AFTER DELETE ON threads BEGIN
+        DELETE FROM thread_members WHERE thread_id = OLD.thread_id;
+    END;
+    -- the threads already there
+    INSERT INTO thread_members SELECT 'metadata', j.key, j.type, j.atom, t.thread_id
+        FROM threads AS t, json_each(t.metadata) AS j WHERE json_type(t.metadata) = 'object';
+    INSERT INTO thread_members SELECT 'values', j.key, j.type, j.atom, t.thread_id
+        FROM threads AS t, json_each(t."values") AS j WHERE json_type(t."values") = 'object';
+    -- runs of a thread, newest first, with or without a status
+    CREATE INDEX runs_by_thread_seq ON runs(thread_id, seq);
+    CREATE INDEX runs_by_thread_status_seq ON runs(thread_id, status, seq);
+    DROP INDEX runs_by_thread;
+    -- crons: each sort key, and the filters on assistant and thread
+    CREATE INDEX crons_by_created ON crons(created_at, cron_id);
+    CREATE INDEX crons_by_updated ON crons(updated_at, cron_id);
+    CREATE INDEX crons_by_next_run ON crons(next_run_date, cron_id);
+    CREATE INDEX crons_by_end_time ON crons(end_time, cron_id);
+    CREATE INDEX crons_by_assistant ON crons(assistant_id, created_at, cron_id);
+    CREATE INDEX crons_by_thread_sort ON crons(thread_id, cron_id);
+    -- assistants: each sort key, and the graph filter
+    CREATE INDEX assistants_by_created ON assistants(created_at, assistant_id);
+    CREATE INDEX assistants_by_updated ON assistants(updated_at, assistant_id);
+    CREATE INDEX assistants_by_name ON assistants(lower(name), assistant_id);
+    CREATE INDEX assistants_by_graph_name ON assistants(lower(graph_id), assistant_id);
+    CREATE INDEX assistants_by_graph ON assistants(graph_id, created_at, assistant_id);
+    """,
 ]
 
 

@@ -40,20 +40,18 @@ class SqliteThreads:
         if sort_by not in _SORTS or sort_order not in ("asc", "desc"):
             raise ValueError(f"cannot sort threads by {sort_by} {sort_order}")
         condition, args = _where(ids, metadata, values, status, auth)
+        order = f"{sort_by} {sort_order}" if sort_by == "thread_id" else f"{sort_by} {sort_order}, thread_id {sort_order}"
         # thread_id breaks ties, so that pages never overlap
-        rows = self._db.conn.execute(
-            f"SELECT {THREAD_COLUMNS} FROM threads WHERE {condition} "
-            f"ORDER BY {sort_by} {sort_order}, thread_id {sort_order} LIMIT ? OFFSET ?",
-            (*args, limit, offset),
-        ).fetchall()
-        return [thread_of(r) for r in rows]
+        sql = f"SELECT {THREAD_COLUMNS} FROM threads WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?"
+        return await self._db.read(lambda conn: [thread_of(r) for r in conn.execute(sql, (*args, limit, offset))])
 
     async def count(
         self, *, ids: list[str] | None = None, metadata: dict[str, Any] | None = None,
         values: dict[str, Any] | None = None, status: str | None = None, auth: Filter | None = None,
     ) -> int:
         condition, args = _where(ids, metadata, values, status, auth)
-        count: int = self._db.conn.execute(f"SELECT count(*) FROM threads WHERE {condition}", args).fetchone()[0]
+        sql = f"SELECT count(*) FROM threads WHERE {condition}"
+        count: int = await self._db.read(lambda conn: conn.execute(sql, args).fetchone()[0])
         return count
 
     async def needing_recovery(self) -> list[str]:
@@ -74,7 +72,31 @@ def _where(
         parts.append((f"thread_id IN ({','.join('?' * len(ids))})", list(ids)))
     if status is not None:
         parts.append(("status = ?", [status]))
-    for column, wanted in (("metadata", metadata), ('"values"', values)):
+    for field, column, wanted in (("metadata", "metadata", metadata), ("values", '"values"', values)):
         if wanted:
+            parts.extend(_members(field, wanted))
             parts.append(where.contains(column, wanted))
     return where.every(parts)
+
+
+def _members(field: str, wanted: Any) -> list[where.Sql]:
+    """What `thread_members` says of the top level of a containment filter: a lookup by
+    index that holds for every thread the full test (`where.contains`, kept beside it)
+    then accepts, so that SQLite starts from the few threads it finds instead of scanning.
+    A scalar is looked up by value; an object or array by its key and type."""
+    if not isinstance(wanted, dict):
+        return []
+    lookup = "thread_id IN (SELECT thread_id FROM thread_members WHERE field = ? AND key = ? AND "
+    parts: list[where.Sql] = []
+    for key, value in wanted.items():
+        if isinstance(value, dict) or isinstance(value, list):
+            parts.append((lookup + "type = ?)", [field, key, "object" if isinstance(value, dict) else "array"]))
+        elif value is None:
+            parts.append((lookup + "type = 'null')", [field, key]))
+        elif isinstance(value, bool):
+            parts.append((lookup + "type = ?)", [field, key, "true" if value else "false"]))
+        elif isinstance(value, (int, float)):
+            parts.append((lookup + "type IN ('integer', 'real') AND atom = ?)", [field, key, where.as_sqlite(value)]))
+        else:
+            parts.append((lookup + "type = 'text' AND atom = ?)", [field, key, value]))
+    return parts

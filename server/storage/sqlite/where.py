@@ -52,11 +52,11 @@ def _scalar(node: str, wanted: Any) -> Sql:
     if isinstance(wanted, bool):
         return f"{node}.type = ?", ["true" if wanted else "false"]
     if isinstance(wanted, (int, float)):
-        return f"{node}.type IN ('integer', 'real') AND {node}.atom = ?", [_as_sqlite(wanted)]
+        return f"{node}.type IN ('integer', 'real') AND {node}.atom = ?", [as_sqlite(wanted)]
     return f"{node}.type = 'text' AND {node}.atom = ?", [wanted]
 
 
-def _as_sqlite(number: int | float) -> int | float:
+def as_sqlite(number: int | float) -> int | float:
     """A number as SQLite's JSON holds it: an integer beyond 64 bits as a real (infinite
     past the range of a float)."""
     if isinstance(number, int) and not -(2**63) <= number < 2**63:
