@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence, Sized
 from typing import Any, TypeVar, cast
 
@@ -37,6 +38,14 @@ async def body(request: web.Request, kind: type[T]) -> T:
 
 def json(value: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=dumps(value), status=status, content_type="application/json", headers=headers)
+
+
+async def json_off_loop(value: Any, *, status: int = 200) -> web.Response:
+    """`json` for a value that may be large (a thread's state, its history): encoded on a
+    worker thread, so that the event loop goes on meanwhile. The value must not change
+    while it is encoded: pass one that nothing else holds."""
+    encoded = await asyncio.to_thread(dumps, value)
+    return web.Response(body=encoded, status=status, content_type="application/json")
 
 
 def no_content(status: int = 204) -> web.Response:
