@@ -117,18 +117,27 @@ async def test_a_page_of_a_threads_runs_is_found_by_index(db: Database, status: 
     await assert_no_scan(db, lambda: SqliteRuns(db).list("t", limit=10, offset=0, status=status))
 
 
-@pytest.mark.parametrize("where", [{}, {"assistant_id": "a"}, {"thread_id": "t"}], ids=repr)
+@pytest.mark.parametrize("where", [{}, {"assistant_id": "a"}, {"thread_id": "t"}, {"metadata": {"k": "v"}}], ids=repr)
 @pytest.mark.parametrize("sort_by", CRON_SORTS)
 async def test_a_page_of_crons_is_found_by_index(db: Database, where: dict[str, Any], sort_by: str) -> None:
     query = {"assistant_id": None, "thread_id": None, "enabled": None, "metadata": None, **where}
     await assert_no_scan(db, lambda: SqliteCrons(db).search(**query, limit=10, offset=0, sort_by=sort_by, sort_order="desc"))
 
 
+@pytest.mark.parametrize("metadata", [None, {"k": "v"}, {"k": 1, "o": {}}], ids=repr)
 @pytest.mark.parametrize("sort_by", ASSISTANT_SORTS)
-async def test_a_page_of_assistants_is_found_by_index(db: Database, sort_by: str) -> None:
+async def test_a_page_of_assistants_is_found_by_index(db: Database, sort_by: str, metadata: dict[str, Any] | None) -> None:
     await assert_no_scan(db, lambda: SqliteAssistants(db).search(
-        graph_ids=["agent"], graph_id=None, name=None, metadata=None, limit=10, offset=0, sort_by=sort_by, sort_order="desc",
+        graph_ids=["agent"], graph_id=None, name=None, metadata=metadata, limit=10, offset=0, sort_by=sort_by, sort_order="desc",
     ))
+
+
+@pytest.mark.parametrize("metadata", [{"k": "v"}, {"k": [1]}], ids=repr)
+async def test_a_count_of_crons_or_assistants_with_metadata_is_found_by_index(db: Database, metadata: dict[str, Any]) -> None:
+    await assert_no_scan(db, lambda: SqliteCrons(db).count(
+        assistant_id=None, thread_id=None, enabled=None, metadata=metadata))
+    await assert_no_scan(db, lambda: SqliteAssistants(db).count(
+        graph_ids=["agent"], graph_id=None, name=None, metadata=metadata))
 
 
 def test_the_scan_pattern_tells_a_scan_from_an_index_walk() -> None:

@@ -68,7 +68,10 @@ def _filters(
         conditions.append("instr(lower(name), lower(?)) > 0")
         args.append(name)
     metadata_of = "json_extract(body, '$.metadata')"
-    return where.every([(" AND ".join(conditions), args), where.has_keys(metadata_of, metadata), where.auth(metadata_of, auth)])
+    return where.every([
+        (" AND ".join(conditions), args), *where.member_lookups("assistant_id", "assistant_members", ("1", []), metadata),
+        where.has_keys(metadata_of, metadata), where.auth(metadata_of, auth),
+    ])
 
 
 class SqliteAssistants:

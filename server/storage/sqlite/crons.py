@@ -42,7 +42,8 @@ def _where(
     assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None,
     auth: Filter | None,
 ) -> where.Sql:
-    parts = [where.auth("metadata", auth), where.has_keys("metadata", metadata)]
+    parts = [where.auth("metadata", auth), *where.member_lookups("cron_id", "cron_members", ("1", []), metadata)]
+    parts.append(where.has_keys("metadata", metadata))
     for column, value in (("assistant_id", assistant_id), ("thread_id", thread_id), ("enabled", enabled)):
         if value is not None:
             parts.append((f"{column} = ?", [int(value) if isinstance(value, bool) else value]))

@@ -193,6 +193,47 @@ MIGRATIONS: list[str] = [
     CREATE INDEX assistants_by_graph_name ON assistants(lower(graph_id), assistant_id);
     CREATE INDEX assistants_by_graph ON assistants(graph_id, created_at, assistant_id);
     """,
+    """
+    -- The top-level members of each cron's and assistant's metadata, as thread_members
+    -- holds threads' (migration 6): a metadata filter is a lookup here.
+    CREATE TABLE cron_members (key TEXT NOT NULL, type TEXT NOT NULL, atom, cron_id TEXT NOT NULL);
+    CREATE INDEX cron_members_lookup ON cron_members(key, type, atom, cron_id);
+    CREATE INDEX cron_members_by_cron ON cron_members(cron_id);
+    CREATE TRIGGER cron_members_insert AFTER INSERT ON crons BEGIN
+        INSERT INTO cron_members SELECT key, type, atom, NEW.cron_id
+            FROM json_each(NEW.metadata) WHERE json_type(NEW.metadata) = 'object';
+    END;
+    CREATE TRIGGER cron_members_update AFTER UPDATE OF metadata ON crons
+    WHEN OLD.metadata IS NOT NEW.metadata BEGIN
+        DELETE FROM cron_members WHERE cron_id = OLD.cron_id;
+        INSERT INTO cron_members SELECT key, type, atom, NEW.cron_id
+            FROM json_each(NEW.metadata) WHERE json_type(NEW.metadata) = 'object';
+    END;
+    CREATE TRIGGER cron_members_delete AFTER DELETE ON crons BEGIN
+        DELETE FROM cron_members WHERE cron_id = OLD.cron_id;
+    END;
+    INSERT INTO cron_members SELECT j.key, j.type, j.atom, c.cron_id
+        FROM crons AS c, json_each(c.metadata) AS j WHERE json_type(c.metadata) = 'object';
+
+    CREATE TABLE assistant_members (key TEXT NOT NULL, type TEXT NOT NULL, atom, assistant_id TEXT NOT NULL);
+    CREATE INDEX assistant_members_lookup ON assistant_members(key, type, atom, assistant_id);
+    CREATE INDEX assistant_members_by_assistant ON assistant_members(assistant_id);
+    CREATE TRIGGER assistant_members_insert AFTER INSERT ON assistants BEGIN
+        INSERT INTO assistant_members SELECT key, type, atom, NEW.assistant_id
+            FROM json_each(NEW.body, '$.metadata') WHERE json_type(NEW.body, '$.metadata') = 'object';
+    END;
+    CREATE TRIGGER assistant_members_update AFTER UPDATE OF body ON assistants
+    WHEN json_extract(OLD.body, '$.metadata') IS NOT json_extract(NEW.body, '$.metadata') BEGIN
+        DELETE FROM assistant_members WHERE assistant_id = OLD.assistant_id;
+        INSERT INTO assistant_members SELECT key, type, atom, NEW.assistant_id
+            FROM json_each(NEW.body, '$.metadata') WHERE json_type(NEW.body, '$.metadata') = 'object';
+    END;
+    CREATE TRIGGER assistant_members_delete AFTER DELETE ON assistants BEGIN
+        DELETE FROM assistant_members WHERE assistant_id = OLD.assistant_id;
+    END;
+    INSERT INTO assistant_members SELECT j.key, j.type, j.atom, a.assistant_id
+        FROM assistants AS a, json_each(a.body, '$.metadata') AS j WHERE json_type(a.body, '$.metadata') = 'object';
+    """,
 ]
 
 

@@ -74,29 +74,7 @@ def _where(
         parts.append(("status = ?", [status]))
     for field, column, wanted in (("metadata", "metadata", metadata), ("values", '"values"', values)):
         if wanted:
-            parts.extend(_members(field, wanted))
+            parts.extend(where.member_lookups("thread_id", "thread_members", ("field = ?", [field]), wanted))
             parts.append(where.contains(column, wanted))
     return where.every(parts)
 
-
-def _members(field: str, wanted: Any) -> list[where.Sql]:
-    """What `thread_members` says of the top level of a containment filter: a lookup by
-    index that holds for every thread the full test (`where.contains`, kept beside it)
-    then accepts, so that SQLite starts from the few threads it finds instead of scanning.
-    A scalar is looked up by value; an object or array by its key and type."""
-    if not isinstance(wanted, dict):
-        return []
-    lookup = "thread_id IN (SELECT thread_id FROM thread_members WHERE field = ? AND key = ? AND "
-    parts: list[where.Sql] = []
-    for key, value in wanted.items():
-        if isinstance(value, dict) or isinstance(value, list):
-            parts.append((lookup + "type = ?)", [field, key, "object" if isinstance(value, dict) else "array"]))
-        elif value is None:
-            parts.append((lookup + "type = 'null')", [field, key]))
-        elif isinstance(value, bool):
-            parts.append((lookup + "type = ?)", [field, key, "true" if value else "false"]))
-        elif isinstance(value, (int, float)):
-            parts.append((lookup + "type IN ('integer', 'real') AND atom = ?)", [field, key, where.as_sqlite(value)]))
-        else:
-            parts.append((lookup + "type = 'text' AND atom = ?)", [field, key, value]))
-    return parts

@@ -164,6 +164,33 @@ def auth(column: str, filter: Filter | None) -> Sql:
     return _matches(f"CASE json_type({column}) WHEN 'object' THEN {column} ELSE '{{}}' END", filter, _Aliases())
 
 
+def member_lookups(id_column: str, members: str, scope: Sql, wanted: Any) -> list[Sql]:
+    """What a side table of top-level JSON members (`members`: rows of key, json_each
+    type, atom and the owner's id in `id_column`, within `scope`) says of the top level
+    of a filter: an index lookup per key, true of every row whose document holds the key
+    with an equal scalar, or with an object or array, as `wanted` has. A necessary
+    condition of containment and of equality, kept beside the full test, so that SQLite
+    starts from the few rows it finds instead of scanning. None for a non-object filter."""
+    if not isinstance(wanted, dict):
+        return []
+    scope_sql, scope_args = scope
+    lookup = f"{id_column} IN (SELECT {id_column} FROM {members} WHERE {scope_sql} AND key = ? AND "
+    parts: list[Sql] = []
+    for key, value in wanted.items():
+        args = [*scope_args, key]
+        if isinstance(value, (dict, list)):
+            parts.append((lookup + "type = ?)", [*args, "object" if isinstance(value, dict) else "array"]))
+        elif value is None:
+            parts.append((lookup + "type = 'null')", args))
+        elif isinstance(value, bool):
+            parts.append((lookup + "type = ?)", [*args, "true" if value else "false"]))
+        elif isinstance(value, (int, float)):
+            parts.append((lookup + "type IN ('integer', 'real') AND atom = ?)", [*args, as_sqlite(value)]))
+        else:
+            parts.append((lookup + "type = 'text' AND atom = ?)", [*args, value]))
+    return parts
+
+
 def has_keys(column: str, wanted: dict[str, Any] | None) -> Sql:
     """`column`'s JSON object holds each key of `wanted` with an equal value (the
     `metadata` of assistant and cron searches)."""
