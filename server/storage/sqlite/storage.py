@@ -85,7 +85,7 @@ class SqliteStorage:
                 lock = DatabaseLock.acquire(path)
                 resources.callback(lock.release)
                 db = Database(path)
-                resources.callback(db.conn.close)
+                resources.callback(db.close)
                 saver = await SqliteCheckpointer.open(path, serde)
                 resources.push_async_callback(saver.close)
                 conn = await _connect(path)
