@@ -28,6 +28,15 @@ from .webhooks import webhooks_for
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
+async def _open_storage(db: str | None, **options: Any) -> Any:
+    """A `postgresql://` URL opens PostgreSQL; a path (or None: throw-away) SQLite."""
+    if db is not None and db.startswith(("postgresql://", "postgres://")):
+        from .storage.postgres import PostgresStorage
+
+        return await PostgresStorage.open(db, **options)
+    return await SqliteStorage.open(db, **options)
+
+
 async def _register_system_assistants(
     storage: SqliteStorage, graphs: GraphRegistry, configs: dict[str, dict[str, Any]]
 ) -> None:
@@ -57,7 +66,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     requestid.install(app)
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
-        storage = await SqliteStorage.open(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
+        storage = await _open_storage(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
         graphs.bind(checkpointer=storage.saver, store=storage.store)
         await _register_system_assistants(storage, graphs, system_configs)
         rt = Runtime(storage, graphs, RuntimeSettings(

@@ -1,0 +1,82 @@
+"""The connection pool of the records, and what turns a database that cannot be reached
+into `StorageUnavailable` (a 503 with Retry-After) rather than a 500."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from threadloom.protocol.serde import dumps
+
+from ..unavailable import StorageUnavailable
+
+# How often a statement is tried again when its connection broke under it (a restarted
+# server, a terminated backend): the pool checks connections as it hands them out, so one
+# more try finds a fresh one, or waits for the pool to reconnect (`timeout`).
+ATTEMPTS = 3
+
+
+def to_json(value: Any) -> str:
+    return dumps(value).decode()
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure of the connection, not of the statement: worth one more try."""
+    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)) and not isinstance(
+        exc, psycopg.errors.QueryCanceled
+    )
+
+
+class Database:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection in one transaction. A broken connection or a pool that cannot
+        give one in time raises `StorageUnavailable`."""
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                yield conn
+        except PoolTimeout as exc:
+            raise StorageUnavailable(f"no database connection free or reachable: {exc}") from exc
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if not _transient(exc):
+                raise
+            raise StorageUnavailable(f"the database connection failed: {exc}") from exc
+
+    async def retrying(self, work: Any) -> Any:
+        """`await work(conn)` in one transaction, tried again when the connection broke
+        (each statement here is safe to repeat: the transaction rolled back)."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with self.transaction() as conn:
+                    return await work(conn)
+            except StorageUnavailable as exc:
+                if attempt == ATTEMPTS or isinstance(exc.__cause__, PoolTimeout):
+                    raise
+                await asyncio.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    async def fetchall(self, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:
+        async def work(conn: psycopg.AsyncConnection[Any]) -> list[tuple[Any, ...]]:
+            cur = await conn.execute(sql, args)
+            return await cur.fetchall()
+
+        return await self.retrying(work)
+
+    async def fetchone(self, sql: str, args: Any = ()) -> tuple[Any, ...] | None:
+        rows = await self.fetchall(sql, args)
+        return rows[0] if rows else None
+
+    async def rowcount(self, sql: str, args: Any = ()) -> int:
+        async def work(conn: psycopg.AsyncConnection[Any]) -> int:
+            cur = await conn.execute(sql, args)
+            return cur.rowcount
+
+        return await self.retrying(work)
