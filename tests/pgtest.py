@@ -15,6 +15,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import conninfo
@@ -36,7 +37,10 @@ def in_ci() -> bool:
 
 
 def with_dbname(url: str, dbname: str) -> str:
-    return conninfo.make_conninfo(url, dbname=dbname)
+    """`url` (a postgresql:// URL) naming another database: still a URL, which is how the
+    server tells Postgres from a SQLite path."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
 
 
 class PostgresForTests:

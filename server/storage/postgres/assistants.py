@@ -114,8 +114,10 @@ class PostgresAssistants:
 
     async def reset(self, assistant: Assistant) -> None:
         async def work(conn: Conn) -> None:
-            await conn.execute("DELETE FROM assistant_versions WHERE assistant_id = %s", (assistant.assistant_id,))
+            # the current row first: its lock makes a concurrent reset (another process
+            # starting) wait, then find and replace this one's version
             await _write_current(conn, assistant)
+            await conn.execute("DELETE FROM assistant_versions WHERE assistant_id = %s", (assistant.assistant_id,))
             await _write_version(conn, assistant)
 
         await self._db.retrying(work)

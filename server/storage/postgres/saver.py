@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import psycopg
@@ -25,20 +25,28 @@ from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMet
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
 from ..checkpoint_metadata import OfficialCheckpointMetadata
+from ..unavailable import StorageUnavailable
 
 T = TypeVar("T")
 RETRY_SECONDS = 60.0
 
 
+READ_RETRY_SECONDS = 5.0
+
+
 async def retry_broken(call: Callable[[], Awaitable[T]], seconds: float = RETRY_SECONDS) -> T:
+    """`await call()`, again while the connection fails, for up to `seconds`; then
+    `StorageUnavailable` (a 503 where a request waits for it)."""
     deadline = time.monotonic() + seconds
     delay = 0.05
     while True:
         try:
             return await call()
-        except (psycopg.OperationalError, psycopg.InterfaceError):
-            if time.monotonic() + delay > deadline:
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if isinstance(exc, psycopg.errors.QueryCanceled):
                 raise
+            if time.monotonic() + delay > deadline:
+                raise StorageUnavailable(f"the database connection failed: {exc}") from exc
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
@@ -56,7 +64,17 @@ class RetryingPostgresSaver(AsyncPostgresSaver):
         await retry_broken(lambda: super(RetryingPostgresSaver, self).aput_writes(config, writes, task_id, task_path))
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return await retry_broken(lambda: super(RetryingPostgresSaver, self).aget_tuple(config))
+        return await retry_broken(lambda: super(RetryingPostgresSaver, self).aget_tuple(config), READ_RETRY_SECONDS)
+
+    async def alist(
+        self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None, limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        try:
+            async for item in super().alist(config, filter=filter, before=before, limit=limit):
+                yield item
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise StorageUnavailable(f"the database connection failed: {exc}") from exc
 
     async def _with_kept_values(
         self, config: RunnableConfig, checkpoint: Checkpoint, new_versions: ChannelVersions

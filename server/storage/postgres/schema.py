@@ -5,6 +5,7 @@ up to date after the first."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import psycopg
@@ -129,13 +130,27 @@ class SchemaTooNew(Exception):
     pass
 
 
+async def _lock(conn: psycopg.AsyncConnection) -> None:
+    """Take the lock by polling, not by waiting in `pg_advisory_lock`: a waiting statement
+    holds a snapshot, which the holder's `CREATE INDEX CONCURRENTLY` would wait for in
+    turn, a deadlock Postgres does not see."""
+    delay = 0.01
+    while True:
+        cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,))
+        row = await cur.fetchone()
+        if row and row[0]:
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
 async def migrate(conn: psycopg.AsyncConnection, *, then: Callable[[], Awaitable[None]] | None = None) -> int:
     """Bring the records schema up to date, then run `then` (LangGraph's setups), all
     under a session advisory lock on `conn` (autocommit, idle between statements so
     that `CREATE INDEX CONCURRENTLY` in LangGraph's migrations does not wait for it).
     Returns the schema version. Raises `SchemaTooNew` when the database was migrated by
     a newer threadloom."""
-    await conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    await _lock(conn)
     try:
         await conn.execute("CREATE TABLE IF NOT EXISTS threadloom_schema (version integer NOT NULL)")
         cur = await conn.execute("SELECT coalesce(max(version), 0) FROM threadloom_schema")

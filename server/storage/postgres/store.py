@@ -3,15 +3,31 @@ semantic search through pgvector (`index`), expiry of items (`ttl`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
+from langgraph.store.base import Op, Result
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg_pool import AsyncConnectionPool
+
+from ..unavailable import StorageUnavailable
 
 
 class MissingExtension(Exception):
     pass
+
+
+class PostgresStore(AsyncPostgresStore):
+    """A connection that failed (the server restarting, the pool exhausted) is a 503, not a 500."""
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        try:
+            return await super().abatch(ops)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if isinstance(exc, psycopg.errors.QueryCanceled):
+                raise
+            raise StorageUnavailable(f"the database connection failed: {exc}") from exc
 
 
 async def open_store(
@@ -29,4 +45,4 @@ async def open_store(
                 "or remove store.index from langgraph.json"
             )
         index = {k: v for k, v in index.items() if k != "text_fields"}  # a key of the SQLite store only
-    return AsyncPostgresStore(pool, index=index, ttl=ttl)  # type: ignore[arg-type]
+    return PostgresStore(pool, index=index, ttl=ttl)  # type: ignore[arg-type]
