@@ -331,3 +331,28 @@ async def test_storage_opened_twice_on_one_database_agrees_on_the_schema(migrate
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_unit_of_work_commits_its_writes_together_or_not_at_all(migrated_database: str) -> None:
+    storage = await PostgresStorage.open(migrated_database)
+    now = "2026-01-01T00:00:00+00:00"
+
+    def thread(tid: str) -> Thread:
+        return Thread(thread_id=tid, created_at=now, updated_at=now, state_updated_at=now, metadata={}, status="idle", config={})
+
+    try:
+        with pytest.raises(RuntimeError):
+            async with storage.atomic():
+                await storage.threads.insert(thread("a"))
+                async with storage.atomic():  # joins the outer unit
+                    await storage.threads.insert(thread("b"))
+                assert await storage.threads.get("b") is not None  # its own writes, seen inside
+                raise RuntimeError("abandon")
+        assert await storage.threads.get("a") is None and await storage.threads.get("b") is None
+        async with storage.atomic():
+            await storage.threads.insert(thread("c"))
+            # another task does not see it before the end of the unit
+            assert await asyncio.create_task(storage.threads.get("c")) is None
+        assert await storage.threads.get("c") is not None
+    finally:
+        await storage.close()

@@ -10,6 +10,7 @@ finds no connection within `POOL_TIMEOUT` (the server down, or every connection 
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import psycopg
@@ -54,7 +55,7 @@ class PostgresStorage:
     def __init__(self, records: AsyncConnectionPool, graph_pool: AsyncConnectionPool, saver: PostgresCheckpointer, store: Any) -> None:
         self._records = records
         self._graph_pool = graph_pool
-        db = Database(records)
+        db = self._db = Database(records)
         self.saver = saver
         self.store = store
         self.threads = PostgresThreads(db)
@@ -118,6 +119,10 @@ class PostgresStorage:
         finally:
             await conn.close()
         return cls(records, graph_pool, saver, store)
+
+    def atomic(self) -> AbstractAsyncContextManager[None]:
+        """A unit of work: the current task's record writes in the block commit together."""
+        return self._db.atomic()
 
     async def close(self) -> None:
         try:

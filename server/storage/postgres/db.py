@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import psycopg
@@ -35,11 +36,40 @@ def _transient(exc: BaseException) -> bool:
 class Database:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
+        # the connection of the unit of work (`atomic`) the current task is in, if any
+        self._unit: ContextVar[tuple[asyncio.Task[Any] | None, psycopg.AsyncConnection[Any]] | None] = ContextVar(
+            "threadloom_pg_unit", default=None
+        )
+
+    def _in_unit(self) -> psycopg.AsyncConnection[Any] | None:
+        unit = self._unit.get()
+        # a task started inside the block inherits the variable, not the unit
+        return unit[1] if unit is not None and unit[0] is asyncio.current_task() else None
+
+    @asynccontextmanager
+    async def atomic(self) -> AsyncIterator[None]:
+        """The current task's writes (and reads) in the block share one transaction: they
+        commit together at its end, or roll back together if it raises. Nested blocks
+        join the outer one."""
+        if self._in_unit() is not None:
+            yield
+            return
+        async with self.transaction() as conn:
+            token = self._unit.set((asyncio.current_task(), conn))
+            try:
+                yield
+            finally:
+                self._unit.reset(token)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A connection in one transaction. A broken connection or a pool that cannot
-        give one in time raises `StorageUnavailable`."""
+        """A connection in one transaction (a savepoint of the unit of work the task is
+        in). A broken connection or a pool that cannot give one in time raises
+        `StorageUnavailable`."""
+        if (unit := self._in_unit()) is not None:
+            async with unit.transaction():
+                yield unit
+            return
         try:
             async with self.pool.connection() as conn, conn.transaction():
                 yield conn
@@ -53,6 +83,9 @@ class Database:
     async def retrying(self, work: Any) -> Any:
         """`await work(conn)` in one transaction, tried again when the connection broke
         (each statement here is safe to repeat: the transaction rolled back)."""
+        if self._in_unit() is not None:  # a retry would repeat part of the unit only
+            async with self.transaction() as conn:
+                return await work(conn)
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.transaction() as conn:
