@@ -25,6 +25,7 @@ class Actor:
         self._mailbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._started = asyncio.Event()
 
     # lifecycle -------------------------------------------------------------------------
 
@@ -38,6 +39,10 @@ class Actor:
         self._stopping = True
         self._mailbox.put_nowait((_STOP, None))
         await asyncio.shield(self._task)
+
+    async def started(self) -> None:
+        """Returns once `on_start` has run (whatever its outcome)."""
+        await self._started.wait()
 
     async def on_start(self) -> None:
         """Runs before the first message."""
@@ -76,6 +81,7 @@ class Actor:
             await self.on_start()
         except Exception:
             log.exception("%s failed to start", type(self).__name__)
+        self._started.set()
         while True:
             message, reply = await self._mailbox.get()
             if message is _STOP:

@@ -210,11 +210,11 @@ async def test_a_page_of_a_metadata_search_is_served_by_the_indexes(migrated_dat
     with psycopg.connect(migrated_database, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO threads SELECT 't' || i, '2026-01-01T00:00:00+00:00', to_char(i, 'FM000000'), '', "
-            "jsonb_build_object('owner', 'u' || (i % 1000)), 'idle', '{}', NULL, '{}', NULL FROM generate_series(1, 20000) i"
+            "json_build_object('owner', 'u' || (i % 1000)), 'idle', '{}', NULL, '{}', NULL FROM generate_series(1, 20000) i"
         )
         conn.execute("ANALYZE threads")
         for sql in (
-            "SELECT thread_id FROM threads WHERE metadata @> '{\"owner\": \"u7\"}' ORDER BY updated_at DESC, thread_id DESC LIMIT 10",
+            "SELECT thread_id FROM threads WHERE metadata_index @> '{\"owner\": \"u7\"}' ORDER BY updated_at DESC, thread_id DESC LIMIT 10",
             "SELECT thread_id FROM threads WHERE TRUE ORDER BY updated_at DESC, thread_id DESC LIMIT 10 OFFSET 0",
             "SELECT thread_id FROM threads WHERE status = 'busy' ORDER BY updated_at DESC, thread_id DESC LIMIT 10",
         ):

@@ -13,7 +13,6 @@ from .saver import PostgresCheckpointer, retry_broken
 
 Conn = psycopg.AsyncConnection[Any]
 _TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
-_PRUNE_ATTEMPTS = 5
 
 
 class PostgresCheckpoints:
@@ -64,13 +63,40 @@ class PostgresCheckpoints:
         await self._db.retrying(work)
 
     async def keep_latest(self, thread_id: str) -> None:
-        # LangGraph's own prune: in one transaction on one snapshot, it keeps the latest
-        # checkpoint of each namespace (a subgraph call's goes with its root checkpoint)
-        # and the blobs they reference.
-        for attempt in range(1, _PRUNE_ATTEMPTS + 1):
-            try:
-                await retry_broken(lambda: self._saver.aprune([thread_id], strategy="keep_latest"), seconds=5)
-                return
-            except (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected):
-                if attempt == _PRUNE_ATTEMPTS:
-                    raise
+        """As on SQLite: the latest checkpoint of each namespace stays (the root's is the
+        thread's state, a subgraph's what an interrupted subgraph resumes from), with its
+        writes and the blobs it references; the rest goes, in one transaction. Only
+        blobs the deleted checkpoints referenced are candidates, so what a run is saving
+        meanwhile (its blobs land before its checkpoint) is never taken."""
+
+        async def work(conn: Conn) -> None:
+            args = {"t": thread_id}
+            await conn.execute(_KEPT + "DELETE FROM checkpoint_writes WHERE thread_id = %(t)s "
+                               "AND (checkpoint_ns, checkpoint_id) NOT IN (SELECT checkpoint_ns, id FROM kept)", args)
+            await conn.execute(_KEPT + _DELETE_UNKEPT, args)
+            await conn.execute("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = %(t)s", args)
+
+        await self._db.retrying(work)
+
+
+_KEPT = (
+    "WITH kept AS (SELECT checkpoint_ns, max(checkpoint_id) AS id FROM checkpoints WHERE thread_id = %(t)s "
+    "GROUP BY checkpoint_ns) "
+)
+_DELETE_UNKEPT = """,
+freed AS (
+    DELETE FROM checkpoints WHERE thread_id = %(t)s
+    AND (checkpoint_ns, checkpoint_id) NOT IN (SELECT checkpoint_ns, id FROM kept)
+    RETURNING checkpoint_ns, checkpoint -> 'channel_versions' AS versions
+),
+freed_blobs AS (
+    SELECT DISTINCT f.checkpoint_ns, v.key AS channel, v.value #>> '{}' AS version
+    FROM freed f, jsonb_each(f.versions) v
+)
+DELETE FROM checkpoint_blobs b USING freed_blobs fb
+WHERE b.thread_id = %(t)s AND b.checkpoint_ns = fb.checkpoint_ns AND b.channel = fb.channel AND b.version = fb.version
+AND NOT EXISTS (
+    SELECT 1 FROM checkpoints c JOIN kept k ON c.checkpoint_ns = k.checkpoint_ns AND c.checkpoint_id = k.id
+    WHERE c.thread_id = %(t)s AND c.checkpoint_ns = fb.checkpoint_ns AND c.checkpoint -> 'channel_versions' ->> fb.channel = fb.version
+)
+"""

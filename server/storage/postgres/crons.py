@@ -22,7 +22,7 @@ _COLUMNS = (
     "next_run_date, metadata, on_run_completed, enabled, created_at, updated_at"
 )
 _SELECT = _COLUMNS.replace("payload", "payload::text").replace("metadata", "metadata::text")
-_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s::json, %s, %s::jsonb, %s, %s, %s, %s"
+_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s::json, %s, %s::json, %s, %s, %s, %s"
 _INSERT = f"INSERT INTO crons ({_COLUMNS}) VALUES ({_VALUES})"
 _REPLACE = f"UPDATE crons SET ({_COLUMNS}) = ({_VALUES}) WHERE cron_id = %s"
 
@@ -46,14 +46,14 @@ def _where(
     assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None,
     auth: Filter | None,
 ) -> tuple[str, list[Any]]:
-    where, args = auth_sql("metadata", auth)
+    where, args = auth_sql("metadata_index", auth)
     where.insert(0, "TRUE")
     for column, value in (("assistant_id", assistant_id), ("thread_id", thread_id), ("enabled", enabled)):
         if value is not None:
             where.append(f"{column} = %s")
             args.append(value)
     for key, value in (metadata or {}).items():
-        sql, more = equals("metadata", key, value)
+        sql, more = equals("metadata_index", key, value)
         where.append(sql)
         args.extend(more)
     return " AND ".join(where), args

@@ -23,7 +23,7 @@ _THREAD_SELECT = (
     'thread_id, created_at, updated_at, state_updated_at, metadata::text, status, config::text, "values"::text, '
     "interrupts::text, error::text"
 )
-_THREAD_VALUES = "%s, %s, %s, %s, %s::jsonb, %s, %s::json, %s::jsonb, %s::json, %s::json"
+_THREAD_VALUES = "%s, %s, %s, %s, %s::json, %s, %s::json, %s::json, %s::json, %s::json"
 _UPSERT_THREAD = (
     f"INSERT INTO threads ({_THREAD_COLUMNS}) VALUES ({_THREAD_VALUES}) ON CONFLICT (thread_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _THREAD_COLUMNS.split(", ")[1:])
@@ -122,7 +122,7 @@ class PostgresThreads:
         ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None, status: str | None,
         auth: Filter | None,
     ) -> tuple[str, list[Any]]:
-        where, args = auth_sql("metadata", auth)
+        where, args = auth_sql("metadata_index", auth)
         where.insert(0, "TRUE")
         if ids is not None:
             where.append("thread_id = ANY(%s::text[])")
@@ -130,7 +130,7 @@ class PostgresThreads:
         if status is not None:
             where.append("status = %s")
             args.append(status)
-        for column, wanted in (("metadata", metadata), ('"values"', values)):
+        for column, wanted in (("metadata_index", metadata), ("values_index", values)):
             if wanted:
                 where.append(f"{column} @> %s::jsonb")
                 args.append(to_json(wanted))
@@ -189,7 +189,7 @@ class PostgresRuns:
         async def work(conn: Conn) -> None:
             await write_thread(conn, thread)
             await conn.execute(
-                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (%s, %s, %s, %s::jsonb, %s, %s::json, %s, %s, %s)", row
+                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (%s, %s, %s, %s::json, %s, %s::json, %s, %s, %s)", row
             )
 
         await self._db.retrying(work)

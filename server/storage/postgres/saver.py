@@ -51,6 +51,15 @@ async def retry_broken(call: Callable[[], Awaitable[T]], seconds: float = RETRY_
             delay = min(delay * 2, 1.0)
 
 
+def _at_path(metadata: Any, dotted: str) -> Any:
+    """`metadata["a"]["b"]` for "a.b"; None where a step is missing."""
+    for key in dotted.split("."):
+        if not isinstance(metadata, dict):
+            return None
+        metadata = metadata.get(key)
+    return metadata
+
+
 class RetryingPostgresSaver(AsyncPostgresSaver):
     async def aput(
         self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
@@ -70,9 +79,23 @@ class RetryingPostgresSaver(AsyncPostgresSaver):
         self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
         before: RunnableConfig | None = None, limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
+        """As LangGraph's SQLite saver filters (the default backend's): a dotted key reaches
+        into nested metadata, and None matches a missing key too. Those keys are checked
+        here; the others by the database (`@>`)."""
+        loose = {k: v for k, v in (filter or {}).items() if "." in k or v is None}
+        exact = {k: v for k, v in (filter or {}).items() if k not in loose} or None
         try:
-            async for item in super().alist(config, filter=filter, before=before, limit=limit):
-                yield item
+            if not loose:
+                async for item in super().alist(config, filter=filter, before=before, limit=limit):
+                    yield item
+                return
+            found = 0
+            async for item in super().alist(config, filter=exact, before=before, limit=None):
+                if all(_at_path(item.metadata, key) == value for key, value in loose.items()):
+                    yield item
+                    found += 1
+                    if limit is not None and found >= limit:
+                        return
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise StorageUnavailable(f"the database connection failed: {exc}") from exc
 

@@ -20,16 +20,19 @@ MIGRATIONS: list[str] = [
         created_at text COLLATE "C" NOT NULL,
         updated_at text COLLATE "C" NOT NULL,
         state_updated_at text COLLATE "C" NOT NULL,
-        metadata jsonb NOT NULL,
+        metadata json NOT NULL,  -- as given (JSONB would turn 1.5e300 into an integer)
         status text COLLATE "C" NOT NULL,
         config json NOT NULL,
-        "values" jsonb,
+        "values" json,
         interrupts json NOT NULL,
-        error json
+        error json,
+        -- what the searches filter on
+        metadata_index jsonb GENERATED ALWAYS AS (metadata::jsonb) STORED,
+        values_index jsonb GENERATED ALWAYS AS ("values"::jsonb) STORED
     );
     -- threads/search: containment filters on metadata and values, pages in sort order
-    CREATE INDEX threads_metadata ON threads USING gin (metadata jsonb_path_ops);
-    CREATE INDEX threads_values ON threads USING gin ("values" jsonb_path_ops);
+    CREATE INDEX threads_metadata ON threads USING gin (metadata_index jsonb_path_ops);
+    CREATE INDEX threads_values ON threads USING gin (values_index jsonb_path_ops);
     CREATE INDEX threads_by_updated ON threads (updated_at, thread_id);
     CREATE INDEX threads_by_created ON threads (created_at, thread_id);
     CREATE INDEX threads_by_state_updated ON threads (state_updated_at, thread_id);
@@ -40,7 +43,7 @@ MIGRATIONS: list[str] = [
         run_id text COLLATE "C" PRIMARY KEY,
         thread_id text COLLATE "C" NOT NULL REFERENCES threads(thread_id) ON DELETE CASCADE,
         assistant_id text COLLATE "C" NOT NULL,
-        metadata jsonb NOT NULL,
+        metadata json NOT NULL,
         status text COLLATE "C" NOT NULL,
         kwargs json NOT NULL,
         multitask_strategy text COLLATE "C" NOT NULL,
@@ -59,7 +62,7 @@ MIGRATIONS: list[str] = [
         created_at text COLLATE "C" NOT NULL,
         updated_at text COLLATE "C" NOT NULL,
         name text COLLATE "C" NOT NULL,
-        metadata jsonb NOT NULL,
+        metadata jsonb NOT NULL,  -- a copy of the body's, for the filters
         body json NOT NULL
     );
     CREATE INDEX assistants_metadata ON assistants USING gin (metadata jsonb_path_ops);
@@ -87,18 +90,19 @@ MIGRATIONS: list[str] = [
         next_run_date text COLLATE "C",
         enabled boolean NOT NULL,
         on_run_completed text COLLATE "C",
-        metadata jsonb NOT NULL,
+        metadata json NOT NULL,
         payload json NOT NULL,
         created_at text COLLATE "C" NOT NULL,
         updated_at text COLLATE "C" NOT NULL,
-        auth_user json
+        auth_user json,
+        metadata_index jsonb GENERATED ALWAYS AS (metadata::jsonb) STORED
     );
     CREATE INDEX crons_due ON crons (next_run_date) WHERE enabled;
     CREATE INDEX crons_by_thread ON crons (thread_id);
     CREATE INDEX crons_by_assistant ON crons (assistant_id);
     CREATE INDEX crons_by_created ON crons (created_at, cron_id);
     CREATE INDEX crons_by_updated ON crons (updated_at, cron_id);
-    CREATE INDEX crons_metadata ON crons USING gin (metadata jsonb_path_ops);
+    CREATE INDEX crons_metadata ON crons USING gin (metadata_index jsonb_path_ops);
 
     -- the persisted event logs of resumable runs (`events.py`)
     CREATE TABLE run_logs (
