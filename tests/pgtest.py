@@ -123,6 +123,11 @@ class Databases:
             self._urls[str(path)] = url
         return url
 
+    def has_extension(self, name: str) -> bool:
+        """Whether the Postgres server offers the extension (pgvector is `vector`)."""
+        assert self._postgres is not None
+        return bool(rows(self._postgres.admin, "SELECT 1 FROM pg_available_extensions WHERE name = ?", (name,)))
+
     def close(self) -> None:
         if self._postgres is not None:
             for url in self._created:
