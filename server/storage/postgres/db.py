@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, PoolTimeout, TooManyRequests
 
 from threadloom.protocol.serde import dumps
 
@@ -73,7 +73,7 @@ class Database:
         try:
             async with self.pool.connection() as conn, conn.transaction():
                 yield conn
-        except PoolTimeout as exc:
+        except (PoolTimeout, TooManyRequests) as exc:
             raise StorageUnavailable(f"no database connection free or reachable: {exc}") from exc
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             if not _transient(exc):
@@ -91,7 +91,8 @@ class Database:
                 async with self.transaction() as conn:
                     return await work(conn)
             except StorageUnavailable as exc:
-                if attempt == ATTEMPTS or isinstance(exc.__cause__, PoolTimeout):
+                # no connection within the pool's timeout, or the queue for one full: say so now
+                if attempt == ATTEMPTS or isinstance(exc.__cause__, (PoolTimeout, TooManyRequests)):
                     raise
                 await asyncio.sleep(0.05 * attempt)
         raise AssertionError("unreachable")
