@@ -244,6 +244,9 @@ async def test_terminated_backends_are_replaced_and_a_run_in_flight_goes_on(make
     run = await client.runs.create(thread["thread_id"], "slow", input=slow("t", 12, 0.1))
     await until(lambda: _has_items(client, thread["thread_id"]))
     assert _terminate(_DBS[server_url]) > 0
+    # requests right after find the dead connections replaced, not a 503
+    got = await asyncio.gather(*[client.threads.get(thread["thread_id"]) for _ in range(20)])
+    assert {t["thread_id"] for t in got} == {thread["thread_id"]}
     await asyncio.sleep(0.3)
     assert _terminate(_DBS[server_url]) > 0  # again, with the run's next writes on fresh connections
     await asyncio.wait_for(client.runs.join(thread["thread_id"], run["run_id"]), 60)

@@ -2,8 +2,8 @@
 and store (`AsyncPostgresStore`, semantic search through pgvector) in one database.
 
 Two connection pools: one for the records (tuple rows), one for LangGraph's saver and
-store (the dict rows and autocommit they expect). Both check a connection as they hand
-it out, so connections a restarted server dropped are replaced, not used; a request that
+store (the dict rows and autocommit they expect). A statement whose connection broke (a
+restarted server) is tried again once the pool has replaced its dead connections; a request that
 finds no connection within `POOL_TIMEOUT` (the server down, or every connection busy and
 `MAX_WAITING` requests already queued) gets `StorageUnavailable`, a 503 with Retry-After.
 """
@@ -82,7 +82,7 @@ class PostgresStorage:
         try:
             common = dict(
                 min_size=1, max_size=pool_size, max_waiting=max_waiting, timeout=pool_timeout,
-                check=AsyncConnectionPool.check_connection, reconnect_timeout=float("inf"),
+                reconnect_timeout=float("inf"),
             )
             records: AsyncConnectionPool = AsyncConnectionPool(
                 url, kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT}, open=False,

@@ -23,6 +23,7 @@ import psycopg
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from psycopg_pool import AsyncConnectionPool
 
 from ..checkpoint_metadata import OfficialCheckpointMetadata
 from ..unavailable import StorageUnavailable
@@ -34,7 +35,7 @@ RETRY_SECONDS = 60.0
 READ_RETRY_SECONDS = 5.0
 
 
-async def retry_broken(call: Callable[[], Awaitable[T]], seconds: float = RETRY_SECONDS) -> T:
+async def retry_broken(call: Callable[[], Awaitable[T]], seconds: float = RETRY_SECONDS, pool: Any = None) -> T:
     """`await call()`, again while the connection fails, for up to `seconds`; then
     `StorageUnavailable` (a 503 where a request waits for it)."""
     deadline = time.monotonic() + seconds
@@ -47,7 +48,10 @@ async def retry_broken(call: Callable[[], Awaitable[T]], seconds: float = RETRY_
                 raise
             if time.monotonic() + delay > deadline:
                 raise StorageUnavailable(f"the database connection failed: {exc}") from exc
-            await asyncio.sleep(delay)
+            if isinstance(pool, AsyncConnectionPool):
+                await pool.check()  # the other idle connections died with this one: replace them
+            else:
+                await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
 
@@ -64,16 +68,16 @@ class RetryingPostgresSaver(AsyncPostgresSaver):
     async def aput(
         self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
     ) -> RunnableConfig:
-        kept = await retry_broken(lambda: self._with_kept_values(config, checkpoint, new_versions))
-        return await retry_broken(lambda: super(RetryingPostgresSaver, self).aput(config, kept, metadata, new_versions))
+        kept = await retry_broken(lambda: self._with_kept_values(config, checkpoint, new_versions), pool=self.conn)
+        return await retry_broken(lambda: super(RetryingPostgresSaver, self).aput(config, kept, metadata, new_versions), pool=self.conn)
 
     async def aput_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
-        await retry_broken(lambda: super(RetryingPostgresSaver, self).aput_writes(config, writes, task_id, task_path))
+        await retry_broken(lambda: super(RetryingPostgresSaver, self).aput_writes(config, writes, task_id, task_path), pool=self.conn)
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return await retry_broken(lambda: super(RetryingPostgresSaver, self).aget_tuple(config), READ_RETRY_SECONDS)
+        return await retry_broken(lambda: super(RetryingPostgresSaver, self).aget_tuple(config), READ_RETRY_SECONDS, pool=self.conn)
 
     async def alist(
         self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
