@@ -2,7 +2,8 @@
 
 Messages are handled one at a time, so an actor's own state needs no lock. A handler that
 raises fails only that message: an `ask` gets the exception, a `tell` is logged, and the
-actor goes on with the next message.
+actor goes on with the next message. An actor whose `on_start` raises does not serve
+without what it failed to set up: it stops, and every `ask` gets `ActorStopped`.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ class ActorStopped(RuntimeError):
     pass
 
 
+class AskTimeout(TimeoutError):
+    """No reply within the `ask`'s timeout (the message may still be handled later)."""
+
+
 class Actor:
     def __init__(self) -> None:
         self._mailbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._started = asyncio.Event()
+        self._start_failure: BaseException | None = None
 
     # lifecycle -------------------------------------------------------------------------
 
@@ -34,10 +40,11 @@ class Actor:
 
     async def stop(self) -> None:
         """Handle what is already in the mailbox, then stop."""
-        if self._task is None or self._stopping:
+        if self._task is None:
             return
-        self._stopping = True
-        self._mailbox.put_nowait((_STOP, None))
+        if not self._stopping:
+            self._stopping = True
+            self._mailbox.put_nowait((_STOP, None))
         await asyncio.shield(self._task)
 
     async def started(self) -> None:
@@ -63,26 +70,38 @@ class Actor:
             raise ActorStopped(f"{type(self).__name__} is stopping")
         self._mailbox.put_nowait((message, None))
 
-    async def ask(self, message: Any) -> Any:
+    async def ask(self, message: Any, *, timeout: float | None = None) -> Any:
+        """The reply to `message`; `AskTimeout` if none comes within `timeout` seconds."""
         if self._stopping:
             raise ActorStopped(f"{type(self).__name__} is stopping")
         reply = asyncio.get_running_loop().create_future()
         self._mailbox.put_nowait((message, reply))
-        return await reply
+        try:
+            return await asyncio.wait_for(reply, timeout)
+        except TimeoutError:
+            if reply.cancelled():  # ours: the handler's own TimeoutError sets the reply
+                raise AskTimeout(f"{type(self).__name__} did not answer {type(message).__name__} within {timeout} s") from None
+            raise
 
     @property
     def idle(self) -> bool:
         return self._mailbox.empty()
+
+    @property
+    def stopped(self) -> bool:
+        """It stopped (or is stopping) and takes no more messages."""
+        return self._stopping
 
     # the loop ----------------------------------------------------------------------------
 
     async def _run(self) -> None:
         try:
             await self.on_start()
-        except Exception:
-            log.exception("%s failed to start", type(self).__name__)
+        except Exception as exc:
+            log.exception("%s failed to start; it stops", type(self).__name__)
+            self._stopping, self._start_failure = True, exc
         self._started.set()
-        while True:
+        while not self._start_failure:
             message, reply = await self._mailbox.get()
             if message is _STOP:
                 break
@@ -101,7 +120,10 @@ class Actor:
             await self.on_stop()
         except Exception:
             log.exception("%s failed to stop", type(self).__name__)
+        why = "failed to start" if self._start_failure else "stopped"
         while not self._mailbox.empty():
             _, reply = self._mailbox.get_nowait()
             if reply is not None and not reply.done():
-                reply.set_exception(ActorStopped(f"{type(self).__name__} stopped"))
+                stopped = ActorStopped(f"{type(self).__name__} {why}")
+                stopped.__cause__ = self._start_failure
+                reply.set_exception(stopped)

@@ -5,18 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from threadloom.protocol import clock
 from threadloom.protocol.errors import ApiError
 from threadloom.protocol.users import AuthUser, run_configurable
-from threadloom.protocol.resources import Cron
+from threadloom.protocol.graphsource import GraphSource
+from threadloom.protocol.requests import RunCreate
+from threadloom.protocol.resources import Assistant, Cron, Run
+from threadloom.protocol.storage import AssistantStore, CronStore
 
+from .eventlog import RunStream
 from .newcron import following, past_end, run_request
-from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+Submit = Callable[[str | None, RunCreate, Assistant, dict[str, Any]], Awaitable[tuple[Run, RunStream]]]
 BATCH = 100  # due crons fired per tick; any more wait for the next tick
 
 
@@ -28,8 +34,14 @@ class CronScheduler:
     database or a PATCH racing the claim. Slots missed while the server was down fire once,
     then the cron goes on from now. A fire that fails is logged and the cron goes on."""
 
-    def __init__(self, runtime: Runtime, poll_seconds: float) -> None:
-        self.runtime = runtime
+    def __init__(
+        self, *, crons: CronStore, assistants: AssistantStore, graphs: GraphSource, submit: Submit, poll_seconds: float
+    ) -> None:
+        """`submit`: creates a run as an HTTP request does (`Runtime.submit`)."""
+        self.crons = crons
+        self.assistants = assistants
+        self.graphs = graphs
+        self.submit = submit
         self.poll_seconds = poll_seconds
         self._task: asyncio.Task[None] | None = None
 
@@ -53,28 +65,29 @@ class CronScheduler:
     async def tick(self) -> None:
         """Fire the crons due now."""
         now = clock.now()
-        for cron in await self.runtime.storage.crons.due(clock.iso(now), limit=BATCH):
+        for cron in await self.crons.due(now, limit=BATCH):
             if await self._claim(cron, now):
                 await self._fire(cron)
 
     async def _claim(self, cron: Cron, now: datetime) -> bool:
         """Move the cron past its due slot; True if this slot is ours to fire."""
-        slot = cron.next_run_date
-        assert slot is not None
-        if past_end(cron, slot):
-            await self.runtime.storage.crons.advance(cron.cron_id, slot, None)
+        assert cron.next_run_date is not None
+        slot = clock.parse_iso(cron.next_run_date)
+        if past_end(cron, cron.next_run_date):
+            await self.crons.advance(cron.cron_id, slot, None)
             return False
-        return await self.runtime.storage.crons.advance(cron.cron_id, slot, following(cron.schedule, cron.timezone, now))
+        after = following(cron.schedule, cron.timezone, now)
+        return await self.crons.advance(cron.cron_id, slot, None if after is None else clock.parse_iso(after))
 
     async def _fire(self, cron: Cron) -> None:
         try:
-            assistant = await self.runtime.storage.assistants.get(cron.assistant_id)
-            if assistant is None or assistant.graph_id not in self.runtime.graphs.graph_ids():
+            assistant = await self.assistants.get(cron.assistant_id)
+            if assistant is None or assistant.graph_id not in self.graphs.graph_ids():
                 log.warning("cron %s: assistant %s not found; nothing run", cron.cron_id, cron.assistant_id)
                 return
-            user = await self.runtime.storage.crons.user(cron.cron_id)  # it runs as whoever created it
+            user = await self.crons.user(cron.cron_id)  # it runs as whoever created it
             caller = run_configurable(AuthUser(user) if user is not None else None)
-            run, _ = await self.runtime.submit(cron.thread_id, run_request(cron), assistant, caller)
+            run, _ = await self.submit(cron.thread_id, run_request(cron), assistant, caller)
         except ApiError as exc:  # e.g. the thread is busy and the strategy is reject
             log.warning("cron %s: run not created: %s", cron.cron_id, exc.detail)
         except Exception:

@@ -29,7 +29,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from threadloom.protocol.ports import RunEventStore
+from threadloom.protocol.storage import RunEventStore
 
 from .eventlog import Event, RunStream
 

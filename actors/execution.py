@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 from langgraph.types import Command, Send
@@ -21,14 +21,12 @@ from threadloom.protocol.resources import Run
 from threadloom.protocol.serde import dumps, error_payload, to_builtins
 from threadloom.protocol.users import USER_KEY, from_configurable
 
-from .actor import ActorStopped
+from .actor import Actor, ActorStopped
 from .eventlog import RunStream
 from .modes import Translator, graph_stream_modes
 from .newrun import NODE_FINISHED, started_config
+from .threaddeps import ThreadDeps
 
-if TYPE_CHECKING:
-    from .runtime import Runtime
-    from .supervisor import ThreadSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +91,15 @@ def interrupts_by_task(snapshot: Any) -> dict[str, list[dict[str, Any]]]:
 
 class RunExecution:
     def __init__(
-        self, run: Run, attempt: int, stream: RunStream, runtime: Runtime, supervisor: ThreadSupervisor,
+        self, run: Run, attempt: int, stream: RunStream, deps: ThreadDeps, supervisor: Actor,
         *, api_url: str | None = None,
     ) -> None:
+        """`supervisor`: the thread's, asked to record the run's start and outcome."""
         self.run = run
         self.attempt = attempt
         self.api_url = api_url  # where the run's request reached this server
         self.stream = stream
-        self.runtime = runtime
+        self.deps = deps
         self.supervisor = supervisor
         self.cancel_request: tuple[Action, str] | None = None
         self._graph_task: asyncio.Task[None] | None = None
@@ -121,7 +120,7 @@ class RunExecution:
     def _publish(self, name: str, data: bytes) -> None:
         """To the run's log, and to its thread's log for thread streams."""
         self.stream.publish(name, data)
-        self.runtime.streams.thread_publish(self.run.thread_id, name, data)
+        self.deps.streams.thread_publish(self.run.thread_id, name, data)
 
     # ---------------------------------------------------------------------------------
 
@@ -179,7 +178,7 @@ class RunExecution:
         return "error", error_payload(exc)
 
     async def _stream_graph(self) -> None:
-        async with self.runtime.slots:
+        async with self.deps.slots.held():
             self.holds_slot = True
             self.started_at = clock.now()
             self._apply_start_config()
@@ -203,7 +202,7 @@ class RunExecution:
                 options["durability"] = kwargs.durability
             if kwargs.context:
                 options["context"] = kwargs.context
-            async with self.runtime.graphs.open(graph_id, config, checkpointer=not kwargs.temporary) as graph:
+            async with self.deps.graphs.open(graph_id, config, checkpointer=not kwargs.temporary) as graph:
                 if "events" in kwargs.stream_mode:
                     async for event in graph.astream_events(graph_input, config, version="v2", **options):
                         translator.event(event)
@@ -217,7 +216,7 @@ class RunExecution:
     def _apply_start_config(self) -> None:
         """The run from now on carries the config the official server records at a start."""
         kwargs = self.run.kwargs
-        factory = self.runtime.graphs.is_factory(kwargs.config["configurable"]["graph_id"])
+        factory = self.deps.graphs.is_factory(kwargs.config["configurable"]["graph_id"])
         config = started_config(kwargs.config, attempt=self.attempt, api_url=self.api_url, factory=factory)
         self.run = msgspec.structs.replace(self.run, kwargs=msgspec.structs.replace(kwargs, config=config))
 
@@ -231,9 +230,9 @@ class RunExecution:
             return None if streamed is None else FinalState(to_builtins(streamed), [], {})
         try:
             if status == "rollback":
-                await self.runtime.storage.checkpoints.delete_run(run.thread_id, run.run_id)
+                await self.deps.checkpoints.delete_run(run.thread_id, run.run_id)
             config = self._config
-            async with self.runtime.graphs.open(config["configurable"]["graph_id"], config) as graph:
+            async with self.deps.graphs.open(config["configurable"]["graph_id"], config) as graph:
                 snapshot = await graph.aget_state({"configurable": {"thread_id": run.thread_id}})
         except Exception:
             log.exception("could not read the final state of thread %s", run.thread_id)

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
-
 from .execution import RunExecution
 from .supervisor import ThreadSupervisor
-
-if TYPE_CHECKING:
-    from .runtime import Runtime
+from .threaddeps import ThreadDeps
 
 
 class SupervisorRegistry:
-    def __init__(self, runtime: Runtime, *, idle_seconds: float = 30.0) -> None:
-        self._runtime = runtime
+    def __init__(self, deps: ThreadDeps, *, idle_seconds: float = 30.0) -> None:
+        self._deps = deps
         self._idle_seconds = idle_seconds
         self._actors: dict[str, ThreadSupervisor] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -24,8 +20,8 @@ class SupervisorRegistry:
         """The thread's supervisor. Looking it up and sending to it happen in one step of
         the event loop, so a message never reaches a supervisor that is being reaped."""
         actor = self._actors.get(thread_id)
-        if actor is None:
-            actor = self._actors[thread_id] = ThreadSupervisor(thread_id, self._runtime)
+        if actor is None or actor.stopped:  # stopped: its start failed; the next one tries again
+            actor = self._actors[thread_id] = ThreadSupervisor(thread_id, self._deps, on_idle=self.idle)
             actor.start()
         return actor
 

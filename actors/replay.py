@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import NamedTuple
 
-from threadloom.protocol.ports import RunEventStore
+from threadloom.protocol.storage import RunEventStore
 
 from .eventlog import Event, EventSource, Overflow, RunStream
 

@@ -4,12 +4,15 @@ logs and the thread supervisors, wired together."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import uuid7
-from threadloom.protocol.ports import GraphSource, Storage
+from threadloom.protocol.graphsource import GraphSource
+from threadloom.protocol.ownership import ThreadOwnership
+from threadloom.protocol.storage import Storage
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread
 from threadloom.protocol.users import run_configurable
@@ -17,17 +20,22 @@ from threadloom.protocol.users import run_configurable
 from .eventlog import RunStream
 from .execution import Action, RunExecution
 from .metrics import Metrics
+from .ownership import SingleProcess
 from .registry import SupervisorRegistry
+from .slots import RunSlots
 from .streams import Retention, StreamRegistry
 from .supervisor import (
     Cancel,
+    CopyThread,
     CreateThread,
     DeleteRun,
     DeleteThread,
+    KeepLatest,
     PatchThread,
     Submit,
     UpdateState,
 )
+from .threaddeps import ThreadDeps
 from .webhooks import Webhooks
 
 
@@ -41,15 +49,21 @@ class RuntimeSettings:
     max_attempts: int = 3  # starts of one run (crashes mid-run count) before it fails
     stream_retention: Retention = field(default_factory=Retention)  # how long finished runs' persisted logs keep their events
     api_url: str | None = None  # LANGGRAPH_API_URL: where this server is reached (runs' `langgraph_api_url`)
+    ask_seconds: float = 60.0  # longest wait for a thread's supervisor to answer (`AskTimeout` after)
 
 
 class Runtime:
-    def __init__(self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks) -> None:
+    def __init__(
+        self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks,
+        ownership: ThreadOwnership | None = None,
+    ) -> None:
+        """`ownership`: which threads this process may supervise (all, by default)."""
+        ownership = ownership or SingleProcess()
         self.storage = storage
         self.graphs = graphs
         self.settings = settings
         self.webhooks = webhooks
-        self.slots = asyncio.Semaphore(settings.jobs)
+        self.slots = RunSlots(settings.jobs)
         self.streams = StreamRegistry(
             buffer=settings.stream_buffer,
             resumable_capacity=settings.resumable_events,
@@ -57,8 +71,13 @@ class Runtime:
             store=storage.events,
             retention=settings.stream_retention,
         )
-        self.supervisors = SupervisorRegistry(self, idle_seconds=settings.supervisor_idle_seconds)
         self.metrics = Metrics()
+        deps = ThreadDeps(
+            threads=storage.threads, runs=storage.runs, checkpoints=storage.checkpoints, graphs=graphs,
+            streams=self.streams, webhooks=webhooks, slots=self.slots, metrics=self.metrics, ownership=ownership,
+            max_attempts=settings.max_attempts, api_url=settings.api_url, closing=lambda: self.closing,
+        )
+        self.supervisors = SupervisorRegistry(deps, idle_seconds=settings.supervisor_idle_seconds)
         self.closing = False  # set when shutdown begins: dropped connections are not disconnects then
 
     async def start(self) -> None:
@@ -85,10 +104,12 @@ class Runtime:
         self.streams.close_all()
 
     async def stop(self) -> None:
-        self.streams.close_threads()
-        await self.supervisors.stop()
-        await self.streams.stop()  # persist the last events of the runs just stopped
-        await self.webhooks.stop()  # last: runs that ended while stopping report too
+        """Stop each part in turn, every one even when an earlier one raised."""
+        async with contextlib.AsyncExitStack() as parts:  # exits in reverse
+            parts.push_async_callback(self.webhooks.stop)  # last: runs that ended while stopping report too
+            parts.push_async_callback(self.streams.stop)  # persist the last events of the runs just stopped
+            parts.push_async_callback(self.supervisors.stop)
+            self.streams.close_threads()
 
     async def submit(
         self, thread_id: str | None, request: RunCreate, assistant: Assistant, caller: dict[str, Any] | None = None,
@@ -101,15 +122,17 @@ class Runtime:
             raise ServiceUnavailable("The server is shutting down: retry shortly")
         await self.webhooks.check(request.webhook)  # a 422 before anything is created
         stateless = thread_id is None
-        supervisor = self.supervisors.get(uuid7() if thread_id is None else thread_id)
         submit = Submit(request, assistant, stateless, caller or run_configurable(None), api_url or self.settings.api_url)
-        return await supervisor.ask(submit)
+        return await self._ask(uuid7() if thread_id is None else thread_id, submit)
+
+    async def _ask(self, thread_id: str, message: Any) -> Any:
+        return await self.supervisors.get(thread_id).ask(message, timeout=self.settings.ask_seconds)
 
     async def cancel(self, thread_id: str, run_ids: list[str] | None, action: Action, reason: str) -> list[str]:
-        return await self.supervisors.get(thread_id).ask(Cancel(run_ids, action, reason))
+        return await self._ask(thread_id, Cancel(run_ids, action, reason))
 
     async def delete_thread(self, thread_id: str) -> bool:
-        return await self.supervisors.get(thread_id).ask(DeleteThread())
+        return await self._ask(thread_id, DeleteThread())
 
     async def cancel_runs(self, runs: list[Run], action: Action, reason: str) -> list[str]:
         """Cancel runs across threads (each thread's supervisor cancels its own); returns
@@ -118,7 +141,7 @@ class Runtime:
         for run in runs:
             by_thread.setdefault(run.thread_id, []).append(run.run_id)
         cancelled = await asyncio.gather(
-            *(self.supervisors.get(tid).ask(Cancel(ids, action, reason, missing_ok=True)) for tid, ids in by_thread.items())
+            *(self._ask(tid, Cancel(ids, action, reason, missing_ok=True)) for tid, ids in by_thread.items())
         )
         return [run_id for ids in cancelled for run_id in ids]
 
@@ -128,23 +151,31 @@ class Runtime:
             self.supervisors.get(thread_id).tell(Cancel([run_id], "interrupt", reason, missing_ok=True))
 
     async def delete_run(self, thread_id: str, run_id: str) -> None:
-        await self.supervisors.get(thread_id).ask(DeleteRun(run_id))
+        await self._ask(thread_id, DeleteRun(run_id))
 
     async def patch_thread(self, thread_id: str, metadata: dict[str, Any]) -> Thread:
-        return await self.supervisors.get(thread_id).ask(PatchThread(metadata))
+        return await self._ask(thread_id, PatchThread(metadata))
 
     async def create_thread(
         self, thread: Thread, supersteps: list[Any] | None = None, *, caller: dict[str, Any] | None = None
     ) -> bool:
         """False if the thread exists. With `supersteps`, the thread is created only if
         they all apply (as `caller`)."""
-        return await self.supervisors.get(thread.thread_id).ask(CreateThread(thread, supersteps, caller or {}))
+        return await self._ask(thread.thread_id, CreateThread(thread, supersteps, caller or {}))
+
+    async def copy_thread(self, source_id: str, copy: Thread) -> bool:
+        """Create `copy` with `source_id`'s checkpoints; False if it exists."""
+        return await self._ask(copy.thread_id, CopyThread(copy, source_id))
+
+    async def keep_latest(self, thread_id: str) -> bool:
+        """Drop the thread's history but its latest checkpoint; False if it is gone."""
+        return await self._ask(thread_id, KeepLatest())
 
     async def update_state(
         self, thread_id: str, values: Any, *, as_node: str | None = None, checkpoint: dict[str, Any] | None = None,
         caller: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return await self.supervisors.get(thread_id).ask(UpdateState(values, as_node, checkpoint, caller or {}))
+        return await self._ask(thread_id, UpdateState(values, as_node, checkpoint, caller or {}))
 
 
 def _tasks(executions: list[RunExecution]) -> list[asyncio.Task[None]]:

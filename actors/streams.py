@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from threadloom.protocol import clock
-from threadloom.protocol.ports import RunEventStore
+from threadloom.protocol.storage import RunEventStore
 
 from .durable import DurableRunStream, EventWriter
 from .eventlog import RunStream
@@ -75,7 +75,7 @@ class StreamRegistry:
         """Evict the events of finished runs' logs that retention no longer keeps."""
         if self._store is None:
             return 0
-        cutoff = clock.iso(clock.now() - timedelta(seconds=self._retention.seconds))
+        cutoff = clock.now() - timedelta(seconds=self._retention.seconds)
         return await self._store.sweep(finished_before=cutoff, keep_runs=self._retention.keep_runs)
 
     async def _sweep_periodically(self) -> None:

@@ -11,17 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import msgspec
 from langgraph.types import StateUpdate
 
 from threadloom.protocol import clock
 from threadloom.protocol.errors import NOTHING_TO_CANCEL, THREAD_BUSY, THREAD_OR_ASSISTANT_NOT_FOUND, BadRequest, Conflict, NotFound
+from threadloom.protocol.graphsource import Access
 from threadloom.protocol.ids import uuid7
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread, ThreadStatus
-from threadloom.protocol.serde import dumps, to_builtins
+from threadloom.protocol.serde import dumps, error_message, to_builtins
 from threadloom.protocol.state import thread_state
 from threadloom.protocol.webhooks import RunEnded
 
@@ -40,9 +42,7 @@ from .execution import (
 )
 from . import threadconfig
 from .newrun import new_run, thread_for_run
-
-if TYPE_CHECKING:
-    from .runtime import Runtime
+from .threaddeps import ThreadDeps
 
 
 NO_GRAPH = (
@@ -85,6 +85,17 @@ class CreateThread(msgspec.Struct):
     caller: dict[str, Any] = {}  # who asked: configurable keys for the graph
 
 
+class CopyThread(msgspec.Struct):
+    """Create this (new) thread as a copy of `source_id`'s checkpoints."""
+
+    thread: Thread
+    source_id: str
+
+
+class KeepLatest(msgspec.Struct):
+    """Prune the thread's history: keep only its latest checkpoint."""
+
+
 class UpdateState(msgspec.Struct):
     values: Any
     as_node: str | None = None
@@ -104,11 +115,19 @@ class _Queued(msgspec.Struct):
     api_url: str | None  # where the run's request reached this server (its `langgraph_api_url`)
 
 
+class NotOwner(Exception):
+    """Another process supervises the thread."""
+
+
 class ThreadSupervisor(Actor):
-    def __init__(self, thread_id: str, runtime: Runtime) -> None:
+    def __init__(
+        self, thread_id: str, deps: ThreadDeps, *, on_idle: Callable[[ThreadSupervisor], None] = lambda _: None
+    ) -> None:
+        """`on_idle`: told when the supervisor has nothing left to do (to reap it)."""
         super().__init__()
         self.thread_id = thread_id
-        self.runtime = runtime
+        self.deps = deps
+        self._on_idle = on_idle
         self.queue: list[_Queued] = []
         self.current: RunExecution | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -120,17 +139,19 @@ class ThreadSupervisor(Actor):
 
     async def on_start(self) -> None:
         """Pick up the runs a previous process left pending or running, in order. A run
-        that has been started `max_attempts` times already fails instead."""
-        storage = self.runtime.storage
-        thread = await storage.threads.get(self.thread_id)
+        that has been started `max_attempts` times already fails instead. A thread another
+        process supervises is not touched: the supervisor fails to start, and stops."""
+        if not await self.deps.ownership.acquire(self.thread_id):
+            raise NotOwner(f"thread {self.thread_id} is supervised by another process")
+        thread = await self.deps.threads.get(self.thread_id)
         if thread is not None and thread.status != "busy":
             self._resting = thread.status
         exhausted = []
-        for run, attempts in await storage.runs.active(self.thread_id):
-            if attempts >= self.runtime.settings.max_attempts:
+        for run, attempts in await self.deps.runs.active(self.thread_id):
+            if attempts >= self.deps.max_attempts:
                 exhausted.append((run, attempts))
             else:  # a run that was running starts its next attempt
-                self._enqueue(run, attempts + 1, self.runtime.settings.api_url)
+                self._enqueue(run, attempts + 1, self.deps.api_url)
         for run, attempts in exhausted:
             await self._fail_exhausted(run, attempts)
         if thread is not None and thread.status == "busy" and not self.busy and not exhausted:
@@ -142,23 +163,23 @@ class ThreadSupervisor(Actor):
             "error": "RunAttemptsExceeded",
             "message": f"Run {run.run_id} exceeded max attempts: the server stopped {attempts} times while running it",
         }
-        thread = await self.runtime.storage.threads.get(self.thread_id)
+        thread = await self.deps.threads.get(self.thread_id)
         if thread is not None:
             self._resting = "error"
             status = "busy" if self.busy else "error"
             thread = msgspec.structs.replace(thread, status=status, error=error, updated_at=clock.now_iso())
-        await self.runtime.storage.runs.finish(thread, run.run_id, "error")
-        self.runtime.metrics.run_finished("error")
+        await self.deps.runs.finish(thread, run.run_id, "error")
+        self.deps.metrics.run_finished("error")
         self._report(run, "error", error)
 
     async def _settle_abandoned(self, thread: Thread) -> None:
         """Busy with nothing to run: the thread's status follows its last checkpoint."""
         graph_id = thread.metadata.get("graph_id")
-        if graph_id in self.runtime.graphs.graph_ids():
+        if graph_id in self.deps.graphs.graph_ids():
             config = {"configurable": {"thread_id": self.thread_id, "graph_id": graph_id}}
-            async with self.runtime.graphs.open(graph_id, config, access="threads.read") as graph:
+            async with self.deps.graphs.open(graph_id, config, access="threads.read") as graph:
                 snapshot = await graph.aget_state({"configurable": {"thread_id": self.thread_id}})
-            await self.runtime.storage.threads.update(self._with_state(thread, snapshot))
+            await self.deps.threads.update(self._with_state(thread, snapshot))
         else:
             await self._rest_after_pending_cancel()
 
@@ -171,16 +192,17 @@ class ThreadSupervisor(Actor):
             execution.cancel("requeue", "server shutting down")
             await asyncio.wait([execution.task])
             # handed back, not failed: the interrupted attempt does not count
-            await self.runtime.storage.runs.set_status(execution.run.run_id, "pending", attempt=execution.attempt - 1)
+            await self.deps.runs.set_status(execution.run.run_id, "pending", attempt=execution.attempt - 1)
         for queued in self.queue:
             queued.stream.close()
+        await self.deps.ownership.release(self.thread_id)
 
     async def receive(self, message: Any) -> Any:
         match message:
             case Submit():
                 return await self._submit(message)
             case Started(run=run):
-                await self.runtime.storage.runs.start(run.run_id, run.kwargs, attempt=self._attempt(run.run_id))
+                await self.deps.runs.start(run.run_id, run.kwargs, attempt=self._attempt(run.run_id))
             case Finished(outcome=outcome):
                 await self._finished(outcome)
             case Cancel():
@@ -193,6 +215,10 @@ class ThreadSupervisor(Actor):
                 return await self._delete_thread()
             case CreateThread():
                 return await self._create_thread(message)
+            case CopyThread():
+                return await self._copy_thread(message)
+            case KeepLatest():
+                return await self._keep_latest()
             case UpdateState():
                 return await self._update_state(message)
             case _Wake():
@@ -204,15 +230,14 @@ class ThreadSupervisor(Actor):
 
     def after_message(self) -> None:
         if not self.busy:
-            self.runtime.supervisors.idle(self)
+            self._on_idle(self)
 
     # submit --------------------------------------------------------------------------------
 
     async def _submit(self, message: Submit) -> tuple[Run, RunStream]:
         req = message.request
         strategy = "enqueue" if message.stateless else req.multitask_strategy or "enqueue"
-        storage = self.runtime.storage
-        existing = await storage.threads.get(self.thread_id)
+        existing = await self.deps.threads.get(self.thread_id)
         if existing is None and not message.stateless and req.if_not_exists != "create":
             raise NotFound(THREAD_OR_ASSISTANT_NOT_FOUND)
         if strategy == "reject" and self.busy:
@@ -228,7 +253,7 @@ class ThreadSupervisor(Actor):
             strategy=strategy,
             caller=message.caller,
         )
-        await storage.runs.begin(thread, run, create_thread=existing is None)
+        await self.deps.runs.begin(thread, run, create_thread=existing is None)
         if strategy in ("interrupt", "rollback"):
             reason = f"superseded by run {run.run_id} (multitask_strategy={strategy})"
             await self._cancel(Cancel(None, strategy, reason), missing_ok=True)
@@ -237,7 +262,7 @@ class ThreadSupervisor(Actor):
         return run, stream
 
     def _enqueue(self, run: Run, attempt: int, api_url: str | None) -> RunStream:
-        stream = self.runtime.streams.open(run.run_id, resumable=run.kwargs.resumable, modes=run.kwargs.stream_mode)
+        stream = self.deps.streams.open(run.run_id, resumable=run.kwargs.resumable, modes=run.kwargs.stream_mode)
         self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at), api_url))
         self.queue.sort(key=lambda q: q.start_at)  # stable: arrival order among equals
         return stream
@@ -245,7 +270,7 @@ class ThreadSupervisor(Actor):
     def _advance(self) -> None:
         """Start the next run if none is running and the head of the queue is due (and
         the server is not shutting down)."""
-        if self.current is not None or not self.queue or self.runtime.closing:
+        if self.current is not None or not self.queue or self.deps.closing():
             return
         head = self.queue[0]
         delay = (head.start_at - clock.now()).total_seconds()
@@ -254,7 +279,7 @@ class ThreadSupervisor(Actor):
                 self._timer = asyncio.get_running_loop().call_later(delay, self._wake)
             return
         self.queue.pop(0)
-        self.current = RunExecution(head.run, head.attempt, head.stream, self.runtime, self, api_url=head.api_url)
+        self.current = RunExecution(head.run, head.attempt, head.stream, self.deps, self, api_url=head.api_url)
         self.current.start()
 
     def _wake(self) -> None:
@@ -269,26 +294,25 @@ class ThreadSupervisor(Actor):
     async def _finished(self, outcome: Outcome) -> None:
         execution, self.current = self.current, None
         assert execution is not None and execution.run.run_id == outcome.run_id
-        self.runtime.metrics.run_finished(outcome.status)
-        storage = self.runtime.storage
+        self.deps.metrics.run_finished(outcome.status)
         if outcome.status == "requeue":  # handed back at shutdown: the attempt does not count
-            await storage.runs.set_status(outcome.run_id, "pending", attempt=execution.attempt - 1)
+            await self.deps.runs.set_status(outcome.run_id, "pending", attempt=execution.attempt - 1)
             return
-        thread = await storage.threads.get(self.thread_id)
+        thread = await self.deps.threads.get(self.thread_id)
         if thread is not None:
             thread = self._settled(thread, outcome, execution.run.kwargs.config["configurable"]["graph_id"])
         run_status = None if outcome.status == "rollback" else outcome.status
-        await storage.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
+        await self.deps.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
         self._report(execution.run, outcome.status, outcome.error, outcome.state, outcome.started_at, outcome.ended_at)
         run_done = dumps({"status": "run_done", "run_id": outcome.run_id})
-        self.runtime.streams.thread_publish(self.thread_id, "metadata", run_done)
+        self.deps.streams.thread_publish(self.thread_id, "metadata", run_done)
         if thread is None:  # deleted while the run was writing: drop what it wrote since
-            await storage.checkpoints.delete_thread(self.thread_id)
+            await self.deps.checkpoints.delete_thread(self.thread_id)
         elif execution.run.kwargs.temporary and not self.busy:
             # A temporary run executes without a checkpointer, so its thread holds no
             # checkpoints: deleting the record is enough (and saves a saver round trip).
-            await storage.threads.delete(self.thread_id)
-        self.runtime.streams.finished(outcome.run_id)
+            await self.deps.threads.delete(self.thread_id)
+        self.deps.streams.finished(outcome.run_id)
         self._advance()
 
     def _report(
@@ -298,7 +322,7 @@ class ThreadSupervisor(Actor):
         """Tell the run's webhook, if it has one, how the run ended (in the background:
         the thread goes on at once)."""
         values = None if state is None else state.values
-        self.runtime.webhooks.notify(RunEnded(run, status, started_at, ended_at or clock.now(), values, error))
+        self.deps.webhooks.notify(RunEnded(run, status, started_at, ended_at or clock.now(), values, error))
 
     def _settled(self, thread: Thread, outcome: Outcome, graph_id: str) -> Thread:
         """The thread once the run of `graph_id` has ended: its status, state and error,
@@ -320,18 +344,17 @@ class ThreadSupervisor(Actor):
     async def _cancel(self, message: Cancel, *, missing_ok: bool = False) -> list[str]:
         wanted = None if message.run_ids is None else set(message.run_ids)
         cancelled: list[str] = []
-        storage = self.runtime.storage
         for queued in [q for q in self.queue if wanted is None or q.run.run_id in wanted]:
             self.queue.remove(queued)
             run_id = queued.run.run_id
             if message.action == "rollback":
-                await storage.runs.delete(run_id)
+                await self.deps.runs.delete(run_id)
             else:
-                await storage.runs.set_status(run_id, "interrupted")
+                await self.deps.runs.set_status(run_id, "interrupted")
             queued.stream.close()
-            self.runtime.streams.finished(run_id)
+            self.deps.streams.finished(run_id)
             status = "rollback" if message.action == "rollback" else "interrupted"
-            self.runtime.metrics.run_finished(status)
+            self.deps.metrics.run_finished(status)
             self._report(queued.run, status, cancelled_error(message.action, message.reason))
             cancelled.append(run_id)
         current = self.current
@@ -346,11 +369,10 @@ class ThreadSupervisor(Actor):
 
     async def _rest_after_pending_cancel(self) -> None:
         """Only pending runs were cancelled and nothing is left: the thread is no longer busy."""
-        storage = self.runtime.storage
-        thread = await storage.threads.get(self.thread_id)
+        thread = await self.deps.threads.get(self.thread_id)
         if thread is None or thread.status != "busy":
             return
-        await storage.threads.update(msgspec.structs.replace(thread, status=self._resting, updated_at=clock.now_iso()))
+        await self.deps.threads.update(msgspec.structs.replace(thread, status=self._resting, updated_at=clock.now_iso()))
 
     async def _delete_run(self, run_id: str) -> None:
         """An active run is rolled back; a finished one is deleted with its checkpoints."""
@@ -358,16 +380,15 @@ class ThreadSupervisor(Actor):
         if run_id in active:
             await self._cancel(Cancel([run_id], "rollback", f"run {run_id} deleted"))
             return
-        await self.runtime.storage.runs.delete(run_id)
-        await self.runtime.storage.checkpoints.delete_run(self.thread_id, run_id)
+        await self.deps.runs.delete(run_id)
+        await self.deps.checkpoints.delete_run(self.thread_id, run_id)
 
     async def _patch_thread(self, metadata: dict[str, Any]) -> Thread:
-        storage = self.runtime.storage
-        thread = await storage.threads.get(self.thread_id)
+        thread = await self.deps.threads.get(self.thread_id)
         if thread is None:
             raise NotFound(f"Thread with ID {self.thread_id} not found")
         thread = msgspec.structs.replace(thread, metadata={**thread.metadata, **metadata}, updated_at=clock.now_iso())
-        await storage.threads.update(thread)
+        await self.deps.threads.update(thread)
         return thread
 
     # thread state ------------------------------------------------------------------------------
@@ -375,26 +396,46 @@ class ThreadSupervisor(Actor):
     async def _create_thread(self, message: CreateThread) -> bool:
         """Insert the thread, after applying its `supersteps` (all or nothing)."""
         thread = message.thread
-        storage = self.runtime.storage
-        if await storage.threads.get(self.thread_id) is not None:
+        if await self.deps.threads.get(self.thread_id) is not None:
             return False
         if message.supersteps:
             graph_id = thread.metadata.get("graph_id")
-            if graph_id not in self.runtime.graphs.graph_ids():
+            if graph_id not in self.deps.graphs.graph_ids():
                 raise BadRequest("supersteps need the thread's metadata.graph_id to name a registered graph")
             try:
                 snapshot = await self._apply(thread, graph_id, "threads.update", lambda graph, config: graph.abulk_update_state(config, _supersteps(message.supersteps)), message.caller)
             except Exception as exc:
-                await storage.checkpoints.delete_thread(self.thread_id)
-                raise BadRequest(f"Could not apply supersteps: {exc}") from None
+                await self.deps.checkpoints.delete_thread(self.thread_id)
+                raise BadRequest(f"Could not apply supersteps: {error_message(exc)}") from None
             thread = self._with_state(thread, snapshot)
-        return await storage.threads.insert(thread)
+        return await self.deps.threads.insert(thread)
+
+    async def _copy_thread(self, message: CopyThread) -> bool:
+        """False if the thread exists; else its checkpoints are the source's, and none
+        are left behind if the insert fails."""
+        if await self.deps.threads.get(self.thread_id) is not None:
+            return False
+        await self.deps.checkpoints.copy_thread(message.source_id, self.thread_id)
+        try:
+            inserted = await self.deps.threads.insert(message.thread)
+        except BaseException:
+            await self.deps.checkpoints.delete_thread(self.thread_id)
+            raise
+        if not inserted:
+            await self.deps.checkpoints.delete_thread(self.thread_id)
+        return inserted
+
+    async def _keep_latest(self) -> bool:
+        """False if the thread is gone."""
+        if await self.deps.threads.get(self.thread_id) is None:
+            return False
+        await self.deps.checkpoints.keep_latest(self.thread_id)
+        return True
 
     async def _update_state(self, message: UpdateState) -> dict[str, Any]:
         if self.busy:
             raise Conflict(f"Thread {self.thread_id} has a pending or running run: cancel it or wait for it before updating the state.")
-        storage = self.runtime.storage
-        thread = await storage.threads.get(self.thread_id)
+        thread = await self.deps.threads.get(self.thread_id)
         if thread is None:
             raise NotFound(f"Thread with ID {self.thread_id} not found")
         graph_id = self._graph_to_update(thread)
@@ -406,10 +447,10 @@ class ThreadSupervisor(Actor):
             try:
                 written.update(await graph.aupdate_state(start, message.values, as_node=message.as_node))
             except Exception as exc:  # values, as_node or checkpoint the graph cannot take
-                raise BadRequest(str(exc) or repr(exc)) from None  # LangGraph's words, as on the official server
+                raise BadRequest(error_message(exc)) from None  # LangGraph's words (as on the official server), or masked
 
         snapshot = await self._apply(thread, graph_id, "threads.update", update, message.caller)
-        await storage.threads.update(self._with_state(thread, snapshot))
+        await self.deps.threads.update(self._with_state(thread, snapshot))
         conf = written["configurable"]
         ref = {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""), "checkpoint_id": conf["checkpoint_id"]}
         return {"checkpoint": ref, "configurable": ref, "checkpoint_id": ref["checkpoint_id"]}
@@ -419,22 +460,22 @@ class ThreadSupervisor(Actor):
         graph_id = thread.metadata.get("graph_id")
         if not graph_id:
             raise BadRequest(NO_GRAPH.format(thread_id=self.thread_id))
-        known = self.runtime.graphs.graph_ids()
+        known = self.deps.graphs.graph_ids()
         if graph_id not in known:
             raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(known)}")
         return str(graph_id)
 
-    async def _apply(self, thread: Thread, graph_id: str, access: str, change: Any, caller: dict[str, Any]) -> Any:
+    async def _apply(self, thread: Thread, graph_id: str, access: Access, change: Any, caller: dict[str, Any]) -> Any:
         """Apply `change(graph, config)` to the thread's state as `caller`, with the graph
         built for the config its runs' assistants left on the thread; publish and return
         the new state."""
         config = {"configurable": {**caller, "thread_id": self.thread_id, "checkpoint_ns": "", "graph_id": graph_id}}
         built_with = threadconfig.for_state(thread, graph_id, caller)
-        async with self.runtime.graphs.open(graph_id, built_with, access=access) as graph:
+        async with self.deps.graphs.open(graph_id, built_with, access=access) as graph:
             await change(graph, config)
             snapshot = await graph.aget_state({"configurable": {"thread_id": self.thread_id}})
         event = dumps({"state": thread_state(snapshot), "thread_id": self.thread_id})
-        self.runtime.streams.thread_publish(self.thread_id, "state_update", event)
+        self.deps.streams.thread_publish(self.thread_id, "state_update", event)
         return snapshot
 
     def _with_state(self, thread: Thread, snapshot: Any) -> Thread:
@@ -450,8 +491,8 @@ class ThreadSupervisor(Actor):
     async def _delete_thread(self) -> bool:
         if self.busy:
             await self._cancel(Cancel(None, "interrupt", "thread deleted"), missing_ok=True)
-        deleted = await self.runtime.storage.threads.delete(self.thread_id)
-        await self.runtime.storage.checkpoints.delete_thread(self.thread_id)
+        deleted = await self.deps.threads.delete(self.thread_id)
+        await self.deps.checkpoints.delete_thread(self.thread_id)
         return deleted
 
 
@@ -461,7 +502,8 @@ def _supersteps(supersteps: list[Any]) -> list[list[StateUpdate]]:
     for step in supersteps:
         updates = step.get("updates", []) if isinstance(step, dict) else []
         steps.append([
-            StateUpdate(command(u["command"]) if u.get("command") else u.get("values"), u.get("as_node"))
+            # LangGraph takes a Command where its type says values
+            StateUpdate(cast(Any, command(u["command"])) if u.get("command") else u.get("values"), u.get("as_node"))
             for u in updates
         ])
     return steps

@@ -57,3 +57,10 @@ NOTHING_TO_CANCEL = (
     "No matching runs to cancel. Please verify the thread ID and run IDs are correct, "
     "and the runs haven't been deleted or completed."
 )
+
+
+class StorageBusy(ServiceUnavailable):
+    """A write the database kept refusing (locked by another writer) past its bound."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, {"Retry-After": "1"})

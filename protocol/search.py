@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .errors import Unprocessable
@@ -27,7 +27,7 @@ def json_contains(document: Any, wanted: Any) -> bool:
     return type(document) is type(wanted) and document == wanted
 
 
-def check_select(select: list[str] | None, allowed: Iterable[str]) -> list[str] | None:
+def check_select(select: Sequence[str] | None, allowed: Iterable[str]) -> list[str] | None:
     """The fields to keep (None: all), or a 422 listing the unknown ones."""
     if not select:
         return None
@@ -35,7 +35,7 @@ def check_select(select: list[str] | None, allowed: Iterable[str]) -> list[str] 
     unknown = [field for field in select if field not in allowed]
     if unknown:
         raise Unprocessable(f"Invalid select: unknown field(s) {unknown}; expected any of {allowed}")
-    return select
+    return list(select)
 
 
 def pick(record: Mapping[str, Any], fields: list[str] | None) -> dict[str, Any]:

@@ -75,6 +75,12 @@ def error_payload(exc: BaseException) -> dict[str, str]:
     return {"error": type(exc).__name__, "message": str(exc) if _safe(type(exc)) else MASKED_MESSAGE}
 
 
+def error_message(exc: BaseException) -> str:
+    """The text of an error a graph raised, fit for a client: masked unless the type is
+    safe (`error_payload`)."""
+    return (str(exc) or repr(exc)) if _safe(type(exc)) else MASKED_MESSAGE
+
+
 def error_repr(error: BaseException | str) -> str:
     """`ClassName('message')`, as a task's error shows in a thread's state, masked alike.
     Read back from a checkpoint the error is already such a string: only its class name is

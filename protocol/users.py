@@ -17,7 +17,7 @@ USER_ID_KEY = "langgraph_auth_user_id"
 PERMISSIONS_KEY = "langgraph_auth_permissions"
 
 
-class AuthUser(dict):  # type: ignore[type-arg]
+class AuthUser(dict[str, Any]):
     """A user that is both a dict (`user["identity"]`, `dict(user)`, JSON) and an object
     with `langgraph_sdk.Auth.types.BaseUser`'s properties (`user.identity`)."""
 

@@ -64,7 +64,7 @@ from server import checkout  # noqa: E402
 
 checkout.install()  # threadloom = this checkout
 
-from threadloom.server.storage.saver import SqliteCheckpointer  # noqa: E402
+from threadloom.server.storage.sqlite.saver import SqliteCheckpointer  # noqa: E402
 
 TARGET_P50_RATIO = 2.0
 TARGET_EVENTS_PER_S = 20_000

@@ -12,33 +12,25 @@ from threadloom.actors.runtime import Runtime, RuntimeSettings
 from threadloom.protocol import clock
 from threadloom.protocol.ids import system_assistant_id
 from threadloom.protocol.resources import Assistant
+from threadloom.protocol.storage import Storage
 
 from .config import Project, Settings, api_url, assistant_configs
-from .context import RUNTIME
+from .context import RECORDS, RUNTIME, STORAGE, Records
 from .graphs import GraphRegistry
-from . import requestid
+from . import looplag, requestid
 from .middleware import errors
 from .mount import mount_api
 from .agents import a2a, mcp
 from .routes import assistants, crons, runs, store, system, thread_stream, threads
-from .storage.sqlite import SqliteStorage
-from .storage.store import index_config
+from .storage.backends import open_storage
+from .storage.index import index_config
 from .webhooks import webhooks_for
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
-async def _open_storage(db: str | None, **options: Any) -> Any:
-    """A `postgresql://` URL opens PostgreSQL; a path (or None: throw-away) SQLite."""
-    if db is not None and db.startswith(("postgresql://", "postgres://")):
-        from .storage.postgres import PostgresStorage
-
-        return await PostgresStorage.open(db, **options)
-    return await SqliteStorage.open(db, **options)
-
-
 async def _register_system_assistants(
-    storage: SqliteStorage, graphs: GraphRegistry, configs: dict[str, dict[str, Any]]
+    storage: Storage, graphs: GraphRegistry, configs: dict[str, dict[str, Any]]
 ) -> None:
     """Each graph gets its system assistant, recreated (as version 1) at every start, with
     its `LANGGRAPH_CONFIG` config; its context mirrors that config's `configurable`, as any
@@ -64,11 +56,22 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     system_configs = assistant_configs(project)
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
     requestid.install(app)
+    looplag.install(app)
 
-    async def lifespan(app: web.Application) -> AsyncIterator[None]:
-        storage = await _open_storage(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
-        graphs.bind(checkpointer=storage.saver, store=storage.store)
-        await _register_system_assistants(storage, graphs, system_configs)
+    # One context per resource, opened in order and closed in reverse: aiohttp runs every
+    # close even when an earlier one raised.
+    async def storage_context(app: web.Application) -> AsyncIterator[None]:
+        storage = await open_storage(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
+        app[STORAGE] = storage
+        try:
+            graphs.bind(checkpointer=storage.saver, store=storage.store)
+            await _register_system_assistants(storage, graphs, system_configs)
+            yield
+        finally:
+            await storage.close()
+
+    async def runtime_context(app: web.Application) -> AsyncIterator[None]:
+        storage = app[STORAGE]
         rt = Runtime(storage, graphs, RuntimeSettings(
             jobs=settings.jobs,
             stream_buffer=settings.stream_buffer,
@@ -79,20 +82,31 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             api_url=api_url(project),
         ), webhooks)
         app[RUNTIME] = rt
-        await rt.start()
-        scheduler = CronScheduler(rt, settings.cron_poll_seconds)
+        app[RECORDS] = Records.of(storage)
+        try:
+            await rt.start()
+            yield
+        finally:
+            await rt.stop()
+
+    async def cron_context(app: web.Application) -> AsyncIterator[None]:
+        storage, rt = app[STORAGE], app[RUNTIME]
+        scheduler = CronScheduler(
+            crons=storage.crons, assistants=storage.assistants, graphs=rt.graphs, submit=rt.submit,
+            poll_seconds=settings.cron_poll_seconds,
+        )
         scheduler.start()
-        yield
-        await scheduler.stop()
-        await rt.stop()
-        await storage.close()
+        try:
+            yield
+        finally:
+            await scheduler.stop()
 
     async def drain(app: web.Application) -> None:
         """Runs before aiohttp cancels open requests: streams of runs that finish within
         the grace period are delivered whole."""
         await app[RUNTIME].drain(settings.shutdown_grace_seconds)
 
-    app.cleanup_ctx.append(lifespan)
+    app.cleanup_ctx.extend((storage_context, runtime_context, cron_context))
     app.on_shutdown.append(drain)
     mount_api(app, (system, assistants, threads, thread_stream, runs, crons, store, mcp, a2a), project)
     return app

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from aiohttp import web
+from langgraph.store.base import BaseStore
 
 from threadloom.actors.runtime import Runtime
 from threadloom.protocol.errors import THREAD_OR_ASSISTANT_NOT_FOUND, NotFound, Unprocessable
@@ -14,6 +15,7 @@ from threadloom.protocol.filters import Filter, matches
 from threadloom.protocol.ids import is_uuid, system_assistant_id
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread
+from threadloom.protocol.storage import AssistantStore, CronStore, RunReads, Storage, ThreadReads
 from threadloom.protocol.users import reader_configurable, run_configurable
 
 from .auth.middleware import AUTHORIZER
@@ -21,12 +23,35 @@ from .auth.user import user_of
 from .project import Project
 from .requestid import request_id
 
+@dataclass(frozen=True)
+class Records:
+    """What the routes touch in storage themselves: they read threads and runs (whose
+    writes go through the thread's supervisor, via `Runtime`), and keep assistants, crons
+    and the store's items."""
+
+    threads: ThreadReads
+    runs: RunReads
+    assistants: AssistantStore
+    crons: CronStore
+    store: BaseStore
+
+    @classmethod
+    def of(cls, storage: Storage) -> Records:
+        return cls(storage.threads, storage.runs, storage.assistants, storage.crons, storage.store)
+
+
 RUNTIME = web.AppKey("runtime", Runtime)
+RECORDS = web.AppKey("records", Records)
+STORAGE: web.AppKey[Storage] = web.AppKey("storage")  # for the application's start-up and teardown only
 PROJECT = web.AppKey("project", Project)  # what langgraph.json declares
 
 
 def runtime(request: web.Request) -> Runtime:
     return request.app[RUNTIME]
+
+
+def records(request: web.Request) -> Records:
+    return request.app[RECORDS]
 
 
 # who asks ------------------------------------------------------------------------------------
@@ -71,7 +96,7 @@ def api_url(request: web.Request) -> str | None:
 
 async def get_thread(request: web.Request, thread_id: str, filter: Filter | None = None) -> Thread:
     """The thread; a 404 if it is missing or `filter` hides it."""
-    thread = await runtime(request).storage.threads.get(thread_id)
+    thread = await records(request).threads.get(thread_id)
     if thread is None or not matches(thread.metadata, filter):
         raise NotFound(f"Thread with ID {thread_id} not found")
     return thread
@@ -86,11 +111,11 @@ async def thread_for(request: web.Request, thread_id: str, verb: str, /, **value
 async def run_for(request: web.Request, thread_id: str, run_id: str, verb: str, /, **value: Any) -> Run:
     """The run, if the user may do `verb` on its thread; a 404 if it is missing."""
     filter = await authorize(request, "threads", verb, {"thread_id": thread_id, "run_id": run_id, **value})
-    run = await runtime(request).storage.runs.get(run_id)
+    run = await records(request).runs.get(run_id)
     if run is None or run.thread_id != thread_id:
         raise NotFound("Run not found")
     if filter is not None:
-        thread = await runtime(request).storage.threads.get(thread_id)
+        thread = await records(request).threads.get(thread_id)
         if thread is None or not matches(thread.metadata, filter):
             raise NotFound("Run not found")
     return run
@@ -106,7 +131,7 @@ async def resolve_assistant(request: web.Request, assistant_id: str) -> Assistan
     elif not is_uuid(assistant_id):
         raise Unprocessable(f"Invalid assistant: '{assistant_id}'. Must be either:\n"
                             f"- A valid assistant UUID, or\n- One of the registered graphs: {', '.join(graph_ids)}")
-    assistant = await rt.storage.assistants.get(str(assistant_id))
+    assistant = await records(request).assistants.get(str(assistant_id))
     if assistant is None or assistant.graph_id not in graph_ids:
         raise NotFound(THREAD_OR_ASSISTANT_NOT_FOUND)
     if assistant.assistant_id != system_assistant_id(assistant.graph_id):
@@ -130,7 +155,7 @@ async def authorize_run(request: web.Request, thread_id: str | None, req: RunCre
     filter = await authorize(request, "threads", "create_run", value)
     assistant = await resolve_assistant(request, req.assistant_id)
     if filter is not None and thread_id is not None:
-        thread = await runtime(request).storage.threads.get(thread_id)
+        thread = await records(request).threads.get(thread_id)
         if thread is not None and not matches(thread.metadata, filter):
             raise NotFound(THREAD_OR_ASSISTANT_NOT_FOUND)
     if value["metadata"] != (req.metadata or {}):

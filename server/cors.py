@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
 
 from threadloom.protocol.serde import dumps
 
@@ -50,7 +51,7 @@ class CorsPolicy:
         return "*" if self._any_origin and not self._credentials else origin
 
     @web.middleware
-    async def preflight(self, request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def preflight(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         headers = request.headers
         if request.method == hdrs.METH_OPTIONS and hdrs.ORIGIN in headers and hdrs.ACCESS_CONTROL_REQUEST_METHOD in headers:
             return self._answer_preflight(request)
@@ -67,7 +68,7 @@ class CorsPolicy:
                 ("headers", self._any_header or set(requested) <= self._headers),
             ) if not ok
         ]
-        headers = {hdrs.VARY: hdrs.ORIGIN}
+        headers: dict[str, str] = {hdrs.VARY: hdrs.ORIGIN}
         if refused:
             body = dumps({"detail": f"Disallowed CORS {', '.join(refused)}"})
             return web.Response(status=400, body=body, content_type="application/json", headers=headers)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from .asgi import ASGIApp, Lifespan, is_websocket, scope_of, serve
 from .auth.user import user_of
@@ -97,7 +98,7 @@ class CustomApp:
         return extra
 
     @web.middleware
-    async def enter(self, request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def enter(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """A request from outside goes through its middleware, then back in (forwarded)."""
         if self._front is None or FORWARDED in request or is_websocket(request) or not self._mounted_at(request.path):
             return await handler(request)
@@ -106,7 +107,7 @@ class CustomApp:
         return await serve(self._front, request, scope)
 
     @web.middleware
-    async def dispatch(self, request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def dispatch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self.claims(request):
             return await serve(self._inner, request, scope_of(request, self._prefix, self._scope_extra(request)))
         return await handler(request)

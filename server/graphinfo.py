@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.utils.pydantic import create_model_v2
+from langgraph.channels.base import BaseChannel
 from langgraph.pregel import Pregel
 from pydantic import TypeAdapter
 
@@ -57,7 +58,8 @@ def subgraph_schemas(graph: Pregel, namespace: str | None, recurse: bool) -> dic
         found = list(graph.get_subgraphs(namespace=namespace, recurse=recurse))
     except NotImplementedError:
         raise NotDrawable("The graph does not support visualization") from None
-    return {ns: schemas(subgraph) for ns, subgraph in found}
+    # a Pregel's subgraphs are Pregels: LangGraph types them by their protocol
+    return {ns: schemas(cast(Pregel, subgraph)) for ns, subgraph in found}
 
 
 def _or_none(graph: Pregel, what: str, make: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
@@ -73,7 +75,8 @@ def _state_schema(graph: Pregel) -> dict[str, Any]:
     JSON Schema becomes `Any` rather than losing the whole schema."""
     fields: dict[str, Any] = {}
     for key in graph.stream_channels_list:
-        kind = graph.channels[key].UpdateType
+        channel = graph.channels[key]
+        kind = channel.UpdateType if isinstance(channel, BaseChannel) else Any
         try:
             TypeAdapter(kind).json_schema()
         except Exception:  # noqa: BLE001 - see the docstring

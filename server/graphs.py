@@ -24,6 +24,7 @@ from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
 
+from threadloom.protocol.graphsource import Access
 from threadloom.protocol.users import from_configurable
 
 
@@ -96,7 +97,7 @@ def _factory_params(factory: Callable[..., Any]) -> dict[str, str]:
 
 
 class GraphRegistry:
-    """Implements `protocol.ports.GraphSource`. Graphs are imported at construction (so a
+    """Implements `protocol.graphsource.GraphSource`. Graphs are imported at construction (so a
     broken one stops the server before it listens) and bound to storage by `bind`."""
 
     def __init__(self, specs: list[GraphSpec], base_dir: Path) -> None:
@@ -137,7 +138,7 @@ class GraphRegistry:
 
     @contextlib.asynccontextmanager
     async def open(
-        self, graph_id: str, config: dict[str, Any], *, checkpointer: bool = True, access: str = "threads.create_run"
+        self, graph_id: str, config: dict[str, Any], *, checkpointer: bool = True, access: Access = "threads.create_run"
     ) -> AsyncIterator[Pregel]:
         if graph_id in self._graphs:
             yield self._graphs[graph_id][0 if checkpointer else 1]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
 
 import msgspec
 from aiohttp import web
@@ -28,7 +29,7 @@ async def body(request: web.Request, kind: type[T]) -> T:
         raise BadRequest(f"Invalid request body: {getattr(exc.__cause__, 'message', exc)}") from None
     declared = declared_body(request)
     if kind == dict[str, Any]:
-        return declared.json(raw)
+        return cast(T, declared.json(raw))  # T is dict[str, Any] here
     if kind != declared.decodes:
         raise RuntimeError(f"{request.match_info.route.handler.__qualname__} reads a {kind}, its route declares {declared.name}")
     return declared.decode(raw)
@@ -82,7 +83,7 @@ def query_list(request: web.Request, name: str) -> list[str]:
     return values
 
 
-def paged(items: list[Any], *, total: int, offset: int, select: list[str] | None = None) -> web.Response:
+def paged(items: list[Any], *, total: int, offset: int, select: Sequence[str] | None = None) -> web.Response:
     """One page of a search, with the real total and the next offset (when there is more)
     in the pagination headers; `select` keeps only those fields of each item."""
     headers = {"X-Pagination-Total": str(total)}

@@ -24,7 +24,9 @@ class JsonFormatter(logging.Formatter):
     an access record adds its fields (`method`, `path`, `status`, `duration_ms`,
     `request_id`). Times are UTC, whatever the machine's zone."""
 
-    converter = time.gmtime
+    @staticmethod
+    def converter(seconds: float | None = None) -> time.struct_time:
+        return time.gmtime(seconds)
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {

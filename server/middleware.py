@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from threadloom.actors.actor import ActorStopped, AskTimeout
 from threadloom.protocol.errors import ApiError
 from threadloom.protocol.serde import dumps
 
@@ -19,7 +21,7 @@ def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> w
 
 
 @web.middleware
-async def errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as exc:
@@ -28,6 +30,9 @@ async def errors(request: web.Request, handler: web.Handler) -> web.StreamRespon
         if exc.status < 400:
             raise
         return _error(exc.status, exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason)
+    except (ActorStopped, AskTimeout) as exc:  # shutting down, a thread's supervisor failed to start or is stuck
+        log.warning("%s on %s %s (request %s)", exc, request.method, request.path, request_id(request))
+        return _error(503, f"{exc}: retry shortly", {"Retry-After": "1"})
     except ConnectionResetError:
         raise
     except Exception:

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from threadloom.actors.metrics import MetricsSnapshot
+
+from .looplag import LoopLag
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -24,8 +26,9 @@ _GAUGES = (
 
 
 class _Collector:
-    def __init__(self, snapshot: MetricsSnapshot) -> None:
+    def __init__(self, snapshot: MetricsSnapshot, lag: LoopLag) -> None:
         self._snapshot = snapshot
+        self._lag = lag
 
     def collect(self) -> Iterator[Metric]:
         for name, help_text in _GAUGES:
@@ -34,13 +37,18 @@ class _Collector:
         for outcome, count in self._snapshot.runs_finished.items():
             finished.add_metric([outcome], count)
         yield finished
+        yield HistogramMetricFamily(
+            "threadloom_loop_lag_seconds", "How much later than asked the event loop woke a waiting task",
+            buckets=[("+Inf" if bound == float("inf") else repr(bound), count) for bound, count in self._lag.cumulative()],
+            sum_value=self._lag.total,
+        )
 
 
-def prometheus_text(snapshot: MetricsSnapshot) -> bytes:
-    return generate_latest(_Collector(snapshot))  # type: ignore[arg-type]
+def prometheus_text(snapshot: MetricsSnapshot, lag: LoopLag) -> bytes:
+    return generate_latest(_Collector(snapshot, lag))
 
 
-def metrics_json(snapshot: MetricsSnapshot) -> dict[str, Any]:
+def metrics_json(snapshot: MetricsSnapshot, lag: LoopLag) -> dict[str, Any]:
     s = snapshot
     return {
         "queue": {"n_pending": s.runs_pending, "n_running": s.runs_running},
@@ -48,4 +56,8 @@ def metrics_json(snapshot: MetricsSnapshot) -> dict[str, Any]:
         "runs": {"finished": s.runs_finished},
         "streams": {"live": s.streams_live, "subscribers": s.stream_subscribers},
         "threads": {"supervised": s.thread_supervisors},
+        "loop_lag": {
+            "observations": lag.observations, "sum_seconds": lag.total, "max_seconds": lag.max,
+            "buckets": {("+Inf" if bound == float("inf") else repr(bound)): count for bound, count in lag.cumulative()},
+        },
     }

@@ -9,6 +9,7 @@ import re
 import uuid
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from . import redact
 
@@ -18,7 +19,7 @@ _SANE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 
 @web.middleware
-async def request_ids(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get(HEADER, "")
     request[REQUEST_ID] = given if _SANE.fullmatch(given) else str(uuid.uuid4())
     serving = redact.serving(request.headers.items())

@@ -16,7 +16,7 @@ from threadloom.protocol.webhooks import PAYLOAD_FIELDS
 
 log = logging.getLogger("threadloom.config")
 
-T = TypeVar("T", bound=msgspec.Struct)
+T = TypeVar("T", bound="Section")
 
 # what the API must let a browser read, whatever `http.cors.expose_headers` adds
 API_EXPOSE_HEADERS = ("Content-Location", "Location", "X-Pagination-Total", "X-Pagination-Next", "X-Request-ID")

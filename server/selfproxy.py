@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote
 
 import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -79,7 +80,7 @@ class SelfProxy:
             self._session = None
 
     @web.middleware
-    async def admit(self, request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def admit(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         here = server_address(request)
         if here is not None and here[1] is not None:
             self._address = (here[0], here[1])

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Callable
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
 
 from threadloom.actors.eventlog import EventSource, Overflow
 from threadloom.protocol import sse
@@ -27,7 +28,7 @@ class SseResponse(web.StreamResponse):
         self._interval = HEARTBEAT_SECONDS if heartbeat is None else heartbeat
         self._heartbeat: asyncio.Task[None] | None = None
 
-    async def prepare(self, request: web.BaseRequest) -> web.AbstractStreamWriter | None:
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
         writer = await super().prepare(request)
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
         return writer

@@ -24,7 +24,7 @@ from threadloom.server.app import create_app
 from threadloom.server.config import Settings, load_project
 from threadloom.server.graphs import GraphRegistry
 
-from pgtest import HOW_TO_ENABLE, Databases, PostgresForTests, admin_url, in_ci
+from pgtest import SKIPPED, Databases, PostgresForTests, shared
 
 GRAPHS = Path(__file__).parent / "graphs" / "langgraph.json"
 
@@ -39,7 +39,6 @@ def make_app(config: Path = GRAPHS, **settings: Any) -> web.Application:
 
 
 BACKENDS = ("sqlite", "postgres")
-_POSTGRES_SKIPPED: list[str] = []  # why the Postgres half was skipped, for the summary
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -59,29 +58,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _POSTGRES_SKIPPED:
-        terminalreporter.write_line(f"threadloom: the PostgreSQL half of the tests was skipped: {_POSTGRES_SKIPPED[0]}")
+    if SKIPPED:
+        terminalreporter.write_line(f"threadloom: the PostgreSQL half of the tests was skipped: {SKIPPED[0]}")
 
 
 @pytest.fixture(scope="session")
 def postgres_for_tests() -> Iterator[PostgresForTests]:
-    """The session's PostgreSQL databases (`pgtest`); skipped when there is no server,
-    except under CI, where that fails."""
-    import psycopg
-
-    admin = admin_url()
-    try:
-        if admin is None:
-            raise psycopg.OperationalError("THREADLOOM_TEST_PG is off")
-        pg = PostgresForTests.connect(admin)
-    except psycopg.OperationalError as exc:
-        reason = f"no PostgreSQL ({' '.join(str(exc).split())[:200]}); {HOW_TO_ENABLE}"
-        if in_ci():
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        _POSTGRES_SKIPPED.append(reason)
-        pytest.skip(reason)
-    yield pg
-    pg.close()
+    """The session's PostgreSQL databases (`pgtest.shared`); skipped when there is no
+    server, except under CI, where that fails."""
+    yield shared()
 
 
 @pytest.fixture(params=BACKENDS)

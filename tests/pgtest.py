@@ -99,6 +99,37 @@ class PostgresForTests:
         self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
+_SHARED: list[PostgresForTests] = []
+
+
+def shared() -> PostgresForTests:
+    """The session's databases, made at first use and dropped when the session's process
+    exits. Unreachable: `pytest.fail` under CI, else `pytest.skip`, saying how to enable."""
+    import atexit
+
+    import pytest
+
+    if _SHARED:
+        return _SHARED[0]
+    admin = admin_url()
+    try:
+        if admin is None:
+            raise psycopg.OperationalError("THREADLOOM_TEST_PG is off")
+        pg = PostgresForTests.connect(admin)
+    except psycopg.OperationalError as exc:
+        reason = f"no PostgreSQL ({' '.join(str(exc).split())[:200]}); {HOW_TO_ENABLE}"
+        SKIPPED.append(reason)
+        if in_ci():
+            pytest.fail(f"CI=true and {reason}", pytrace=False)
+        pytest.skip(reason)
+    _SHARED.append(pg)
+    atexit.register(pg.close)
+    return pg
+
+
+SKIPPED: list[str] = []  # why the Postgres half was skipped, for the summary line
+
+
 class Databases:
     """Where a test's servers keep their data on the test's backend: on SQLite the path
     given (None: a throw-away file); on Postgres a fresh database per path (the same path,

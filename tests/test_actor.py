@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from threadloom.actors.actor import Actor, ActorStopped
+from threadloom.actors.actor import Actor, ActorStopped, AskTimeout
 
 
 class Recorder(Actor):
@@ -60,6 +60,49 @@ async def test_stop_handles_what_was_sent_then_refuses_more():
         await actor.ask("late")
     with pytest.raises(ActorStopped):
         actor.tell("late")
+
+
+class FailsToStart(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped_hook = False
+
+    async def on_start(self) -> None:
+        await asyncio.sleep(0)
+        raise OSError("recovery failed")
+
+    async def on_stop(self) -> None:
+        self.stopped_hook = True
+
+
+async def test_an_actor_whose_start_fails_stops_instead_of_serving():
+    """Serving without what `on_start` should have set up (a supervisor without the runs
+    it was to recover) would be wrong: it stops, and says why to whoever asks."""
+    actor = FailsToStart()
+    actor.start()
+    asked = asyncio.ensure_future(actor.ask("queued before the failure"))
+    with pytest.raises(ActorStopped, match="failed to start") as stopped:
+        await asked
+    assert isinstance(stopped.value.__cause__, OSError)
+    assert actor.seen == [] and actor.stopped and actor.stopped_hook
+    with pytest.raises(ActorStopped):
+        await actor.ask("later")
+    await actor.stop()  # a no-op now
+
+
+class Slow(Actor):
+    async def receive(self, message: object) -> object:
+        await asyncio.sleep(float(message))  # type: ignore[arg-type]
+        return message
+
+
+async def test_an_ask_gives_up_after_its_timeout_and_the_actor_goes_on():
+    actor = Slow()
+    actor.start()
+    with pytest.raises(AskTimeout, match="within 0.05 s"):
+        await actor.ask(0.5, timeout=0.05)
+    assert await actor.ask(0, timeout=5) == 0  # the slow one was handled, then this
+    await actor.stop()
 
 
 async def test_idle_supervisors_are_reaped_and_respawned_on_demand(aiohttp_server):

@@ -23,9 +23,9 @@ from langgraph_sdk.errors import UnprocessableEntityError
 
 from threadloom.actors.newcron import new_cron
 from threadloom.protocol.requests import CronCreate
-from threadloom.server.storage.crons import SqliteCrons
-from threadloom.server.storage.db import Database
-from threadloom.server.storage.schema import MIGRATIONS
+from threadloom.server.storage.sqlite.crons import SqliteCrons
+from threadloom.server.storage.sqlite.db import Database
+from threadloom.server.storage.sqlite.schema import MIGRATIONS
 
 T = TypeVar("T")
 
@@ -431,11 +431,12 @@ async def test_a_slot_is_claimed_once(tmp_path: Any) -> None:
 async def _claim_twice(crons: SqliteCrons) -> None:
     cron = new_cron(CronCreate(schedule=EVERY_SECOND, assistant_id=COUNTER_ASSISTANT), {}, assistant_id=COUNTER_ASSISTANT, thread_id=None)
     assert await crons.insert(cron)
-    slot, later = cron.next_run_date, "2999-01-01T00:00:00+00:00"
+    assert cron.next_run_date is not None
+    slot, later = datetime.fromisoformat(cron.next_run_date), datetime(2999, 1, 1, tzinfo=UTC)
     assert [c.cron_id for c in await crons.due(later, limit=10)] == [cron.cron_id]
     assert await crons.advance(cron.cron_id, slot, later)
-    assert not await crons.advance(cron.cron_id, slot, "2998-01-01T00:00:00+00:00")  # the slot is taken
-    assert (await crons.get(cron.cron_id)).next_run_date == later
+    assert not await crons.advance(cron.cron_id, slot, datetime(2998, 1, 1, tzinfo=UTC))  # the slot is taken
+    assert (await crons.get(cron.cron_id)).next_run_date == later.isoformat()
     assert await crons.due(slot, limit=10) == []
     assert await crons.advance(cron.cron_id, later, None)  # no next slot: disabled
     current = await crons.get(cron.cron_id)

@@ -1,4 +1,4 @@
-"""Runs of different graphs on one thread (server/storage/saver.py): what one graph's
+"""Runs of different graphs on one thread (server/storage/sqlite/saver.py): what one graph's
 checkpoints do not hold, because the graph does not know it, is still there for the next
 run of a graph that does, as on the official server (observed on `langgraph dev` 0.16.7
 with the same calls), and what a step consumed does not come back."""

@@ -1,6 +1,6 @@
 """The shape of the code, checked from its imports: dependencies point one way (server →
 actors → protocol; the runtime never sees aiohttp), database drivers stay in the storage
-backends, and nothing imports the packages by their top-level checkout names (installed,
+backends (each in its own folder, reached through one factory), and nothing imports the packages by their top-level checkout names (installed,
 they are `threadloom.*`; see server/checkout.py)."""
 
 from __future__ import annotations
@@ -13,7 +13,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("server", "actors", "protocol")
-DRIVERS = ("sqlite3", "aiosqlite", "psycopg", "psycopg_pool", "asyncpg")
+# each database driver, and the one folder (its backend) that may import it
+DRIVERS = {
+    "sqlite3": "server/storage/sqlite/",
+    "aiosqlite": "server/storage/sqlite/",
+    "langgraph.checkpoint.sqlite": "server/storage/sqlite/",
+    "langgraph.store.sqlite": "server/storage/sqlite/",
+    "psycopg": "server/storage/postgres/",
+    "psycopg_pool": "server/storage/postgres/",
+    "langgraph.checkpoint.postgres": "server/storage/postgres/",
+    "langgraph.store.postgres": "server/storage/postgres/",
+    "asyncpg": "server/storage/postgres/",
+}
 FORBIDDEN = {
     "protocol": ("threadloom.server", "threadloom.actors", "aiohttp"),
     "actors": ("threadloom.server", "aiohttp"),
@@ -55,15 +66,34 @@ def test_dependencies_point_one_way(package: str) -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_database_drivers_stay_in_the_storage_backends() -> None:
+def test_each_database_driver_stays_in_its_backend() -> None:
     wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {module} (only {folder} may)"
+        for path in sources(*PACKAGES)
+        for line, module in imports(path)
+        for driver, folder in DRIVERS.items()
+        if named(module, (driver,)) and not path.relative_to(ROOT).as_posix().startswith(folder)
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_one_place_opens_storage() -> None:
+    """The backend is chosen by `open_storage`, called once, at start-up; the rest of the
+    code sees only `protocol.storage`."""
+    callers = [
+        path.relative_to(ROOT).as_posix()
+        for path in sources(*PACKAGES)
+        if "open_storage(" in path.read_text() and path.relative_to(ROOT).as_posix() != "server/storage/backends.py"
+    ]
+    assert callers == ["server/app.py"]
+    backends = [
         f"{path.relative_to(ROOT)}:{line} imports {module}"
         for path in sources(*PACKAGES)
         if not path.relative_to(ROOT).as_posix().startswith("server/storage/")
         for line, module in imports(path)
-        if named(module, DRIVERS)
+        if named(module, ("threadloom.server.storage.sqlite", "threadloom.server.storage.postgres"))
     ]
-    assert not wrong, "\n".join(wrong)
+    assert not backends, "\n".join(backends)
 
 
 def test_nothing_imports_the_packages_by_their_checkout_names() -> None:
@@ -72,5 +102,18 @@ def test_nothing_imports_the_packages_by_their_checkout_names() -> None:
         for path in sources(*PACKAGES, "tests", "scripts")
         for line, module in imports(path)
         if named(module, PACKAGES) and not (module == "server" and path.relative_to(ROOT).as_posix() in CHECKOUT_ENTRIES)
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_routes_never_reach_for_the_runtimes_storage() -> None:
+    """Handlers read through `context.records` (threads and runs read-only) and write a
+    thread only through its supervisor (`Runtime`), never `runtime.storage`."""
+    wrong = [
+        f"{path.relative_to(ROOT)}:{node.lineno} uses .storage"
+        for path in sources("server")
+        if not path.relative_to(ROOT).as_posix().startswith("server/storage/")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute) and node.attr == "storage"
     ]
     assert not wrong, "\n".join(wrong)

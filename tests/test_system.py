@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from conftest import make_app
 from langgraph_sdk.client import LangGraphClient
 from prometheus_client.parser import text_string_to_metric_families
 from test_config import write_project
+
+from threadloom.server.looplag import LoopLag
 
 GUARD_SECONDS = 30.0  # how long to wait for a condition before giving up: not a timing assertion
 
@@ -115,6 +118,28 @@ async def test_metrics_follow_runs_streams_and_cancellations(url: str, client: L
     assert families["threadloom_run_slots"].samples[0].value == 10
     assert {"threadloom_runs_pending", "threadloom_stream_subscribers", "threadloom_streams_live",
             "threadloom_thread_supervisors"} <= set(families)
+    lag = {s.labels.get("le", s.name): s.value for s in families["threadloom_loop_lag_seconds"].samples}
+    assert lag["+Inf"] == lag["threadloom_loop_lag_seconds_count"] > 0 and lag["0.001"] <= lag["+Inf"]
+
+
+async def test_loop_lag_shows_a_loop_held_by_a_blocking_call() -> None:
+    """The watcher is woken late by as much as the loop was held: the lag lands in the
+    buckets above what it was held for, not below."""
+    lag = LoopLag(interval=0.01)
+    watcher = asyncio.create_task(lag.watch())
+    await asyncio.sleep(0.05)
+    time.sleep(0.3)  # holds the loop, as a blocking storage call would
+    async with asyncio.timeout(GUARD_SECONDS):
+        while lag.max < 0.25:
+            await asyncio.sleep(0.01)
+    watcher.cancel()
+    assert dict(lag.cumulative())[0.1] < lag.observations and lag.total >= lag.max
+
+
+async def test_loop_lag_in_json_metrics(url: str) -> None:
+    found = await until(url, lambda m: m["loop_lag"]["observations"] > 0)
+    assert found["loop_lag"]["buckets"]["+Inf"] == found["loop_lag"]["observations"]
+    assert set(found["loop_lag"]) == {"observations", "sum_seconds", "max_seconds", "buckets"}
 
 
 async def test_metrics_format_must_be_known(url: str) -> None:

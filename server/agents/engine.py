@@ -20,7 +20,7 @@ from threadloom.protocol.resources import Assistant, Run, Thread
 
 from .. import graphinfo
 from ..context import (
-    api_url, authorize, authorize_run, caller, get_thread, reader, resolve_assistant, run_for, runtime, thread_for,
+    api_url, authorize, authorize_run, caller, get_thread, reader, records, resolve_assistant, run_for, runtime, thread_for,
 )
 
 THREAD_PAGE = 1000
@@ -30,7 +30,7 @@ async def assistants(request: web.Request, *, offset: int, limit: int) -> list[A
     """The assistants the user may see, newest first (as `POST /assistants/search`)."""
     rt = runtime(request)
     auth = await authorize(request, "assistants", "search", {"graph_id": None, "metadata": None, "limit": limit, "offset": offset})
-    return await rt.storage.assistants.search(
+    return await records(request).assistants.search(
         graph_ids=rt.graphs.graph_ids(), graph_id=None, name=None, metadata=None, auth=auth,
         limit=limit, offset=offset, sort_by="created_at", sort_order="desc",
     )
@@ -98,10 +98,9 @@ async def run(request: web.Request, thread_id: str, run_id: str) -> Run | None:
 
 async def thread_runs(request: web.Request, thread_id: str) -> list[Run]:
     """All of a thread's runs, oldest first (the caller has read the thread)."""
-    rt = runtime(request)
     found: list[Run] = []
     while True:
-        page = await rt.storage.runs.list(thread_id, limit=THREAD_PAGE, offset=len(found), status=None)
+        page = await records(request).runs.list(thread_id, limit=THREAD_PAGE, offset=len(found), status=None)
         found.extend(page)
         if len(page) < THREAD_PAGE:
             return found[::-1]
@@ -110,7 +109,7 @@ async def thread_runs(request: web.Request, thread_id: str) -> list[Run]:
 async def threads_with(request: web.Request, metadata: dict[str, Any], *, limit: int) -> list[Thread]:
     """The threads whose metadata holds `metadata` that the user may see, newest first."""
     auth = await authorize(request, "threads", "search", {"metadata": metadata, "limit": limit, "offset": 0})
-    return await runtime(request).storage.threads.search(
+    return await records(request).threads.search(
         ids=None, metadata=metadata, values=None, status=None, limit=limit, offset=0,
         sort_by="created_at", sort_order="desc", auth=auth,
     )

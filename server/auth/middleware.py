@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from ..custom_app import CUSTOM_APP
 from ..selfproxy import in_process
@@ -34,7 +35,7 @@ def install_auth(app: web.Application, spec: str, base_dir: Path, *, custom_rout
         log.warning("auth: no @auth.on handler covers %s: any authenticated user may do these", ", ".join(uncovered))
 
     @web.middleware
-    async def authentication(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def authentication(request: web.Request, handler: Handler) -> web.StreamResponse:
         custom = request.app.get(CUSTOM_APP)
         if in_process(request):
             needed = False

@@ -40,10 +40,11 @@ from threadloom.protocol.requests import (
     check_config,
 )
 from threadloom.protocol.resources import Assistant, AssistantVersion
+from threadloom.protocol.storage import ThreadReads
 from threadloom.protocol.responses import GraphSchema
 
 from .. import graphinfo
-from ..context import authorize, caller, runtime
+from ..context import authorize, caller, records, runtime
 from ..http import body, json, no_content, paged, path_uuid, query_bool
 from ..operations import Param, flag, operation
 
@@ -129,7 +130,7 @@ async def _visible(
     its graph is not served)."""
     filter = await authorize(request, "assistants", verb, value if value is not None else {"assistant_id": assistant_id})
     rt = runtime(request)
-    assistant = await rt.storage.assistants.get(assistant_id)
+    assistant = await records(request).assistants.get(assistant_id)
     if assistant is None or assistant.graph_id not in rt.graphs.graph_ids() or not matches(assistant.metadata, filter):
         raise NotFound(missing or f"Assistant {assistant_id} not found")
     return assistant
@@ -145,11 +146,11 @@ async def _from_path(request: web.Request) -> Assistant:
     return await _shown(request, path_uuid(request, "assistant_id", "assistant"))
 
 
-async def _threads_of(rt: Runtime, assistant_id: str) -> list[str]:
+async def _threads_of(threads: ThreadReads, assistant_id: str) -> list[str]:
     """Ids of the threads whose metadata names this assistant."""
     thread_ids: list[str] = []
     while True:
-        page = await rt.storage.threads.search(
+        page = await threads.search(
             ids=None, metadata={"assistant_id": assistant_id}, values=None, status=None,
             limit=THREAD_PAGE, offset=len(thread_ids),
         )
@@ -177,7 +178,7 @@ async def create_assistant(request: web.Request) -> web.Response:
     _check_graph(rt, req.graph_id)
     _check_not_both(config, context)
     config, context = _mirrored(config, context)
-    value = {
+    value: dict[str, Any] = {
         "assistant_id": assistant_id, "graph_id": req.graph_id, "config": config, "context": context,
         "metadata": _strip(req.metadata, RESERVED_METADATA), "if_exists": req.if_exists or "raise",
         "name": req.name or "Untitled",
@@ -189,9 +190,9 @@ async def create_assistant(request: web.Request) -> web.Response:
         metadata=value["metadata"], name=req.name or "Untitled",
         created_at=now, updated_at=now, version=1, description=req.description,
     )
-    if await rt.storage.assistants.create(assistant):
+    if await records(request).assistants.create(assistant):
         return json(assistant)
-    existing = await rt.storage.assistants.get(assistant_id)
+    existing = await records(request).assistants.get(assistant_id)
     # one the user may not see is taken all the same
     if req.if_exists == "do_nothing" and existing is not None and matches(existing.metadata, filter):
         return json(existing)
@@ -211,11 +212,11 @@ async def search_assistants(request: web.Request) -> web.Response:
     filters["auth"] = await authorize(request, "assistants", "search", {
         "graph_id": req.graph_id, "metadata": req.metadata, "limit": req.limit, "offset": req.offset,
     })
-    found = await rt.storage.assistants.search(
+    found = await records(request).assistants.search(
         **filters, limit=req.limit, offset=req.offset,
         sort_by=req.sort_by or "created_at", sort_order=req.sort_order or "desc",
     )
-    total = await rt.storage.assistants.count(**filters)
+    total = await records(request).assistants.count(**filters)
     # the real total: the official server sends offset+limit+1 whenever there is more (quirk)
     return paged(found, total=total, offset=req.offset, select=req.select)
 
@@ -228,7 +229,7 @@ async def count_assistants(request: web.Request) -> web.Response:
     if req.graph_id is not None:
         _check_graph(rt, req.graph_id)
     auth = await authorize(request, "assistants", "search", {"graph_id": req.graph_id, "metadata": req.metadata})
-    return json(await rt.storage.assistants.count(
+    return json(await records(request).assistants.count(
         graph_ids=rt.graphs.graph_ids(), graph_id=req.graph_id, name=req.name, metadata=req.metadata, auth=auth
     ))
 
@@ -252,7 +253,7 @@ async def patch_assistant(request: web.Request) -> web.Response:
     if req.graph_id is not None:
         _check_graph(rt, req.graph_id)
     _check_not_both(config, context)
-    value = {
+    value: dict[str, Any] = {
         "assistant_id": assistant_id, "graph_id": req.graph_id, "config": config, "context": context,
         "metadata": metadata, "name": req.name,
     }
@@ -268,7 +269,7 @@ async def patch_assistant(request: web.Request) -> web.Response:
             description=old.description if req.description is None else req.description, updated_at=now,
         )
 
-    patched = await rt.storage.assistants.add_version(assistant_id, change)
+    patched = await records(request).assistants.add_version(assistant_id, change)
     if patched is None:
         raise NotFound(f"Assistant {assistant_id} not found")
     return json(patched)
@@ -285,13 +286,13 @@ async def delete_assistant(request: web.Request) -> web.Response:
     delete_threads = request.query.get("delete_threads", "").lower() == "true"
     rt = runtime(request)
     filter = await authorize(request, "assistants", "delete", {"assistant_id": assistant_id})
-    existing = await rt.storage.assistants.get(assistant_id)
-    if existing is None or not matches(existing.metadata, filter) or not await rt.storage.assistants.delete(assistant_id):
+    existing = await records(request).assistants.get(assistant_id)
+    if existing is None or not matches(existing.metadata, filter) or not await records(request).assistants.delete(assistant_id):
         raise NotFound(f"Assistant with ID {assistant_id} not found")
-    runs = await rt.storage.runs.find_active(assistant_id=assistant_id)
+    runs = await records(request).runs.find_active(assistant_id=assistant_id)
     await rt.cancel_runs(runs, "interrupt", f"assistant {assistant_id} was deleted")
     if delete_threads:
-        for thread_id in await _threads_of(rt, assistant_id):
+        for thread_id in await _threads_of(records(request).threads, assistant_id):
             await rt.delete_thread(thread_id)
     return no_content()
 
@@ -304,7 +305,7 @@ async def list_versions(request: web.Request) -> web.Response:
     assistant_id = path_uuid(request, "assistant_id", "assistant")  # before the body, as on the official server
     req = await body(request, AssistantVersionSearch)
     assistant = await _visible(request, assistant_id, "read")
-    versions = await runtime(request).storage.assistants.versions(
+    versions = await records(request).assistants.versions(
         assistant.assistant_id, metadata=req.metadata, limit=req.limit, offset=req.offset
     )
     return json(versions)
@@ -318,7 +319,7 @@ async def set_latest_version(request: web.Request) -> web.Response:
     req = await body(request, AssistantVersionChange)
     assistant_id = path_uuid(request, "assistant_id", "assistant")
     assistant = await _visible(request, assistant_id, "update", {"assistant_id": assistant_id, "version": req.version})
-    restored = await runtime(request).storage.assistants.set_latest(assistant.assistant_id, req.version)
+    restored = None if req.version is None else await records(request).assistants.set_latest(assistant.assistant_id, req.version)
     if restored is None:
         raise NotFound(f"Version {req.version} not found for assistant {assistant.assistant_id}")
     return json(restored)

@@ -23,7 +23,7 @@ from threadloom.protocol.requests import (
 from threadloom.protocol.resources import Assistant, Cron
 
 from ..auth.user import user_of
-from ..context import authorize, resolve_assistant, runtime, thread_for
+from ..context import authorize, resolve_assistant, records, runtime, thread_for
 from ..http import body, json, no_content, paged, path_uuid
 from ..operations import operation
 
@@ -62,7 +62,7 @@ async def _create(request: web.Request, thread_id: str | None) -> Cron:
         payload = {**cron.payload, "metadata": value["metadata"]} if "metadata" in cron.payload else cron.payload
         cron = msgspec.structs.replace(cron, metadata=value["metadata"], payload=payload)
     cron = msgspec.structs.replace(cron, user_id=value["user_id"])
-    if not await rt.storage.crons.insert(cron, user=user):
+    if not await records(request).crons.insert(cron, user=user):
         raise _thread_not_found(str(thread_id))
     return cron
 
@@ -100,7 +100,7 @@ async def create_thread_cron(request: web.Request) -> web.Response:
 @operation("Search crons", body=CRON_SEARCH, response=list[Cron])
 async def search_crons(request: web.Request) -> web.Response:
     req = await body(request, CronSearch)
-    crons = runtime(request).storage.crons
+    crons = records(request).crons
     filters = await _filters(request, req, enabled=req.enabled)
     total = await crons.count(**filters)
     found = await crons.search(
@@ -114,7 +114,7 @@ async def search_crons(request: web.Request) -> web.Response:
 @operation("Count crons", body=CRON_COUNT, response=int)
 async def count_crons(request: web.Request) -> web.Response:
     req = await body(request, CronCount)
-    return json(await runtime(request).storage.crons.count(**await _filters(request, req, enabled=None)))
+    return json(await records(request).crons.count(**await _filters(request, req, enabled=None)))
 
 
 async def _filters(request: web.Request, req: CronCount, *, enabled: bool | None) -> dict[str, Any]:
@@ -134,7 +134,7 @@ async def _cron_for(
     which the handler may change); a 404 saying `missing` if it is missing."""
     cron_id = path_uuid(request, "cron_id", "cron")
     filter = await authorize(request, "crons", verb, value if value is not None else {"cron_id": cron_id})
-    cron = await runtime(request).storage.crons.get(cron_id)
+    cron = await records(request).crons.get(cron_id)
     if cron is None or not matches(cron.metadata, filter):
         raise NotFound(missing)
     return cron
@@ -167,7 +167,7 @@ async def patch_cron(request: web.Request) -> web.Response:
     if metadata is not None and value["metadata"] != patch.metadata:  # e.g. stamped with the owner again
         raw["metadata"] = value["metadata"]
         patch = msgspec.structs.replace(patch, metadata=value["metadata"])
-    cron = await runtime(request).storage.crons.update(cron_id, lambda cron: patched_cron(cron, patch, raw))
+    cron = await records(request).crons.update(cron_id, lambda cron: patched_cron(cron, patch, raw))
     if cron is None:
         raise NotFound(missing)
     return json(cron)
@@ -177,6 +177,6 @@ async def patch_cron(request: web.Request) -> web.Response:
 @operation("Delete a cron", status=204)
 async def delete_cron(request: web.Request) -> web.Response:
     cron = await _cron_for(request, "delete")
-    if not await runtime(request).storage.crons.delete(cron.cron_id):
+    if not await records(request).crons.delete(cron.cron_id):
         raise NotFound(CRON_NOT_FOUND)
     return no_content()

@@ -32,7 +32,7 @@ from threadloom.protocol.resources import Run, RunStatus
 from threadloom.protocol.search import check_select
 from threadloom.protocol.serde import dumps
 
-from ..context import api_url, authorize, authorize_run, caller, run_for, runtime, thread_for
+from ..context import api_url, authorize, authorize_run, caller, run_for, records, runtime, thread_for
 from ..http import body, json, no_content, path_uuid, query_bool, query_int, query_list
 from ..operations import Param, flag, operation
 from ..sse import http_error, write_error, write_stream
@@ -141,7 +141,7 @@ async def _result_response(
         return response  # the client went away: nothing more to say
     value: Any = result.result()
     if value is None:
-        value = from_thread(await runtime(request).storage.threads.get(run.thread_id)) if fallback else {}
+        value = from_thread(await records(request).threads.get(run.thread_id)) if fallback else {}
     if response is None:
         return json(value, headers=headers)
     await response.write(dumps(value))
@@ -185,7 +185,7 @@ async def wait_run(request: web.Request) -> web.StreamResponse:
 async def list_runs(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     await thread_for(request, thread_id, "search")
-    runs = await runtime(request).storage.runs.list(
+    runs = await records(request).runs.list(
         thread_id,
         limit=query_int(request, "limit", 10, minimum=1, maximum=1000),
         offset=query_int(request, "offset", 0, maximum=1_000_000),
@@ -212,7 +212,7 @@ async def get_run_route(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     run_id = path_uuid(request, "run_id", "run")
     await thread_for(request, thread_id, "read", run_id=run_id)
-    run = await runtime(request).storage.runs.get(run_id)
+    run = await records(request).runs.get(run_id)
     if run is None or run.thread_id != thread_id:
         raise NotFound("Not Found")
     return json(run)
@@ -256,12 +256,12 @@ async def _joined(request: web.Request, thread_id: str, run_id: str) -> Run | No
     server's order, a join first asks `threads.read` (a refusal raises its 403) and, with
     a filter, looks for the thread: one the user may not see is `Thread not found`."""
     filter = await authorize(request, "threads", "read", {"thread_id": thread_id, "run_id": run_id})
-    storage = runtime(request).storage
+    stored = records(request)
     if filter is not None:
-        thread = await storage.threads.get(thread_id)
+        thread = await stored.threads.get(thread_id)
         if thread is None or not matches(thread.metadata, filter):
             raise NotFound("Thread not found")
-    run = await storage.runs.get(run_id)
+    run = await stored.runs.get(run_id)
     return run if run is not None and run.thread_id == thread_id else None
 
 
@@ -280,7 +280,7 @@ async def join_run(request: web.Request) -> web.StreamResponse:
     return await _result_response(request, run, stream, headers, cancel_on_disconnect=cancel, fallback=True)
 
 
-def _mode_filter(modes: list[str]):  # type: ignore[no-untyped-def]
+def _mode_filter(modes: list[str]) -> Callable[[str], bool] | None:
     """Join's `stream_mode` filter: the base name before `|` must match; asking for
     either messages mode matches every `messages*` event."""
     if not modes:
@@ -401,7 +401,7 @@ async def _cancellable(request: web.Request, runs: list[Run], action: str) -> li
     allowed: dict[str, bool] = {}
     for thread_id in dict.fromkeys(run.thread_id for run in runs):
         filter = await authorize(request, "threads", "update", {"thread_id": thread_id, "action": action})
-        thread = await runtime(request).storage.threads.get(thread_id) if filter is not None else None
+        thread = await records(request).threads.get(thread_id) if filter is not None else None
         allowed[thread_id] = filter is None or (thread is not None and matches(thread.metadata, filter))
     return [run for run in runs if allowed[run.thread_id]]
 
@@ -420,10 +420,10 @@ async def cancel_runs(request: web.Request) -> web.Response:
     action = cancel_action(request.query.get("action"))
     if req.status is None:
         thread_id = parse_uuid(req.thread_id, "thread")
-        named = [await rt.storage.runs.get(parse_uuid(r, "run")) for r in dict.fromkeys(req.run_ids or [])]
+        named = [await records(request).runs.get(parse_uuid(r, "run")) for r in dict.fromkeys(req.run_ids or [])]
         runs = [run for run in named if run is not None and run.thread_id == thread_id]
     else:
-        runs = await rt.storage.runs.find_active(status=None if req.status == "all" else req.status)
+        runs = await records(request).runs.find_active(status=None if req.status == "all" else req.status)
     runs = await _cancellable(request, runs, action)
     if not await rt.cancel_runs(runs, action, f"{action} requested via POST /runs/cancel"):
         raise NotFound(NOTHING_TO_CANCEL if req.status is None and runs else "No runs found to cancel.")

@@ -14,7 +14,7 @@ from threadloom.protocol.errors import BadRequest, Unprocessable
 from threadloom.protocol.requests import DeleteItem, ListNamespaces, PutItem, SearchItems, check_int64
 from threadloom.protocol.responses import Item, ListNamespaceResponse, SearchItemsResponse
 
-from ..context import authorize, runtime
+from ..context import authorize, records
 from ..http import body, json, no_content, query_bool
 from ..operations import Param, flag, operation
 
@@ -76,10 +76,10 @@ async def _authorized(request: web.Request, action: str, value: dict[str, Any], 
 async def put_item(request: web.Request) -> web.Response:
     req = await body(request, PutItem)
     check_int64(req.value, "value")
-    value = {"namespace": _namespace(req.namespace, item=True), "key": req.key, "value": req.value, "index": req.index}
+    value: dict[str, Any] = {"namespace": _namespace(req.namespace, item=True), "key": req.key, "value": req.value, "index": req.index}
     await _authorized(request, "put", value, item=True)
     ttl = NOT_PROVIDED if req.ttl is msgspec.UNSET else req.ttl
-    await runtime(request).storage.store.aput(value["namespace"], req.key, value["value"], index=req.index, ttl=ttl)
+    await records(request).store.aput(value["namespace"], req.key, value["value"], index=req.index, ttl=ttl)
     return no_content()
 
 
@@ -94,10 +94,10 @@ async def get_item(request: web.Request) -> web.Response:
     if not key:  # the one official error under `error`, not `detail`
         return json({"error": "Key is required"}, status=400)
     # no namespace, or `a..b`, has an empty label: refused, as on the official server
-    value = {"namespace": _namespace(request.query.get("namespace", "").split(".")), "key": key}
+    value: dict[str, Any] = {"namespace": _namespace(request.query.get("namespace", "").split(".")), "key": key}
     await _authorized(request, "get", value)
     refresh = query_bool(request, "refresh_ttl") if "refresh_ttl" in request.query else None
-    item = await runtime(request).storage.store.aget(value["namespace"], key, refresh_ttl=refresh)
+    item = await records(request).store.aget(value["namespace"], key, refresh_ttl=refresh)
     return json(_item(item) if item is not None else None)
 
 
@@ -105,9 +105,9 @@ async def get_item(request: web.Request) -> web.Response:
 @operation("Delete an item from the store", body=STORE_DELETE, status=204)
 async def delete_item(request: web.Request) -> web.Response:
     req = await body(request, DeleteItem)
-    value = {"namespace": _namespace(req.namespace), "key": req.key}
+    value: dict[str, Any] = {"namespace": _namespace(req.namespace), "key": req.key}
     await _authorized(request, "delete", value)
-    await runtime(request).storage.store.adelete(value["namespace"], req.key)
+    await records(request).store.adelete(value["namespace"], req.key)
     return no_content()
 
 
@@ -135,7 +135,7 @@ def _both(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
 async def search_items(request: web.Request) -> web.Response:
     req = await body(request, SearchItems)
     check_int64(req.filter, "filter")
-    value = {
+    value: dict[str, Any] = {
         "namespace": _namespace(req.namespace_prefix or []), "filter": req.filter, "limit": req.limit,
         "offset": req.offset, "query": req.query,
     }
@@ -144,7 +144,7 @@ async def search_items(request: web.Request) -> web.Response:
     if filter is _NOTHING:
         return json({"items": []})
     try:
-        items = await runtime(request).storage.store.asearch(
+        items = await records(request).store.asearch(
             value["namespace"], query=req.query, filter=filter or None, limit=req.limit,
             offset=req.offset, refresh_ttl=req.refresh_ttl,
         )
@@ -157,12 +157,12 @@ async def search_items(request: web.Request) -> web.Response:
 @operation("List namespaces", body=STORE_NAMESPACES, response=ListNamespaceResponse)
 async def list_namespaces(request: web.Request) -> web.Response:
     req = await body(request, ListNamespaces)
-    value = {
+    value: dict[str, Any] = {
         "namespace": _namespace(req.prefix or []), "suffix": _namespace(req.suffix) if req.suffix else None,
         "max_depth": req.max_depth, "limit": req.limit, "offset": req.offset,
     }
     await _authorized(request, "list_namespaces", value)
-    found = await runtime(request).storage.store.alist_namespaces(
+    found = await records(request).store.alist_namespaces(
         prefix=value["namespace"] or None, suffix=value["suffix"],
         max_depth=req.max_depth, limit=req.limit, offset=req.offset,
     )

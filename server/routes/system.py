@@ -21,6 +21,7 @@ from ..http import json
 from ..mount import route_group
 from ..openapi import build_spec
 from ..operations import Param, operation
+from ..looplag import LOOP_LAG
 from ..prometheus import CONTENT_TYPE, metrics_json, prometheus_text
 
 routes = web.RouteTableDef()
@@ -131,9 +132,10 @@ async def metrics(request: web.Request) -> web.Response:
         raise Unprocessable(f"Invalid format {fmt!r}: expected 'prometheus' or 'json'")
     rt = runtime(request)
     snapshot = rt.metrics.snapshot(rt)
+    lag = request.app[LOOP_LAG]
     if fmt == "json":
-        return json(metrics_json(snapshot))
-    return web.Response(body=prometheus_text(snapshot), headers={"Content-Type": CONTENT_TYPE})
+        return json(metrics_json(snapshot, lag))
+    return web.Response(body=prometheus_text(snapshot, lag), headers={"Content-Type": CONTENT_TYPE})
 
 
 def _spec(request: web.Request) -> dict[str, typing.Any]:

@@ -10,7 +10,7 @@ from aiohttp import web
 from threadloom.protocol.errors import ApiError, NotFound, Unprocessable
 from threadloom.protocol.filters import matches
 
-from ..context import authorize, runtime
+from ..context import authorize, records, runtime
 from ..http import path_uuid, query_list
 from ..operations import Param, operation
 from ..sse import write_error, write_stream
@@ -63,7 +63,7 @@ async def _check_readable(request: web.Request, thread_id: str) -> None:
     filter = await authorize(request, "threads", "read", {"thread_id": thread_id})
     if filter is None:
         return
-    thread = await runtime(request).storage.threads.get(thread_id)
+    thread = await records(request).threads.get(thread_id)
     if thread is None or not matches(thread.metadata, filter):
         raise NotFound("Thread not found")
 

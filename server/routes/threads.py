@@ -41,7 +41,7 @@ from threadloom.protocol.responses import ThreadPruneResponse, ThreadStateUpdate
 from threadloom.protocol.search import check_select, extract_value, parse_extract, pick
 from threadloom.protocol.state import thread_state
 
-from ..context import authorize, get_thread, reader, runtime, thread_for
+from ..context import authorize, get_thread, reader, records, runtime, thread_for
 from ..http import body, json, no_content, paged, path_uuid, query_bool, query_int
 from ..operations import Param, flag, operation
 
@@ -63,7 +63,7 @@ async def create_thread(request: web.Request) -> web.Response:
     metadata = {k: v for k, v in (req.metadata or {}).items() if k not in RESERVED_METADATA}
     if req.graph_id:
         metadata["graph_id"] = req.graph_id
-    value = {"thread_id": thread_id, "metadata": metadata, "if_exists": req.if_exists or "raise"}
+    value: dict[str, Any] = {"thread_id": thread_id, "metadata": metadata, "if_exists": req.if_exists or "raise"}
     filter = await authorize(request, "threads", "create", value)
     now = clock.now_iso()
     thread = Thread(thread_id=thread_id, created_at=now, updated_at=now, state_updated_at=now, metadata=value["metadata"])
@@ -90,8 +90,8 @@ async def search_threads(request: web.Request) -> web.Response:
         if malformed is not None:  # a 400 here, as on the official server
             raise BadRequest(f"Invalid thread ID {malformed}")
         ids = _distinct_ids(req.ids, "ids")
-    store = runtime(request).storage.threads
-    where = {"ids": ids, "metadata": req.metadata, "values": req.values, "status": req.status}
+    store = records(request).threads
+    where: dict[str, Any] = {"ids": ids, "metadata": req.metadata, "values": req.values, "status": req.status}
     where["auth"] = await authorize(request, "threads", "search", {**where, "limit": req.limit, "offset": req.offset})
     page = await store.search(
         **where, limit=req.limit, offset=req.offset, sort_by=req.sort_by or "updated_at", sort_order=req.sort_order or "desc"
@@ -99,14 +99,14 @@ async def search_threads(request: web.Request) -> web.Response:
     total = await store.count(**where)
     if select is None and not extract:
         return paged(page, total=total, offset=req.offset)
-    records = []
+    found = []
     for thread in page:
         record = msgspec.to_builtins(thread)  # without the keys the thread does not have yet
         shown = pick(record, select)
         if extract:
             shown["extracted"] = {alias: extract_value(record, path) for alias, path in extract.items()}
-        records.append(shown)
-    return paged(records, total=total, offset=req.offset)
+        found.append(shown)
+    return paged(found, total=total, offset=req.offset)
 
 
 def _distinct_ids(ids: list[str], field: str) -> list[str]:
@@ -121,9 +121,9 @@ def _distinct_ids(ids: list[str], field: str) -> list[str]:
 @operation("Count threads", body=THREAD_COUNT, response=int)
 async def count_threads(request: web.Request) -> web.Response:
     req = await body(request, ThreadCount)
-    where = {"metadata": req.metadata, "values": req.values, "status": req.status}
+    where: dict[str, Any] = {"metadata": req.metadata, "values": req.values, "status": req.status}
     auth = await authorize(request, "threads", "search", dict(where))
-    return json(await runtime(request).storage.threads.count(**where, auth=auth))
+    return json(await records(request).threads.count(**where, auth=auth))
 
 
 @routes.post("/threads/prune")
@@ -134,15 +134,15 @@ async def prune_threads(request: web.Request) -> web.Response:
     rt = runtime(request)
     thread_ids = _distinct_ids(req.thread_ids, "thread_ids")
     # asked once per thread (and once for none: a refused user is refused all the same)
-    filters = [await authorize(request, "threads", "delete", {"thread_id": t, "run_id": None}) for t in thread_ids or [None]]
+    asked: list[str | None] = [*thread_ids] or [None]
+    filters = [await authorize(request, "threads", "delete", {"thread_id": t, "run_id": None}) for t in asked]
     pruned = 0
     for thread_id, filter in zip(thread_ids, filters, strict=False):
-        thread = await rt.storage.threads.get(thread_id)
+        thread = await records(request).threads.get(thread_id)
         if thread is None or not matches(thread.metadata, filter):
             continue
         if req.strategy == "keep_latest":
-            await rt.storage.checkpoints.keep_latest(thread_id)
-            pruned += 1
+            pruned += await rt.keep_latest(thread_id)
         elif await rt.delete_thread(thread_id):  # its supervisor cancels its runs first
             pruned += 1
     return json({"pruned_count": pruned})
@@ -158,7 +158,7 @@ async def _patchable(request: web.Request, thread_id: str, value: dict[str, Any]
     """A thread the user may update (`threads.update`, told `value`). As on the official
     server, a missing thread is a bare `Not Found` before the handler is asked (even one
     refusing everything), and so is one it hides."""
-    thread = await runtime(request).storage.threads.get(thread_id)
+    thread = await records(request).threads.get(thread_id)
     if thread is None or not matches(thread.metadata, await authorize(request, "threads", "update", value)):
         raise NotFound("Not Found")
 
@@ -169,7 +169,7 @@ async def patch_thread(request: web.Request) -> web.Response:
     thread_id = path_uuid(request, "thread_id", "thread")
     req = await body(request, ThreadPatch)
     metadata = {k: v for k, v in (req.metadata or {}).items() if k not in RESERVED_METADATA}
-    value = {"thread_id": thread_id, "metadata": metadata, "action": None}
+    value: dict[str, Any] = {"thread_id": thread_id, "metadata": metadata, "action": None}
     await _patchable(request, thread_id, value)
     thread = await runtime(request).patch_thread(thread_id, value["metadata"])
     if request.headers.get("Prefer", "").replace(" ", "") == "return=minimal":
@@ -205,7 +205,7 @@ async def copy_thread(request: web.Request) -> web.Response:
     source_id = path_uuid(request, "thread_id", "thread")
     rt = runtime(request)
     filter = await authorize(request, "threads", "read", {"thread_id": source_id})
-    source = await rt.storage.threads.get(source_id)
+    source = await records(request).threads.get(source_id)
     if source is None:
         raise NotFound(f"Thread with ID {source_id} not found")
     if not matches(source.metadata, filter):
@@ -217,13 +217,8 @@ async def copy_thread(request: web.Request) -> web.Response:
         thread_id=value["thread_id"], created_at=now, updated_at=now, state_updated_at=now, metadata=value["metadata"],
         values=msgspec.UNSET,
     )
-    await rt.storage.checkpoints.copy_thread(source.thread_id, copy.thread_id)
-    try:
-        if not await rt.create_thread(copy):
-            raise Conflict(f"Thread with ID {copy.thread_id} already exists")
-    except BaseException:
-        await rt.storage.checkpoints.delete_thread(copy.thread_id)
-        raise
+    if not await rt.copy_thread(source.thread_id, copy):
+        raise Conflict(f"Thread with ID {copy.thread_id} already exists")
     return json(copy)
 
 

@@ -4,12 +4,11 @@ with Retry-After."""
 
 from __future__ import annotations
 
-from threadloom.protocol.errors import ApiError
+from threadloom.protocol.errors import ServiceUnavailable
 
 
-class StorageUnavailable(ApiError):
-    status = 503
+class StorageUnavailable(ServiceUnavailable):
 
     def __init__(self, reason: str, retry_after: int = 2) -> None:
-        super().__init__("The database is unavailable; try again shortly", headers={"Retry-After": str(retry_after)})
+        super().__init__("The database is unavailable; try again shortly", {"Retry-After": str(retry_after)})
         self.reason = reason

@@ -52,7 +52,10 @@ def _redacted(url: str) -> str:
 class PostgresStorage:
     """Opened with `await PostgresStorage.open(url)`."""
 
-    def __init__(self, records: AsyncConnectionPool, graph_pool: AsyncConnectionPool, saver: PostgresCheckpointer, store: Any) -> None:
+    def __init__(
+        self, records: AsyncConnectionPool[Any], graph_pool: AsyncConnectionPool[Any], saver: PostgresCheckpointer,
+        store: Any,
+    ) -> None:
         self._records = records
         self._graph_pool = graph_pool
         db = self._db = Database(records)
@@ -78,18 +81,18 @@ class PostgresStorage:
             conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
         except psycopg.Error as exc:
             raise CannotConnect(f"cannot connect to {where}: {_first_line(exc)}") from None
-        pools: list[AsyncConnectionPool] = []
+        pools: list[AsyncConnectionPool[Any]] = []
         try:
             common = dict(
                 min_size=1, max_size=pool_size, max_waiting=max_waiting, timeout=pool_timeout,
                 reconnect_timeout=float("inf"),
             )
-            records: AsyncConnectionPool = AsyncConnectionPool(
+            records: AsyncConnectionPool[Any] = AsyncConnectionPool(
                 url, kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT}, open=False,
                 name="threadloom-records", **common,  # type: ignore[arg-type]
             )
             pools.append(records)
-            graph_pool: AsyncConnectionPool = AsyncConnectionPool(
+            graph_pool: AsyncConnectionPool[psycopg.AsyncConnection[dict[str, Any]]] = AsyncConnectionPool(
                 url, kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row,
                              "connect_timeout": CONNECT_TIMEOUT},
                 open=False, name="threadloom-graphs", **common,  # type: ignore[arg-type]

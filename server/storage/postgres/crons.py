@@ -4,6 +4,7 @@ ORDER BY on them are chronological."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -12,7 +13,7 @@ from threadloom.protocol.filters import Filter
 from threadloom.protocol.resources import Cron
 from threadloom.protocol.serde import loads
 
-from .db import Database, to_json
+from .db import Database, to_json, utc_text
 from .filters import auth_sql, equals
 
 Conn = psycopg.AsyncConnection[Any]
@@ -125,13 +126,14 @@ class PostgresCrons:
         row = await self._db.fetchone(f"SELECT count(*) FROM crons WHERE {where}", args)
         return int(row[0]) if row else 0
 
-    async def due(self, now: str, *, limit: int) -> list[Cron]:
+    async def due(self, now: datetime, *, limit: int) -> list[Cron]:
         rows = await self._db.fetchall(
             f"SELECT {_SELECT} FROM crons WHERE enabled AND next_run_date <= %s ORDER BY next_run_date LIMIT %s",
-            (now, limit),
+            (utc_text(now), limit),
         )
         return [_cron(r) for r in rows]
 
-    async def advance(self, cron_id: str, slot: str, next_run_date: str | None) -> bool:
+    async def advance(self, cron_id: str, slot: datetime, next_run_date: datetime | None) -> bool:
         sql = "UPDATE crons SET next_run_date = %s, enabled = %s WHERE cron_id = %s AND enabled AND next_run_date = %s"
-        return await self._db.rowcount(sql, (next_run_date, next_run_date is not None, cron_id, slot)) == 1
+        following = None if next_run_date is None else utc_text(next_run_date)
+        return await self._db.rowcount(sql, (following, following is not None, cron_id, utc_text(slot))) == 1

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -28,6 +29,14 @@ def to_json(value: Any) -> str:
     return dumps(value).decode()
 
 
+def utc_text(moment: datetime) -> str:
+    """A time as stored: ISO in UTC (`actors/newcron.py::utc_iso`), as on SQLite, so that
+    comparing and sorting stored times as text is chronological."""
+    if moment.tzinfo is None:
+        raise ValueError(f"a naive datetime cannot be stored: {moment!r}")
+    return moment.astimezone(UTC).isoformat()
+
+
 def _transient(exc: BaseException) -> bool:
     """A failure of the connection, not of the statement: worth one more try."""
     return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)) and not isinstance(
@@ -38,6 +47,9 @@ def _transient(exc: BaseException) -> bool:
 class Database:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
+        # held by a unit of work: this process's other writes wait for it, as on SQLite
+        # (the port's contract), rather than interleave with it
+        self._gate = asyncio.Lock()
         # the connection of the unit of work (`atomic`) the current task is in, if any
         self._unit: ContextVar[tuple[asyncio.Task[Any] | None, psycopg.AsyncConnection[Any]] | None] = ContextVar(
             "threadloom_pg_unit", default=None
@@ -56,7 +68,7 @@ class Database:
         if self._in_unit() is not None:
             yield
             return
-        async with self.transaction() as conn:
+        async with self._gate, self.transaction() as conn:
             token = self._unit.set((asyncio.current_task(), conn))
             try:
                 yield
@@ -82,12 +94,16 @@ class Database:
                 raise
             raise StorageUnavailable(f"the database connection failed: {exc}") from exc
 
-    async def retrying(self, work: Any) -> Any:
+    async def retrying(self, work: Any, *, write: bool = True) -> Any:
         """`await work(conn)` in one transaction, tried again when the connection broke
-        (each statement here is safe to repeat: the transaction rolled back)."""
+        (each statement here is safe to repeat: the transaction rolled back). A write
+        waits for another task's unit of work to end."""
         if self._in_unit() is not None:  # a retry would repeat part of the unit only
             async with self.transaction() as conn:
                 return await work(conn)
+        if write and self._gate.locked():
+            async with self._gate:
+                pass
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.transaction() as conn:
@@ -106,7 +122,7 @@ class Database:
             cur = await conn.execute(sql, args)
             return await cur.fetchall()
 
-        return await self.retrying(work)
+        return await self.retrying(work, write=False)
 
     async def fetchone(self, sql: str, args: Any = ()) -> tuple[Any, ...] | None:
         rows = await self.fetchall(sql, args)

@@ -4,13 +4,14 @@ the events keyed by (run_id, seq)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
 
 from threadloom.protocol.ports import StoredEvent
 
-from .db import Database
+from .db import Database, utc_text
 
 Conn = psycopg.AsyncConnection[Any]
 
@@ -78,12 +79,12 @@ class PostgresRunEvents:
         )
         return {run_id: last for run_id, last in rows}
 
-    async def sweep(self, *, finished_before: str, keep_runs: int) -> int:
+    async def sweep(self, *, finished_before: datetime, keep_runs: int) -> int:
         async def work(conn: Conn) -> int:
             await conn.execute(
                 "DELETE FROM run_logs WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.run_id = run_logs.run_id)"
             )
-            cur = await conn.execute(_DOOMED, {"cutoff": finished_before, "keep": keep_runs})
+            cur = await conn.execute(_DOOMED, {"cutoff": utc_text(finished_before), "keep": keep_runs})
             doomed = [r[0] for r in await cur.fetchall()]
             if doomed:
                 await conn.execute("DELETE FROM run_events WHERE run_id = ANY(%s::text[])", (doomed,))

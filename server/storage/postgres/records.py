@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import msgspec
@@ -163,7 +164,7 @@ class PostgresRuns:
         )
         return [_run(r) for r in rows]
 
-    async def active(self, thread_id: str) -> list[tuple[Run, int]]:
+    async def active(self, thread_id: str) -> builtins.list[tuple[Run, int]]:
         rows = await self._db.fetchall(
             f"SELECT {_RUN_SELECT}, attempt FROM runs WHERE thread_id = %s AND status IN {_ACTIVE} "
             "ORDER BY status = 'running' DESC, seq",
@@ -171,9 +172,10 @@ class PostgresRuns:
         )
         return [(_run(r), r[9]) for r in rows]
 
-    async def find_active(self, *, status: str | None = None, assistant_id: str | None = None) -> list[Run]:
+    async def find_active(self, *, status: str | None = None, assistant_id: str | None = None) -> builtins.list[Run]:
         statuses = ["pending", "running"] if status is None else [status]
-        where, args = "status = ANY(%s::text[]) AND status IN ('pending', 'running')", [statuses]
+        where = "status = ANY(%s::text[]) AND status IN ('pending', 'running')"
+        args: builtins.list[Any] = [statuses]
         if assistant_id is not None:
             where += " AND assistant_id = %s"
             args.append(assistant_id)

@@ -112,7 +112,8 @@ class RetryingPostgresSaver(AsyncPostgresSaver):
         parent_id = configurable.get("checkpoint_id")
         if not unmoved or not parent_id:
             return checkpoint
-        async with self.conn.connection() as conn:  # type: ignore[union-attr]
+        assert isinstance(self.conn, AsyncConnectionPool)  # `PostgresStorage` gives it its pool
+        async with self.conn.connection() as conn:
             cur = await conn.execute(
                 "SELECT checkpoint -> 'channel_values' AS vals, checkpoint -> 'channel_versions' AS vers FROM checkpoints "
                 "WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id = %s",

@@ -31,7 +31,7 @@ class PostgresStore(AsyncPostgresStore):
 
 
 async def open_store(
-    pool: AsyncConnectionPool, conn: psycopg.AsyncConnection[Any], *, index: dict[str, Any] | None,
+    pool: AsyncConnectionPool[Any], conn: psycopg.AsyncConnection[Any], *, index: dict[str, Any] | None,
     ttl: dict[str, Any] | None,
 ) -> AsyncPostgresStore:
     """The store (its `setup` is the caller's, under the migration lock). With `index`,

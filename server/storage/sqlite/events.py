@@ -1,4 +1,4 @@
-"""The persisted event logs of resumable runs (`protocol.ports.RunEventStore`), in the
+"""The persisted event logs of resumable runs (`protocol.storage.RunEventStore`), in the
 records database. `run_logs` has one row per log (its head: the last seq it numbered,
 stored or not, which outlives evicted events); `run_events` the events themselves, keyed
 by (run_id, seq)."""
@@ -6,10 +6,11 @@ by (run_id, seq)."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
-from threadloom.protocol.ports import StoredEvent
+from threadloom.protocol.storage import StoredEvent
 
-from .db import Database
+from .db import Database, utc_text
 
 _ACTIVE = "('pending', 'running')"
 _LOG_HEAD = (
@@ -69,10 +70,10 @@ class SqliteRunEvents:
         ).fetchall()
         return dict(rows)
 
-    async def sweep(self, *, finished_before: str, keep_runs: int) -> int:
+    async def sweep(self, *, finished_before: datetime, keep_runs: int) -> int:
         def work(conn: sqlite3.Connection) -> int:
             conn.execute("DELETE FROM run_logs WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.run_id = run_logs.run_id)")
-            doomed = conn.execute(_DOOMED, {"cutoff": finished_before, "keep": keep_runs}).fetchall()
+            doomed = conn.execute(_DOOMED, {"cutoff": utc_text(finished_before), "keep": keep_runs}).fetchall()
             conn.executemany("DELETE FROM run_events WHERE run_id = ?", doomed)
             conn.executemany("UPDATE run_logs SET evicted = 1 WHERE run_id = ?", doomed)
             return len(doomed)

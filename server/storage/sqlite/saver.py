@@ -39,7 +39,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from .checkpoint_metadata import OfficialCheckpointMetadata
+from ..checkpoint_metadata import OfficialCheckpointMetadata
 
 T = TypeVar("T")
 

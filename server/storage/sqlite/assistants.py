@@ -16,7 +16,8 @@ from threadloom.protocol.clock import now_iso
 from threadloom.protocol.filters import Filter
 from threadloom.protocol.resources import Assistant, AssistantVersion
 
-from .db import Database, auth_condition, to_json
+from . import where
+from .db import Database, to_json
 
 _UPSERT = (
     "INSERT INTO assistants (assistant_id, graph_id, created_at, updated_at, name, body) VALUES (?,?,?,?,?,?) "
@@ -55,30 +56,19 @@ def _current(conn: sqlite3.Connection, assistant_id: str) -> Assistant | None:
     return msgspec.json.decode(row[0], type=Assistant) if row else None
 
 
-def _metadata_contains(metadata: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
-    """SQL conditions (on a `body` column) for "metadata holds each of these key/values"."""
-    where, args = [], []
-    for key, value in (metadata or {}).items():
-        # json_each, not a JSON path: a key may hold any character, `"` included
-        where.append("EXISTS (SELECT 1 FROM json_each(body, '$.metadata') WHERE key = ? AND value IS json_extract(?, '$'))")
-        args.extend([key, to_json(value)])
-    return where, args
-
-
 def _filters(
     graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None, auth: Filter | None
-) -> tuple[str, list[Any]]:
-    where = [f"graph_id IN ({','.join('?' * len(graph_ids))})"]
+) -> where.Sql:
+    conditions = [f"graph_id IN ({','.join('?' * len(graph_ids))})"]
     args: list[Any] = list(graph_ids)
     if graph_id is not None:
-        where.append("graph_id = ?")
+        conditions.append("graph_id = ?")
         args.append(graph_id)
     if name:
-        where.append("instr(lower(name), lower(?)) > 0")
+        conditions.append("instr(lower(name), lower(?)) > 0")
         args.append(name)
-    meta_where, meta_args = _metadata_contains(metadata)
-    auth_where, auth_args = auth_condition("json_extract(body, '$.metadata')", auth)
-    return " AND ".join(where + meta_where + auth_where), args + meta_args + auth_args
+    metadata_of = "json_extract(body, '$.metadata')"
+    return where.every([(" AND ".join(conditions), args), where.has_keys(metadata_of, metadata), where.auth(metadata_of, auth)])
 
 
 class SqliteAssistants:
@@ -143,11 +133,10 @@ class SqliteAssistants:
     async def versions(
         self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
     ) -> list[AssistantVersion]:
-        meta_where, meta_args = _metadata_contains(metadata)
-        where = " AND ".join(["assistant_id = ?", *meta_where])
+        condition, args = where.has_keys("json_extract(body, '$.metadata')", metadata)
         rows = self._db.conn.execute(
-            f"SELECT body FROM assistant_versions WHERE {where} ORDER BY version DESC LIMIT ? OFFSET ?",
-            (assistant_id, *meta_args, limit, offset),
+            f"SELECT body FROM assistant_versions WHERE assistant_id = ? AND {condition} ORDER BY version DESC LIMIT ? OFFSET ?",
+            (assistant_id, *args, limit, offset),
         ).fetchall()
         return [msgspec.json.decode(r[0], type=AssistantVersion) for r in rows]
 
@@ -163,10 +152,10 @@ class SqliteAssistants:
         self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
         limit: int, offset: int, sort_by: str, sort_order: str, auth: Filter | None = None,
     ) -> list[Assistant]:
-        where, args = _filters(graph_ids, graph_id, name, metadata, auth)
+        condition, args = _filters(graph_ids, graph_id, name, metadata, auth)
         order = "DESC" if sort_order == "desc" else "ASC"
         rows = self._db.conn.execute(
-            f"SELECT body FROM assistants WHERE {where} "
+            f"SELECT body FROM assistants WHERE {condition} "
             f"ORDER BY {_SORT_KEYS[sort_by]} {order}, assistant_id {order} LIMIT ? OFFSET ?",
             (*args, limit, offset),
         ).fetchall()
@@ -176,5 +165,6 @@ class SqliteAssistants:
         self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
         auth: Filter | None = None,
     ) -> int:
-        where, args = _filters(graph_ids, graph_id, name, metadata, auth)
-        return self._db.conn.execute(f"SELECT count(*) FROM assistants WHERE {where}", args).fetchone()[0]
+        condition, args = _filters(graph_ids, graph_id, name, metadata, auth)
+        count: int = self._db.conn.execute(f"SELECT count(*) FROM assistants WHERE {condition}", args).fetchone()[0]
+        return count

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from threadloom.protocol.filters import Filter
 from threadloom.protocol.resources import Cron
 from threadloom.protocol.serde import loads
 
-from .db import Database, auth_condition, to_json
+from . import where
+from .db import Database, to_json, utc_text
 
 _COLUMNS = (
     "cron_id, assistant_id, thread_id, user_id, end_time, schedule, timezone, payload, "
@@ -39,18 +41,12 @@ def _cron(row: sqlite3.Row) -> Cron:
 def _where(
     assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None,
     auth: Filter | None,
-) -> tuple[str, list[Any]]:
-    where, args = auth_condition("metadata", auth)
-    where.insert(0, "1")
+) -> where.Sql:
+    parts = [where.auth("metadata", auth), where.has_keys("metadata", metadata)]
     for column, value in (("assistant_id", assistant_id), ("thread_id", thread_id), ("enabled", enabled)):
         if value is not None:
-            where.append(f"{column} = ?")
-            args.append(int(value) if isinstance(value, bool) else value)
-    for key, value in (metadata or {}).items():
-        # json_each, not a JSON path: a key may hold any character, `"` included
-        where.append("EXISTS (SELECT 1 FROM json_each(metadata) WHERE key = ? AND value IS json_extract(?, '$'))")
-        args.extend([key, to_json(value)])
-    return " AND ".join(where), args
+            parts.append((f"{column} = ?", [int(value) if isinstance(value, bool) else value]))
+    return where.every(parts)
 
 
 class SqliteCrons:
@@ -97,10 +93,10 @@ class SqliteCrons:
         metadata: dict[str, Any] | None, limit: int, offset: int, sort_by: str, sort_order: str,
         auth: Filter | None = None,
     ) -> list[Cron]:
-        where, args = _where(assistant_id, thread_id, enabled, metadata, auth)
+        condition, args = _where(assistant_id, thread_id, enabled, metadata, auth)
         order = "DESC" if sort_order == "desc" else "ASC"
         rows = self._db.conn.execute(
-            f"SELECT {_COLUMNS} FROM crons WHERE {where} ORDER BY {sort_by} {order}, cron_id {order} LIMIT ? OFFSET ?",
+            f"SELECT {_COLUMNS} FROM crons WHERE {condition} ORDER BY {sort_by} {order}, cron_id {order} LIMIT ? OFFSET ?",
             (*args, limit, offset),
         ).fetchall()
         return [_cron(r) for r in rows]
@@ -109,17 +105,19 @@ class SqliteCrons:
         self, *, assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None,
         auth: Filter | None = None,
     ) -> int:
-        where, args = _where(assistant_id, thread_id, enabled, metadata, auth)
-        return self._db.conn.execute(f"SELECT count(*) FROM crons WHERE {where}", args).fetchone()[0]
+        condition, args = _where(assistant_id, thread_id, enabled, metadata, auth)
+        count: int = self._db.conn.execute(f"SELECT count(*) FROM crons WHERE {condition}", args).fetchone()[0]
+        return count
 
-    async def due(self, now: str, *, limit: int) -> list[Cron]:
+    async def due(self, now: datetime, *, limit: int) -> list[Cron]:
         rows = self._db.conn.execute(
             f"SELECT {_COLUMNS} FROM crons WHERE enabled AND next_run_date <= ? ORDER BY next_run_date LIMIT ?",
-            (now, limit),
+            (utc_text(now), limit),
         ).fetchall()
         return [_cron(r) for r in rows]
 
-    async def advance(self, cron_id: str, slot: str, next_run_date: str | None) -> bool:
+    async def advance(self, cron_id: str, slot: datetime, next_run_date: datetime | None) -> bool:
         sql = "UPDATE crons SET next_run_date = ?, enabled = ? WHERE cron_id = ? AND enabled AND next_run_date = ?"
-        args = (next_run_date, int(next_run_date is not None), cron_id, slot)
+        following = None if next_run_date is None else utc_text(next_run_date)
+        args = (following, int(following is not None), cron_id, utc_text(slot))
         return await self._db.write(lambda conn: conn.execute(sql, args).rowcount == 1)

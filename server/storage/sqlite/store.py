@@ -1,5 +1,5 @@
 """LangGraph's SQLite store as `langgraph.json`'s `store` section configures it: semantic
-search with the project's embedding function (`index`), expiry of items (`ttl`).
+search with the project's embedding function (`index`, from `storage/index.py`), expiry of items (`ttl`).
 
 LangGraph's store ranks items with sqlite-vec's distance functions, loaded as an SQLite
 extension. A Python whose `sqlite3` cannot load extensions (pyenv builds, some distro
@@ -14,15 +14,11 @@ import sqlite3
 import struct
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
 from langgraph.store.base import PutOp
 from langgraph.store.sqlite.aio import AsyncSqliteStore
-
-from ..imports import load_object
-from ..sections import ConfigError, StoreIndex, StoreSection
 
 
 def _floats(blob: bytes) -> tuple[float, ...]:
@@ -53,41 +49,10 @@ async def _skip(*_: Any) -> None:
 
 
 async def _python_distances(conn: aiosqlite.Connection) -> None:
-    conn.enable_load_extension = _skip  # type: ignore[method-assign]
-    conn.load_extension = _skip  # type: ignore[method-assign]
+    conn.enable_load_extension = _skip  # type: ignore[method-assign, assignment]
+    conn.load_extension = _skip  # type: ignore[method-assign, assignment]
     for name, function in _DISTANCES.items():
         await conn.create_function(name, 2, function, deterministic=True)
-
-
-def embeddings(index: StoreIndex, base_dir: Path) -> Any:
-    """The `embed` of `store.index` as LangChain `Embeddings`: a function in a project
-    file (sync or async, list[str] -> list[list[float]]) or a "provider:model" name."""
-    from langchain_core.embeddings import Embeddings
-    from langgraph.store.base import ensure_embeddings
-
-    key = "store.index.embed"
-    if ".py:" in index.embed:
-        function = load_object(index.embed, base_dir, key)
-        if not isinstance(function, Embeddings) and not callable(function):
-            raise ConfigError(f"{key}: {index.embed} is not a function")
-        return ensure_embeddings(function)
-    try:
-        return ensure_embeddings(index.embed)
-    except Exception as exc:
-        raise ConfigError(f"{key}: cannot set up the embeddings {index.embed!r}: {exc}") from None
-
-
-def index_config(section: StoreSection, base_dir: Path) -> dict[str, Any] | None:
-    """LangGraph's `IndexConfig` for `store.index`, or None without one."""
-    index = section.index
-    if index is None:
-        return None
-    fields = index.fields or ["$"]
-    # LangGraph's SQLite store reads `text_fields` where its IndexConfig says `fields`
-    config: dict[str, Any] = {"dims": index.dims, "embed": embeddings(index, base_dir), "fields": fields, "text_fields": fields}
-    if index.distance_type is not None:
-        config["distance_type"] = index.distance_type
-    return config
 
 
 class _Clock:

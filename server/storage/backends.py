@@ -1,0 +1,23 @@
+"""The storage a server runs on, chosen by URL: the one place a backend is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from threadloom.protocol.storage import Storage
+
+from .sqlite import SqliteStorage
+
+
+async def open_storage(
+    url: str | None, *, store_index: dict[str, Any] | None = None, store_ttl: dict[str, Any] | None = None
+) -> Storage:
+    """`url`: a `postgresql://` URL (PostgreSQL), an SQLite file path, or None for a
+    throw-away SQLite database. `store_index`, `store_ttl`: LangGraph's store
+    configuration (`index.py`). Raises the backend's error naming the database when it
+    cannot be opened."""
+    if url is not None and url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStorage  # psycopg is imported only for a Postgres URL
+
+        return await PostgresStorage.open(url, store_index=store_index, store_ttl=store_ttl)
+    return await SqliteStorage.open(url, store_index=store_index, store_ttl=store_ttl)

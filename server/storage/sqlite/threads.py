@@ -1,0 +1,80 @@
+"""Threads in SQLite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from threadloom.protocol.filters import Filter
+from threadloom.protocol.resources import Thread
+
+from . import where
+from .db import Database
+from .rows import THREAD_COLUMNS, thread_of, thread_row, write_thread
+
+_SORTS = frozenset({"thread_id", "status", "created_at", "updated_at", "state_updated_at"})
+
+
+class SqliteThreads:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, thread_id: str) -> Thread | None:
+        row = self._db.conn.execute(f"SELECT {THREAD_COLUMNS} FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+        return thread_of(row) if row else None
+
+    async def insert(self, thread: Thread) -> bool:
+        sql = f"INSERT OR IGNORE INTO threads ({THREAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        return await self._db.write(lambda conn: conn.execute(sql, thread_row(thread)).rowcount == 1)
+
+    async def update(self, thread: Thread) -> None:
+        await self._db.write(lambda conn: write_thread(conn, thread))
+
+    async def delete(self, thread_id: str) -> bool:
+        return await self._db.write(lambda conn: conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount == 1)
+
+    async def search(
+        self, *, ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None,
+        status: str | None, limit: int, offset: int, sort_by: str = "updated_at", sort_order: str = "desc",
+        auth: Filter | None = None,
+    ) -> list[Thread]:
+        if sort_by not in _SORTS or sort_order not in ("asc", "desc"):
+            raise ValueError(f"cannot sort threads by {sort_by} {sort_order}")
+        condition, args = _where(ids, metadata, values, status, auth)
+        # thread_id breaks ties, so that pages never overlap
+        rows = self._db.conn.execute(
+            f"SELECT {THREAD_COLUMNS} FROM threads WHERE {condition} "
+            f"ORDER BY {sort_by} {sort_order}, thread_id {sort_order} LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
+        return [thread_of(r) for r in rows]
+
+    async def count(
+        self, *, ids: list[str] | None = None, metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None, status: str | None = None, auth: Filter | None = None,
+    ) -> int:
+        condition, args = _where(ids, metadata, values, status, auth)
+        count: int = self._db.conn.execute(f"SELECT count(*) FROM threads WHERE {condition}", args).fetchone()[0]
+        return count
+
+    async def needing_recovery(self) -> list[str]:
+        rows = self._db.conn.execute(
+            "SELECT thread_id FROM runs WHERE status IN ('pending', 'running') GROUP BY thread_id "
+            "UNION ALL SELECT thread_id FROM threads WHERE status = 'busy' AND NOT EXISTS "
+            "(SELECT 1 FROM runs WHERE runs.thread_id = threads.thread_id AND status IN ('pending', 'running'))"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+
+def _where(
+    ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None, status: str | None,
+    auth: Filter | None,
+) -> where.Sql:
+    parts = [where.auth("metadata", auth)]
+    if ids is not None:
+        parts.append((f"thread_id IN ({','.join('?' * len(ids))})", list(ids)))
+    if status is not None:
+        parts.append(("status = ?", [status]))
+    for column, wanted in (("metadata", metadata), ('"values"', values)):
+        if wanted:
+            parts.append(where.contains(column, wanted))
+    return where.every(parts)
