@@ -3,7 +3,6 @@ with in-memory stand-ins for storage, graphs and webhooks: no server, no databas
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
