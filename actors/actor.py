@@ -34,6 +34,7 @@ class Actor:
         self._mailbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None, contextvars.Context | None]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._started = asyncio.Event()
         self._start_failure: BaseException | None = None
 
     # lifecycle -------------------------------------------------------------------------
@@ -52,6 +53,10 @@ class Actor:
             self._stopping = True
             self._mailbox.put_nowait((_STOP, None, None))
         await asyncio.shield(self._task)
+
+    async def started(self) -> None:
+        """Returns once `on_start` has run (whatever its outcome)."""
+        await self._started.wait()
 
     async def on_start(self) -> None:
         """Runs before the first message."""
@@ -102,6 +107,7 @@ class Actor:
         except Exception as exc:
             log.exception("%s failed to start; it stops", type(self).__name__)
             self._stopping, self._start_failure = True, exc
+        self._started.set()
         while not self._start_failure:
             message, reply, context = await self._mailbox.get()
             if message is _STOP:

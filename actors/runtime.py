@@ -91,8 +91,11 @@ class Runtime:
     async def start(self) -> None:
         """Wake the supervisors of threads a previous process left unfinished."""
         await self.streams.start()  # first: resumed runs' logs go on from the persisted ones
-        for thread_id in await self.storage.threads.needing_recovery():
-            self.supervisors.get(thread_id)
+        recovered = [self.supervisors.get(thread_id) for thread_id in await self.storage.threads.needing_recovery()]
+        # serve once they hold their runs again: a join or stream of a recovered run then
+        # finds it live, not finished (on a database whose reads await, requests would
+        # otherwise come in between)
+        await asyncio.gather(*(supervisor.started() for supervisor in recovered))
 
     async def drain(self, grace_seconds: float) -> None:
         """Shut down gently: start no more runs, let running ones finish for up to

@@ -26,6 +26,12 @@ shown but not held to it), and at least 20,000 SSE events/s for one stream (raw)
     .venv/bin/python scripts/bench.py                # the table
     .venv/bin/python scripts/bench.py --json         # machine-readable
     .venv/bin/python scripts/bench.py --runs 500 --concurrency 1,8 --events 100000
+    .venv/bin/python scripts/bench.py --db postgresql://postgres@127.0.0.1:5432/bench
+
+On PostgreSQL (`--db`), the floor is the same graph with LangGraph's own
+`AsyncPostgresSaver` on the same database, in this process; the issue's targets there:
+p50 within 2x of that floor, 10-client throughput at least half the floor's, SSE events/s
+within 10% of the SQLite figure (run both and compare).
 """
 
 from __future__ import annotations
@@ -121,7 +127,7 @@ def new_id() -> str:
 async def serve(args: argparse.Namespace, tmpdir: str) -> AsyncIterator[tuple[str, int]]:
     """`python -m server` as a subprocess; yields its base URL and pid once it is ready."""
     cmd = [sys.executable, "-m", "server", "--config", str(CONFIG), "--port", "0", "--jobs", str(args.jobs)]
-    cmd += ["--memory"] if args.memory else ["--db", os.path.join(tmpdir, "server.sqlite")]
+    cmd += ["--memory"] if args.memory else ["--db", args.db or os.path.join(tmpdir, "server.sqlite")]
     log_path = os.path.join(tmpdir, "server.log")
     with open(log_path, "wb") as log:
         proc = await asyncio.create_subprocess_exec(
@@ -440,7 +446,8 @@ def table(result: dict[str, Any]) -> str:
                     f"  {s['cpu_ms_per_run']:7.2f}  {f['cpu_ms_per_run']:13.2f}"
                 )
         lines += [
-            "  floor: graph.ainvoke in this process with the server's SqliteCheckpointer on a tmp file, fresh or one",
+            "  floor: graph.ainvoke in this process with the server's SqliteCheckpointer on a tmp file (with --db:"
+            " LangGraph's AsyncPostgresSaver on that database), fresh or one",
             "  thread_id as the server; the stateless floor has no checkpointer (the server's stateless runs have none",
             "  either, but still write their thread and run records). cpu/run: ms of CPU, server process / floor process.",
         ]
@@ -498,7 +505,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
     result: dict[str, Any] = {
         "meta": {
-            "storage": "memory (tmp SQLite)" if args.memory else "SQLite file", "cpus": os.cpu_count(),
+            "storage": "memory (tmp SQLite)" if args.memory else ("PostgreSQL" if args.db else "SQLite file"),
+            "cpus": os.cpu_count(),
             "python": platform.python_version(), "sdk": langgraph_sdk.__version__, "jobs": args.jobs,
             "runs": args.runs, "warmup": args.warmup, "rounds": args.rounds, "concurrency": args.concurrency,
             "tp_runs": args.tp_runs, "tp_rounds": args.tp_rounds, "events": args.events, "sse_repeats": args.sse_repeats,
@@ -514,7 +522,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         note("starting the server")
         async with serve(args, tmpdir) as (url, pid):
             clients = Clients(url, pid, pool=max(args.concurrency) + 4)
-            saver = await SqliteCheckpointer.open(os.path.join(tmpdir, "floor.sqlite"))
+            saver, close_saver = await floor_saver(args, tmpdir)
             echo, emit = load_graph("echo"), load_graph("emit")
             try:
                 if "latency" in args.only:
@@ -536,10 +544,29 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     rate = sse["raw"].get("events_per_s", 0.0)
                     targets.update(events_per_s=rate, sse_ok=rate >= TARGET_EVENTS_PER_S)
             finally:
-                await saver.close()
+                await close_saver()
                 await clients.close()
     result["targets"] = targets
     return result
+
+
+async def floor_saver(args: argparse.Namespace, tmpdir: str) -> tuple[Any, Callable[[], Awaitable[None]]]:
+    """The floor's checkpointer, on the server's kind of storage, and how to close it."""
+    if args.db:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from psycopg.rows import dict_row
+        from psycopg_pool import AsyncConnectionPool
+
+        pool: Any = AsyncConnectionPool(
+            args.db, min_size=1, max_size=max(args.concurrency) + 2, open=False,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        )
+        await pool.open(wait=True)
+        saver: Any = AsyncPostgresSaver(pool)
+        await saver.setup()
+        return saver, pool.close
+    saver = await SqliteCheckpointer.open(os.path.join(tmpdir, "floor.sqlite"))
+    return saver, saver.close
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -553,11 +580,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--events", type=int, default=50_000, help="custom events in the SSE stream (default 50000)")
     p.add_argument("--sse-repeats", type=int, default=3, help="timed streams for raw and floor (default 3)")
     p.add_argument("--jobs", type=int, default=0, help="server --jobs (default: the largest concurrency)")
-    p.add_argument("--memory", action="store_true", help="serve with --memory instead of a SQLite file")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--memory", action="store_true", help="serve with --memory instead of a SQLite file")
+    where.add_argument(
+        "--db", help="serve on this postgresql:// database (its floor: LangGraph's AsyncPostgresSaver on it, in process)"
+    )
     p.add_argument("--only", default="latency,throughput,streams", help="sections to run (default all: latency,throughput,streams)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     args = p.parse_args(argv)
     args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    if args.db and not args.db.startswith(("postgresql://", "postgres://")):
+        p.error("--db: a postgresql:// URL (the SQLite file is the default)")
     if not args.concurrency or min(args.concurrency) < 1:
         p.error("--concurrency: positive integers, comma-separated")
     args.jobs = args.jobs or max(args.concurrency)

@@ -17,12 +17,17 @@ async def open_storage(
     url: str | None, *, store_index: dict[str, Any] | None = None, store_ttl: dict[str, Any] | None = None,
     encryption: Handlers | None = None,
 ) -> Storage:
-    """`url`: an SQLite file path; None for a throw-away database.
-    `store_index`, `store_ttl`: LangGraph's store configuration (`index.py`).
-    `encryption`: the project's handlers, to encrypt what is stored (`encrypted/`).
-    Raises the backend's error naming the database when it cannot be opened."""
+    """`url`: a `postgresql://` URL (PostgreSQL), an SQLite file path, or None for a
+    throw-away SQLite database. `store_index`, `store_ttl`: LangGraph's store
+    configuration (`index.py`). `encryption`: the project's handlers, to encrypt what is
+    stored (`encrypted/`). Raises the backend's error naming the database when it cannot
+    be opened."""
 
     async def backend(serde: SerializerProtocol | None) -> Storage:
+        if url is not None and url.startswith(("postgresql://", "postgres://")):
+            from .postgres import PostgresStorage  # psycopg is imported only for a Postgres URL
+
+            return await PostgresStorage.open(url, store_index=store_index, store_ttl=store_ttl, serde=serde)
         return await SqliteStorage.open(url, store_index=store_index, store_ttl=store_ttl, serde=serde)
 
     if encryption is None:
