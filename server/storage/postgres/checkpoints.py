@@ -1,12 +1,14 @@
 """Writes to LangGraph's checkpoint tables (`checkpoints`, `checkpoint_blobs`,
 `checkpoint_writes`, as `langgraph-checkpoint-postgres` documents them) beside the
-saver's own, each in one transaction."""
+saver's own, each in one transaction, and what they take."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import psycopg
+
+from threadloom.protocol.responses import ChannelBytes, ChannelValuesBytes, StoredCount, ThreadStorage
 
 from .db import Database
 from .saver import PostgresCheckpointer, retry_broken
@@ -78,6 +80,46 @@ class PostgresCheckpoints:
 
         await self._db.retrying(work)
 
+    async def usage(self, thread_id: str) -> ThreadStorage:
+        """The saver keeps small values inside the checkpoint's JSON and the rest in
+        `checkpoint_blobs`: the checkpoints' bytes are their stored JSON (inline values
+        included), each (channel, version) is measured once wherever it lives, and
+        `total_bytes` counts every stored byte once."""
+        t = {"t": thread_id}
+        checkpoints = await self._db.fetchone(
+            "SELECT count(*), coalesce(sum(pg_column_size(checkpoint) + pg_column_size(metadata)), 0) "
+            "FROM checkpoints WHERE thread_id = %(t)s", t,
+        )
+        blobs = await self._db.fetchone(
+            "SELECT coalesce(sum(octet_length(blob)), 0) FROM checkpoint_blobs WHERE thread_id = %(t)s", t,
+        )
+        writes = await self._db.fetchone(
+            "SELECT count(*), coalesce(sum(octet_length(blob)), 0) FROM checkpoint_writes WHERE thread_id = %(t)s", t,
+        )
+        channels = await self._db.fetchall(
+            "SELECT channel, count(*), sum(bytes) FROM ("
+            " SELECT DISTINCT ON (channel, version) channel, version, bytes FROM ("
+            "  SELECT channel, version, octet_length(blob) AS bytes FROM checkpoint_blobs"
+            "   WHERE thread_id = %(t)s AND type <> 'empty'"
+            "  UNION ALL SELECT v.key, c.checkpoint -> 'channel_versions' ->> v.key, octet_length(v.value::text)"
+            "   FROM checkpoints c, jsonb_each(c.checkpoint -> 'channel_values') v WHERE c.thread_id = %(t)s"
+            " ) stored ORDER BY channel, version"
+            ") once GROUP BY channel ORDER BY channel", t,
+        )
+        assert checkpoints is not None and blobs is not None and writes is not None
+        by_channel = {name: ChannelBytes(versions=int(n), bytes=int(b)) for name, n, b in channels}
+        return ThreadStorage(
+            thread_id=thread_id,
+            total_bytes=int(checkpoints[1]) + int(blobs[0]) + int(writes[1]),
+            checkpoints=StoredCount(count=int(checkpoints[0]), bytes=int(checkpoints[1])),
+            channel_values=ChannelValuesBytes(
+                count=sum(c.versions for c in by_channel.values()), bytes=sum(c.bytes for c in by_channel.values()),
+                by_channel=by_channel,
+            ),
+            pending_writes=StoredCount(count=int(writes[0]), bytes=int(writes[1])),
+        )
+
+
 
 _KEPT = (
     "WITH kept AS (SELECT checkpoint_ns, max(checkpoint_id) AS id FROM checkpoints WHERE thread_id = %(t)s "
@@ -100,3 +142,4 @@ AND NOT EXISTS (
     WHERE c.thread_id = %(t)s AND c.checkpoint_ns = fb.checkpoint_ns AND c.checkpoint -> 'channel_versions' ->> fb.channel = fb.version
 )
 """
+

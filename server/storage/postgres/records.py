@@ -11,6 +11,7 @@ import psycopg
 
 from threadloom.protocol.clock import now_iso
 from threadloom.protocol.filters import Filter
+from threadloom.protocol.priority import ThreadPriority
 from threadloom.protocol.resources import Run, RunKwargs, RunStatus, Thread
 from threadloom.protocol.serde import loads
 
@@ -93,6 +94,14 @@ class PostgresThreads:
 
     async def delete(self, thread_id: str) -> bool:
         return await self._db.rowcount("DELETE FROM threads WHERE thread_id = %s", (thread_id,)) == 1
+
+    async def priority(self, thread_id: str) -> ThreadPriority | None:
+        row = await self._db.fetchone("SELECT priority FROM threads WHERE thread_id = %s", (thread_id,))
+        return None if row is None or row[0] is None else msgspec.json.decode(row[0], type=ThreadPriority)
+
+    async def set_priority(self, thread_id: str, settings: ThreadPriority) -> None:
+        encoded = msgspec.json.encode(settings).decode()
+        await self._db.rowcount("UPDATE threads SET priority = %s WHERE thread_id = %s", (encoded, thread_id))
 
     async def search(
         self, *, ids: list[str] | None, metadata: dict[str, Any] | None, values: dict[str, Any] | None,

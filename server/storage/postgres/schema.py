@@ -127,6 +127,10 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER run_logs_follow_runs AFTER DELETE ON runs
         FOR EACH ROW EXECUTE FUNCTION threadloom_drop_run_log();
     """,
+    """
+    -- a thread's run priority settings (JSON, `protocol.priority.ThreadPriority`), once assigned
+    ALTER TABLE threads ADD COLUMN priority text;
+    """,
 ]
 
 
