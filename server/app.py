@@ -20,7 +20,7 @@ from . import requestid
 from .middleware import errors
 from .mount import mount_api
 from .agents import a2a, mcp
-from .routes import assistants, crons, runs, store, system, thread_stream, threads
+from .routes import assistants, crons, runs, store, system, thread_events, thread_stream, threads
 from .storage.sqlite import SqliteStorage
 from .storage.store import index_config
 from .webhooks import webhooks_for
@@ -85,5 +85,5 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
 
     app.cleanup_ctx.append(lifespan)
     app.on_shutdown.append(drain)
-    mount_api(app, (system, assistants, threads, thread_stream, runs, crons, store, mcp, a2a), project)
+    mount_api(app, (system, assistants, threads, thread_stream, thread_events, runs, crons, store, mcp, a2a), project)
     return app
