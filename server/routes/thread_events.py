@@ -119,7 +119,7 @@ async def thread_events_socket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     tape = ThreadTape(runtime(request), thread_id)
     if not readable:
-        await ws.close(code=4403, message=b"Forbidden")
+        await ws.close(code=4404, message=b"Thread not found")  # 4000 + status, as the SDK reads it
         return ws
     await ThreadSocket(request, ws, tape).run()
     return ws
