@@ -68,3 +68,17 @@ async def stream_v3(
     except Exception as exc:
         _note(publish, {"event": "failed", "error": error_payload(exc)["message"]})
         raise
+
+
+def classic_values(chunk: Any) -> Any:
+    """A v3 run's stored root `values` event as the classic routes (`/wait`, `/join`)
+    give a run's result: its state, with `__interrupt__` if it carries interrupts. Any
+    other chunk as it is."""
+    if not (isinstance(chunk, dict) and chunk.get("type") == "event" and chunk.get("method") == "values"):
+        return chunk
+    params = chunk.get("params") or {}
+    data = params.get("data")
+    interrupts = params.get("interrupts")
+    if interrupts and isinstance(data, dict):
+        return {**data, "__interrupt__": interrupts}
+    return data
