@@ -4,6 +4,7 @@ message tokens (custom events are not part of it)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
@@ -22,6 +23,7 @@ class Tokens(GenericFakeChatModel):
 
     async def _astream(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[override]
         for _ in range(self.count):
+            await asyncio.sleep(0)  # as a model's tokens arrive: the server gets a turn between them
             yield ChatGenerationChunk(message=AIMessageChunk(content="x"))
 
 
