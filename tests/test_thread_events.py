@@ -135,14 +135,32 @@ async def test_seq_and_event_ids_are_the_same_on_every_connection_and_since_resu
     assert lifecycle == [e for e in live if e["method"] == "lifecycle"]
 
 
-async def test_a_reader_resumes_mid_run_without_loss_or_repeats(url: str, session: aiohttp.ClientSession) -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_reader_resumes_mid_run_without_loss_or_repeats(url: str, session: aiohttp.ClientSession, transport: str) -> None:
+    read = READERS[transport]
     tid = str(uuid.uuid4())
     await command(session, url, tid, "run.start", {"assistant_id": "slow", "input": slow("r", 20, 0.02)})
-    first = await read_sse(session, url, tid, lambda events: len(events) >= 4)  # mid-run, then dropped
-    rest = await read_sse(session, url, tid, count_terminals(1), since=first[-1]["seq"])
-    whole = await read_sse(session, url, tid, count_terminals(1))
+    first = await read(session, url, tid, lambda events: len(events) >= 4)  # mid-run, then dropped
+    rest = await read(session, url, tid, count_terminals(1), since=first[-1]["seq"])
+    whole = await read(session, url, tid, count_terminals(1))
     assert first + rest == whole
     assert whole[-1]["params"]["data"]["event"] == "completed"
+
+
+async def test_the_tape_is_the_same_after_a_restart(make_server: Any, tmp_path: Any) -> None:
+    """The thread's v3 runs are read from their persisted logs: a connection after a
+    restart numbers the same events alike, so a client's `since` still holds."""
+    db = str(tmp_path / "v3.sqlite")
+    tid = str(uuid.uuid4())
+    async with aiohttp.ClientSession() as session:
+        url = await make_server(db=db)
+        await command(session, url, tid, "run.start", {"assistant_id": "asker", "input": {"question": "q?"}})
+        before = await read_sse(session, url, tid, lambda ev: any(e["method"] == "input.requested" for e in ev))
+        before = await read_sse(session, url, tid, lambda ev: len(ev) >= len(before) + 2)  # through `values` after it
+        url = await make_server(db=db)
+        after = await read_sse(session, url, tid, lambda ev: len(ev) >= len(before))
+    assert [(e["seq"], e["event_id"], e["params"]["data"]) for e in after] == [
+        (e["seq"], e["event_id"], e["params"]["data"]) for e in before]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
