@@ -26,6 +26,18 @@ class ProtocolError(Exception):
         self.extra = extra
 
 
+class CommandReply(msgspec.Struct, omit_defaults=True):
+    """The reply to a v3 command: `success` with its `result` and
+    `meta.applied_through_seq`, or `error` with an error code and a message."""
+
+    type: Literal["success", "error"]
+    id: int | None
+    result: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    error: str | None = None
+    message: str | None = None
+
+
 class Command(msgspec.Struct):
     id: int
     method: str

@@ -6,7 +6,6 @@ per-connection session is new (`protocol.v3`, `server.thread_tape`)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiohttp import web
@@ -15,7 +14,7 @@ from threadloom.protocol import sse
 from threadloom.protocol.errors import ApiError, NotFound
 from threadloom.protocol.filters import matches
 from threadloom.protocol.serde import dumps, loads
-from threadloom.protocol.v3.envelope import ProtocolError, error, parse_command
+from threadloom.protocol.v3.envelope import CommandReply, ProtocolError, error, parse_command
 from threadloom.protocol.v3.filters import BadFilter, Filter, sse_filter
 
 from ..context import authorize, runtime
@@ -31,18 +30,24 @@ log = logging.getLogger(__name__)
 INVALID_JSON = "Invalid JSON body"
 
 
+async def _check_readable(request: web.Request, thread_id: str) -> None:
+    """`threads.read` on the thread: a 403 if the handlers refuse, a 404 if their filter
+    hides it. A thread that does not exist yet is readable (without a filter): its stream
+    starts delivering once its first run is made."""
+    filter = await authorize(request, "threads", "read", {"thread_id": thread_id})
+    if filter is None:
+        return
+    thread = await runtime(request).storage.threads.get(thread_id)
+    if thread is None or not matches(thread.metadata, filter):
+        raise NotFound("Thread not found")
+
+
 async def _readable(request: web.Request, thread_id: str) -> bool:
-    """`threads.read` on the thread. As on the official server, a stream on a thread the
-    user may not read is a 200 that never carries an event; one on a thread that does not
-    exist yet starts delivering once its first run is made."""
     try:
-        filter = await authorize(request, "threads", "read", {"thread_id": thread_id})
+        await _check_readable(request, thread_id)
     except ApiError:
         return False
-    if filter is None:
-        return True
-    thread = await runtime(request).storage.threads.get(thread_id)
-    return thread is not None and matches(thread.metadata, filter)
+    return True
 
 
 async def _body(request: web.Request) -> object:
@@ -64,14 +69,14 @@ async def stream_thread_events(request: web.Request) -> web.StreamResponse:
         filter = sse_filter(await _body(request))
     except (_BadBody, BadFilter) as exc:
         return json({"detail": str(exc)}, status=400)
+    # As on the official server, a user who may not read the thread gets a 200 without
+    # events; here it ends at once (there it stays open), so a client is not left waiting.
     readable = await _readable(request, thread_id)
     response = SseResponse()
     await response.prepare(request)
     try:
         if readable:
             await _send_tape(response, ThreadTape(runtime(request), thread_id), filter)
-        else:
-            await asyncio.Event().wait()  # heartbeats only, until the client leaves
         response.stop_streaming()
         await response.write_eof()
     except ConnectionResetError:
@@ -95,7 +100,7 @@ async def _send_tape(response: SseResponse, tape: ThreadTape, filter: Filter) ->
 
 
 @routes.post("/threads/{thread_id}/commands")
-@operation("Send a v3 protocol command (run.start, input.respond, …)")
+@operation("Send a v3 protocol command (run.start, input.respond, …)", response=CommandReply)
 async def thread_command(request: web.Request) -> web.Response:
     try:
         value = await _body(request)
@@ -109,17 +114,16 @@ async def thread_command(request: web.Request) -> web.Response:
 
 
 @routes.get("/threads/{thread_id}/stream/events")
-@operation("The thread's events and its commands over a WebSocket (v3 protocol)")
+@operation(
+    "The thread's events and its commands over a WebSocket (v3 protocol; JSON text frames)",
+    content_type="application/json",
+)
 async def thread_events_socket(request: web.Request) -> web.StreamResponse:
     thread_id = request.match_info["thread_id"]
+    await _check_readable(request, thread_id)  # refused: the handshake fails with the 403/404
     ws = web.WebSocketResponse()
     if not ws.can_prepare(request).ok:
-        raise NotFound("Expected a WebSocket upgrade")
-    readable = await _readable(request, thread_id)
+        raise NotFound("Not Found")  # a plain GET: no such HTTP route
     await ws.prepare(request)
-    tape = ThreadTape(runtime(request), thread_id)
-    if not readable:
-        await ws.close(code=4404, message=b"Thread not found")  # 4000 + status, as the SDK reads it
-        return ws
-    await ThreadSocket(request, ws, tape).run()
+    await ThreadSocket(request, ws, ThreadTape(runtime(request), thread_id)).run()
     return ws
