@@ -5,7 +5,10 @@ authorization, the thread's supervisor, its multitask strategy."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -18,6 +21,8 @@ from threadloom.protocol.v3.filters import command_filter
 from threadloom.protocol.v3.requests import NO_BOUND_RUN, NO_INTERRUPTED_RUN
 
 from .context import api_url, authorize_run, caller, runtime
+
+RESPOND_WAIT = 5.0  # seconds: how long `input.respond` waits for a running run to record its interrupts
 
 
 class Connection(Protocol):
@@ -58,6 +63,24 @@ async def _pending_interrupts(request: web.Request, thread_id: str) -> tuple[dic
     return found, thread.metadata.get("assistant_id")
 
 
+async def _until_running_run_ends(request: web.Request, thread_id: str) -> None:
+    """Wait (at most `RESPOND_WAIT` seconds) for the thread's running run to end. A run
+    that asked for input ends at once, but its interrupts are recorded on the thread only
+    when it has (its status is persisted before its log closes): a client that answers the
+    `input.requested` event at once must not be told the interrupt is unknown."""
+    rt = runtime(request)
+    for run in await rt.storage.runs.list(thread_id, limit=10, offset=0, status="running"):
+        log = rt.streams.get(run.run_id)
+        if log is not None and not log.closed:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(_closed(log.subscribe(log.head)), RESPOND_WAIT)
+
+
+async def _closed(events: AsyncIterator[Any]) -> None:
+    async for _ in events:
+        pass
+
+
 async def run_start(request: web.Request, thread_id: str, params: dict[str, Any]) -> dict[str, Any]:
     pending, _ = await _pending_interrupts(request, thread_id)
     return await _submit(request, thread_id, v3runs.run_start(params, resume=bool(pending)))
@@ -68,6 +91,9 @@ async def input_respond(
 ) -> dict[str, Any]:
     given = v3runs.answers(params)
     pending, assistant_id = await _pending_interrupts(request, thread_id)
+    if any(answer.interrupt_id not in pending for answer in given) and is_uuid(thread_id):
+        await _until_running_run_ends(request, thread_id)
+        pending, assistant_id = await _pending_interrupts(request, thread_id)
     if assistant_id is None:
         raise ProtocolError("no_such_run", NO_INTERRUPTED_RUN)
     for answer in given:
