@@ -661,7 +661,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sse-repeats", type=int, default=3, help="timed streams for raw and floor (default 3)")
     p.add_argument("--jobs", type=int, default=0, help="server --jobs (default: the largest concurrency)")
     p.add_argument("--memory", action="store_true", help="serve with --memory instead of a SQLite file")
-    p.add_argument("--tokens", type=int, default=5_000, help="v3: tokens the model streams in one run (default 5000)")
+    p.add_argument("--tokens", type=int, default=2_000, help="v3: tokens the model streams in one run (default 2000)")
     p.add_argument("--only", default="latency,throughput,streams,v3", help="sections to run (default all: latency,throughput,streams,v3)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     args = p.parse_args(argv)
