@@ -26,6 +26,7 @@ from threadloom.protocol.users import USER_KEY, from_configurable
 from .actor import Actor, ActorStopped
 from .eventlog import RunStream
 from .modes import Translator, graph_stream_modes
+from .v3events import is_v3, stream_v3
 from .newrun import NODE_FINISHED, started_config
 from .threaddeps import ThreadDeps
 
@@ -209,7 +210,10 @@ class RunExecution:
             if kwargs.context:
                 options["context"] = kwargs.context
             async with self.deps.graphs.open(graph_id, config, checkpointer=not kwargs.temporary) as graph:
-                if "events" in kwargs.stream_mode:
+                if is_v3(kwargs.config):
+                    v3_options = {k: options[k] for k in ("durability", "context") if k in options}
+                    await stream_v3(graph, graph_input, config, v3_options, self._publish, self._cancel_reason)
+                elif "events" in kwargs.stream_mode:
                     async for event in graph.astream_events(graph_input, config, version="v2", **options):
                         translator.event(event)
                 elif kwargs.subgraphs:
@@ -218,6 +222,9 @@ class RunExecution:
                 else:
                     async for mode, data in graph.astream(graph_input, config, **options):
                         translator.chunk((), mode, data)
+
+    def _cancel_reason(self) -> str | None:
+        return None if self.cancel_request is None else self.cancel_request[1]
 
     def _apply_start_config(self) -> None:
         """The run from now on carries the config the official server records at a start."""

@@ -24,7 +24,7 @@ from . import looplag, requestid
 from .middleware import errors
 from .mount import mount_api
 from .agents import a2a, mcp
-from .routes import assistants, crons, runs, store, system, thread_stream, threads
+from .routes import assistants, crons, runs, store, system, thread_events, thread_stream, threads
 from .storage.backends import open_storage
 from .storage.encrypted import EncryptedStorage
 from .storage.index import index_config
@@ -119,7 +119,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
 
     app.cleanup_ctx.extend((storage_context, runtime_context, cron_context))
     app.on_shutdown.append(drain)
-    mount_api(app, (system, assistants, threads, thread_stream, runs, crons, store, mcp, a2a), project)
+    mount_api(app, (system, assistants, threads, thread_stream, thread_events, runs, crons, store, mcp, a2a), project)
     if encryption is not None:  # after authentication: the context handler is given the user
         app.middlewares.append(context_middleware(encryption.context))
     return app

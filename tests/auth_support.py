@@ -73,7 +73,9 @@ class Http:
         payload = {} if body is None else {"json": body}
         async with self.session.request(method, self.url + path, headers=sent, **payload, **kwargs) as resp:
             kind = resp.headers.get("Content-Type", "")
-            if kind.startswith("application/json"):
+            if resp.status == 101:
+                parsed = None  # a WebSocket handshake that succeeded: nothing to read
+            elif kind.startswith("application/json"):
                 raw = await resp.read()
                 parsed = json.loads(raw) if raw.strip() else None
             elif kind.startswith("text/event-stream"):
