@@ -211,7 +211,7 @@ class RunExecution:
                 options["context"] = kwargs.context
             async with self.deps.graphs.open(graph_id, config, checkpointer=not kwargs.temporary) as graph:
                 if is_v3(kwargs.config):
-                    v3_options = {k: options[k] for k in ("durability", "context") if k in options}
+                    v3_options: dict[str, Any] = {k: options[k] for k in ("durability", "context") if k in options}
                     await stream_v3(graph, graph_input, config, v3_options, self._publish, self._cancel_reason)
                 elif "events" in kwargs.stream_mode:
                     async for event in graph.astream_events(graph_input, config, version="v2", **options):

@@ -30,8 +30,9 @@ def _block(block: Any) -> Any:
         return {**{k: v for k, v in block.items() if k != "image_url"}, "type": "image",
                 "url": (block.get("image_url") or {}).get("url") if isinstance(block.get("image_url"), dict) else block.get("image_url")}
     if kind == "input_audio":
+        audio = block.get("input_audio")
         return {"type": "audio", **{k: v for k, v in block.items() if k not in ("type", "input_audio")},
-                **(block.get("input_audio") if isinstance(block.get("input_audio"), dict) else {})}
+                **(audio if isinstance(audio, dict) else {})}
     if kind in STANDARD_BLOCKS:
         return block
     return {"type": "non_standard", "value": block}

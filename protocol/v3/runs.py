@@ -94,7 +94,7 @@ def run_start(params: dict[str, Any], *, resume: bool) -> V3RunCreate:
         langsmith_tracer=tracer,
         stream_subgraphs=True,
         stream_resumable=True,
-        multitask_strategy=strategy if strategy in STRATEGIES else "enqueue",  # type: ignore[arg-type]
+        multitask_strategy=strategy if strategy in STRATEGIES else "enqueue",
         if_not_exists="create",
         on_completion="keep",
     )

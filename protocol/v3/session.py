@@ -217,5 +217,5 @@ class RunSession:
         children = [
             {"namespace": ns, "status": "started", "graph_name": graph} for ns, graph in self._open.values()
         ] + [{"namespace": ns, "status": st, "graph_name": graph} for ns, graph, st in self._ended.values()]
-        children.sort(key=lambda c: c["namespace"])
+        children.sort(key=lambda c: list(c["namespace"]))
         return {"namespace": [], "status": self.status, "graph_name": self.graph_name, "children": children}
