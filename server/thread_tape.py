@@ -16,6 +16,7 @@ from threadloom.actors.runtime import Runtime
 from threadloom.actors.v3events import is_v3
 from threadloom.protocol.resources import Run
 from threadloom.protocol.serde import loads
+from threadloom.protocol.storage import RunReads
 from threadloom.protocol.v3.runs import V3_STREAM_MODES
 from threadloom.protocol.v3.session import Envelope, Session
 
@@ -28,13 +29,14 @@ class TapeEnded(Exception):
 
 
 class ThreadTape:
-    def __init__(self, runtime: Runtime, thread_id: str) -> None:
+    def __init__(self, runtime: Runtime, records: RunReads, thread_id: str) -> None:
         self._runtime = runtime
+        self._records = records  # the runs, read
         self.thread_id = thread_id
         self.session = Session()
 
     async def _runs(self, done: set[str]) -> list[Run]:
-        runs = await self._runtime.storage.runs.list(self.thread_id, limit=MAX_RUNS, offset=0, status=None)
+        runs = await self._records.list(self.thread_id, limit=MAX_RUNS, offset=0, status=None)
         return [r for r in reversed(runs) if r.run_id not in done and is_v3(r.kwargs.config)]
 
     async def envelopes(self) -> AsyncIterator[list[Envelope]]:
@@ -71,7 +73,7 @@ class ThreadTape:
                     out.extend(rs.event(f"{run.run_id}-{event.seq}", _decoded(event.data)))
                 if out:
                     yield out
-        record = await self._runtime.storage.runs.get(run.run_id)
+        record = await self._records.get(run.run_id)
         ended = rs.end(None if record is None else record.status)
         if ended:
             yield ended

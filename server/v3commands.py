@@ -20,7 +20,7 @@ from threadloom.protocol.v3.envelope import Command, ProtocolError, error, succe
 from threadloom.protocol.v3.filters import command_filter
 from threadloom.protocol.v3.requests import NO_BOUND_RUN, NO_INTERRUPTED_RUN
 
-from .context import api_url, authorize_run, caller, runtime
+from .context import api_url, authorize_run, caller, records, runtime
 
 RESPOND_WAIT = 5.0  # seconds: how long `input.respond` waits for a running run to record its interrupts
 
@@ -56,7 +56,7 @@ async def _submit(request: web.Request, thread_id: str, req: v3runs.V3RunCreate)
 async def _pending_interrupts(request: web.Request, thread_id: str) -> tuple[dict[str, Any], str | None]:
     """The interrupts the thread waits on (by id: their namespace is not recorded) and the
     assistant of its runs. No barrier: the thread as it is now (see README, v3)."""
-    thread = await runtime(request).storage.threads.get(thread_id) if is_uuid(thread_id) else None
+    thread = await records(request).threads.get(thread_id) if is_uuid(thread_id) else None
     if thread is None:
         return {}, None
     found = {i["id"]: i for task in (thread.interrupts or {}).values() for i in task if isinstance(i, dict) and "id" in i}
@@ -69,7 +69,7 @@ async def _until_running_run_ends(request: web.Request, thread_id: str) -> None:
     when it has (its status is persisted before its log closes): a client that answers the
     `input.requested` event at once must not be told the interrupt is unknown."""
     rt = runtime(request)
-    for run in await rt.storage.runs.list(thread_id, limit=10, offset=0, status="running"):
+    for run in await records(request).runs.list(thread_id, limit=10, offset=0, status="running"):
         log = rt.streams.get(run.run_id)
         if log is not None and not log.closed:
             with contextlib.suppress(asyncio.TimeoutError):

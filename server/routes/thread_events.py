@@ -17,7 +17,7 @@ from threadloom.protocol.serde import dumps, loads
 from threadloom.protocol.v3.envelope import CommandReply, ProtocolError, error, parse_command
 from threadloom.protocol.v3.filters import BadFilter, Filter, sse_filter
 
-from ..context import authorize, runtime
+from ..context import authorize, records, runtime
 from ..http import json
 from ..operations import operation
 from ..sse import SseResponse
@@ -37,7 +37,7 @@ async def _check_readable(request: web.Request, thread_id: str) -> None:
     filter = await authorize(request, "threads", "read", {"thread_id": thread_id})
     if filter is None:
         return
-    thread = await runtime(request).storage.threads.get(thread_id)
+    thread = await records(request).threads.get(thread_id)
     if thread is None or not matches(thread.metadata, filter):
         raise NotFound("Thread not found")
 
@@ -76,7 +76,7 @@ async def stream_thread_events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     try:
         if readable:
-            await _send_tape(response, ThreadTape(runtime(request), thread_id), filter)
+            await _send_tape(response, ThreadTape(runtime(request), records(request).runs, thread_id), filter)
         response.stop_streaming()
         await response.write_eof()
     except ConnectionResetError:
@@ -125,5 +125,5 @@ async def thread_events_socket(request: web.Request) -> web.StreamResponse:
     if not ws.can_prepare(request).ok:
         raise NotFound("Not Found")  # a plain GET: no such HTTP route
     await ws.prepare(request)
-    await ThreadSocket(request, ws, ThreadTape(runtime(request), thread_id)).run()
+    await ThreadSocket(request, ws, ThreadTape(runtime(request), records(request).runs, thread_id)).run()
     return ws
