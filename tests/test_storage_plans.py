@@ -172,3 +172,57 @@ async def test_the_migration_indexes_the_threads_already_there(tmp_path: Path) -
         assert await threads.count(metadata={"user": "u2"}) == 0
     finally:
         db.close()
+
+
+# Postgres ---------------------------------------------------------------------------------
+# The same searches on the Postgres backend, explained with sequential scans disabled: a
+# `Seq Scan` left in a plan then means no index can serve the query (on a small table the
+# planner would rightly prefer a scan, so plain EXPLAIN would prove nothing).
+
+PG_SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
+
+
+@pytest.fixture
+async def pg_storage(tmp_path: Path) -> AsyncIterator[Any]:
+    from storage_backends import BACKENDS
+
+    if "postgres" not in BACKENDS:
+        pytest.skip("no Postgres backend here")
+    async with BACKENDS["postgres"](tmp_path) as storage:
+        yield storage
+
+
+async def pg_assert_no_scan(storage: Any, search: Callable[[], Awaitable[Any]]) -> None:
+    db = storage._db  # the records' Database: its statements are caught where it sends them
+    sent: list[tuple[str, Any]] = []
+    fetchall, fetchone = db.fetchall, db.fetchone
+
+    async def caught_all(sql: str, args: Any = ()) -> Any:
+        sent.append((sql, args))
+        return await fetchall(sql, args)
+
+    async def caught_one(sql: str, args: Any = ()) -> Any:
+        sent.append((sql, args))
+        return await fetchone(sql, args)
+
+    db.fetchall, db.fetchone = caught_all, caught_one
+    try:
+        await search()
+    finally:
+        db.fetchall, db.fetchone = fetchall, fetchone
+    assert sent, "the search sent no statement"
+    async with db.pool.connection() as conn:
+        await conn.execute("SET enable_seqscan = off")
+        for sql, args in sent:
+            plan = "\n".join(r[0] for r in await (await conn.execute(f"EXPLAIN {sql}", args)).fetchall())
+            assert not PG_SEQ_SCAN.search(plan), f"{sql}\nscans a table:\n{plan}"
+
+
+@pytest.mark.parametrize("where", THREAD_FILTERS, ids=repr)
+@pytest.mark.parametrize("sort_by", THREAD_SORTS)
+async def test_on_postgres_a_page_of_threads_is_found_by_index(pg_storage: Any, where: dict[str, Any], sort_by: str) -> None:
+    query = {"ids": None, "metadata": None, "values": None, "status": None, **where}
+    await pg_assert_no_scan(pg_storage, lambda: pg_storage.threads.search(
+        **query, limit=10, offset=10, sort_by=sort_by, sort_order="desc"))
+    if where:
+        await pg_assert_no_scan(pg_storage, lambda: pg_storage.threads.count(**where))
