@@ -18,6 +18,7 @@ is read off its histogram, so its figures are bucket bounds.
 
     .venv/bin/python scripts/scale_bench.py                     # 10,000 threads, SQLite
     .venv/bin/python scripts/scale_bench.py --threads 1000000   # a million (slow to seed)
+    .venv/bin/python scripts/scale_bench.py --db postgresql://postgres@127.0.0.1:5432/postgres
     .venv/bin/python scripts/scale_bench.py --json
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -32,9 +34,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -45,7 +48,7 @@ from langgraph.checkpoint.base import create_checkpoint, empty_checkpoint  # noq
 from langgraph.store.base import PutOp  # noqa: E402
 
 from threadloom.protocol.resources import Thread  # noqa: E402
-from threadloom.server.storage.sqlite import SqliteStorage  # noqa: E402
+from threadloom.server.storage.backends import open_storage  # noqa: E402
 
 USERS = 100  # metadata `user` takes this many values: a metadata search finds 1 thread in USERS
 STATUSES = ("idle", "idle", "idle", "busy", "interrupted", "error")
@@ -64,7 +67,7 @@ def _stamp(i: int, n: int) -> str:
 
 async def seed(db: str, threads: int, checkpoints: int, items: int, rng: random.Random) -> list[str]:
     """Write the data; the ids of the threads, in creation order."""
-    storage = await SqliteStorage.open(db)
+    storage = await open_storage(db)
     ids: list[str] = []
     try:
         for i in range(threads):
@@ -357,10 +360,29 @@ def table(results: dict[str, dict[str, float]], threads: int) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def database(server: str | None, tmpdir: str, name: str) -> Iterator[str]:
+    """A fresh, empty database: an SQLite file in `tmpdir`, or (given a `postgresql://`
+    server URL) a database created on that server and dropped after."""
+    if server is None:
+        yield os.path.join(tmpdir, f"{name}.sqlite")
+        return
+    import psycopg
+
+    dbname = f"threadloom_scale_{name}_{os.getpid()}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{dbname}"))
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory(prefix="threadloom-scale-") as tmpdir:
-        db = os.path.join(tmpdir, "scale.sqlite")
+    with tempfile.TemporaryDirectory(prefix="threadloom-scale-") as tmpdir, \
+            database(args.db, tmpdir, "data") as db, database(args.db, tmpdir, "memory") as fresh:
         started = time.perf_counter()
         ids = await seed(db, args.threads, args.checkpoints, args.items, rng)
         seeded = time.perf_counter() - started
@@ -374,7 +396,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     streams["loop lag under streams"] = lag_quantiles(before, await loop_lag(http, server.url))
                 streams["1,000 joiners × 1,000 events"] = await many_joiners(server, 1000, 1000)
         if args.streams:  # on a fresh server: freed memory is not given back, and would hide growth
-            async with Server(os.path.join(tmpdir, "memory.sqlite"), tmpdir) as server:
+            async with Server(fresh, tmpdir) as server:
                 streams["memory"] = await memory(server, 1000)
     return {"threads": args.threads, "checkpoints": args.threads * args.checkpoints, "items": args.items,
             "seed_seconds": seeded, "results": results, "streams": streams}
@@ -388,6 +410,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-n", type=int, default=200, help="samples per measure")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--streams", action="store_true", help="also the stream measures (a few minutes)")
+    parser.add_argument("--db", help="a postgresql:// server URL: measure on PostgreSQL (a database made and dropped there)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     out = asyncio.run(main_async(args))
