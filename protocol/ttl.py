@@ -1,0 +1,25 @@
+"""A thread's time-to-live (`checkpointer.ttl` in langgraph.json, the API's `ttl`), stored
+on the thread and counted from its last update."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+TtlStrategy = Literal["delete", "keep_latest"]
+
+
+class ThreadTtl(msgspec.Struct, frozen=True, kw_only=True):
+    """"delete": the thread goes, with its runs and checkpoints; "keep_latest": only its
+    latest checkpoint is kept (the thread is not pruned again until it is updated again)."""
+
+    strategy: TtlStrategy = "delete"
+    minutes: float
+
+
+class Expired(msgspec.Struct, frozen=True):
+    """A thread whose TTL has run out, and what to do with it."""
+
+    thread_id: str
+    strategy: TtlStrategy
