@@ -3,9 +3,11 @@ on the thread and counted from its last update."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
+
+from .errors import Unprocessable
 
 TtlStrategy = Literal["delete", "keep_latest"]
 
@@ -23,3 +25,13 @@ class Expired(msgspec.Struct, frozen=True):
 
     thread_id: str
     strategy: TtlStrategy
+
+
+def requested(raw: dict[str, Any] | None) -> ThreadTtl | None:
+    """The API's `ttl` (`{"strategy", "ttl": minutes}`, checked against its schema) as a
+    thread's TTL; None when it names no duration."""
+    if raw is None or raw.get("ttl") is None:
+        return None
+    if raw["ttl"] <= 0:
+        raise Unprocessable("ttl.ttl: must be a positive number of minutes")
+    return ThreadTtl(strategy=raw.get("strategy", "delete"), minutes=raw["ttl"])

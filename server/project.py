@@ -15,6 +15,7 @@ from dotenv import dotenv_values
 
 from .auth.section import AuthSection
 from .sections import (
+    CheckpointerSection,
     ConfigError,
     HttpSection,
     PrioritySection,
@@ -38,8 +39,8 @@ _REFUSED_KEYS = {
     "encryption": "encryption at rest is not supported yet; remove `encryption` to serve without it",
 }
 # features threadloom does not have yet: served without them, with a warning
-_UNSUPPORTED_KEYS = frozenset({"checkpointer", "ui", "ui_config"})
-_SECTIONS = frozenset({"graphs", "dependencies", "env", "store", "http", "webhooks", "auth", "priority"})
+_UNSUPPORTED_KEYS = frozenset({"ui", "ui_config"})
+_SECTIONS = frozenset({"graphs", "dependencies", "env", "store", "checkpointer", "http", "webhooks", "auth", "priority"})
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Project:
     dependencies: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     store: StoreSection = field(default_factory=StoreSection)
+    checkpointer: CheckpointerSection = field(default_factory=CheckpointerSection)  # `ttl`: threads' time-to-live
     http: HttpSection = field(default_factory=HttpSection)
     webhooks: WebhooksSection | None = None  # checked here; sent by the runtime
     auth: AuthSection = field(default_factory=AuthSection)  # custom auth with `auth.path`
@@ -115,6 +117,7 @@ def load_project(path: Path) -> Project:
         return Project(
             base_dir, specs, deps, _read_env(raw.get("env"), base_dir),
             store=decode_section(raw.get("store") or {}, StoreSection, "store"),
+            checkpointer=decode_section(raw.get("checkpointer") or {}, CheckpointerSection, "checkpointer"),
             http=decode_section(raw.get("http") or {}, HttpSection, "http"),
             webhooks=None if raw.get("webhooks") is None else decode_section(raw["webhooks"], WebhooksSection, "webhooks"),
             auth=decode_section(raw.get("auth") or {}, AuthSection, "auth"),
