@@ -1,6 +1,9 @@
 # threadloom: serve LangGraph graphs over the LangGraph Platform API.
 #   docker build -t threadloom .
 #   docker run -p 2024:2024 -v threadloom-data:/data -v "$PWD:/graphs" threadloom --config /graphs/langgraph.json
+# On PostgreSQL instead of the SQLite file in /data (DATABASE_URI, as the official image
+# reads it, wins over THREADLOOM_DB; compose.yaml runs both):
+#   docker run -p 2024:2024 -e DATABASE_URI=postgresql://user:password@host:5432/db threadloom
 # `docker stop` waits 10 s: the server's own grace (THREADLOOM_SHUTDOWN_GRACE) is 8 s, so
 # runs are handed back before the kill; with a longer grace give `docker run --stop-timeout`.
 FROM python:3.11-slim

@@ -3,12 +3,16 @@
 Messages are handled one at a time, so an actor's own state needs no lock. A handler that
 raises fails only that message: an `ask` gets the exception, a `tell` is logged, and the
 actor goes on with the next message. An actor whose `on_start` raises does not serve
-without what it failed to set up: it stops, and every `ask` gets `ActorStopped`.
+without what it failed to set up: it stops, and every `ask` gets `ActorStopped`. Each
+message is handled in a copy of its sender's context (`contextvars`): what the sender's
+context variables say about who it acts for (e.g. the request's encryption context)
+holds for what the actor does about it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import Any
 
@@ -27,15 +31,19 @@ class AskTimeout(TimeoutError):
 
 class Actor:
     def __init__(self) -> None:
-        self._mailbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None]] = asyncio.Queue()
+        self._mailbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None, contextvars.Context | None]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._started = asyncio.Event()
         self._start_failure: BaseException | None = None
 
     # lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=type(self).__name__)
+        """The actor's own work (`on_start`, `on_stop`) is done in a fresh context: it
+        belongs to no sender, whoever happened to start it."""
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run(), name=type(self).__name__, context=contextvars.Context())
 
     async def stop(self) -> None:
         """Handle what is already in the mailbox, then stop."""
@@ -43,8 +51,12 @@ class Actor:
             return
         if not self._stopping:
             self._stopping = True
-            self._mailbox.put_nowait((_STOP, None))
+            self._mailbox.put_nowait((_STOP, None, None))
         await asyncio.shield(self._task)
+
+    async def started(self) -> None:
+        """Returns once `on_start` has run (whatever its outcome)."""
+        await self._started.wait()
 
     async def on_start(self) -> None:
         """Runs before the first message."""
@@ -63,14 +75,14 @@ class Actor:
     def tell(self, message: Any) -> None:
         if self._stopping:
             raise ActorStopped(f"{type(self).__name__} is stopping")
-        self._mailbox.put_nowait((message, None))
+        self._mailbox.put_nowait((message, None, contextvars.copy_context()))
 
     async def ask(self, message: Any, *, timeout: float | None = None) -> Any:
         """The reply to `message`; `AskTimeout` if none comes within `timeout` seconds."""
         if self._stopping:
             raise ActorStopped(f"{type(self).__name__} is stopping")
         reply = asyncio.get_running_loop().create_future()
-        self._mailbox.put_nowait((message, reply))
+        self._mailbox.put_nowait((message, reply, contextvars.copy_context()))
         try:
             return await asyncio.wait_for(reply, timeout)
         except TimeoutError:
@@ -95,12 +107,13 @@ class Actor:
         except Exception as exc:
             log.exception("%s failed to start; it stops", type(self).__name__)
             self._stopping, self._start_failure = True, exc
+        self._started.set()
         while not self._start_failure:
-            message, reply = await self._mailbox.get()
+            message, reply, context = await self._mailbox.get()
             if message is _STOP:
                 break
             try:
-                result = await self.receive(message)
+                result = await asyncio.get_running_loop().create_task(self.receive(message), context=context)
             except Exception as exc:
                 if reply is None:
                     log.exception("%s failed on %r", type(self).__name__, type(message).__name__)
@@ -116,7 +129,7 @@ class Actor:
             log.exception("%s failed to stop", type(self).__name__)
         why = "failed to start" if self._start_failure else "stopped"
         while not self._mailbox.empty():
-            _, reply = self._mailbox.get_nowait()
+            _, reply, _ = self._mailbox.get_nowait()
             if reply is not None and not reply.done():
                 stopped = ActorStopped(f"{type(self).__name__} {why}")
                 stopped.__cause__ = self._start_failure

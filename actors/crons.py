@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -15,6 +16,7 @@ from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Cron, Run
 from threadloom.protocol.storage import AssistantStore, CronStore
 
+from .contexts import StoredContext, fresh_context
 from .eventlog import RunStream
 from .newcron import following, past_end, run_request
 from .periodic import Periodic
@@ -34,9 +36,12 @@ class CronScheduler:
     then the cron goes on from now. A fire that fails is logged and the cron goes on."""
 
     def __init__(
-        self, *, crons: CronStore, assistants: AssistantStore, graphs: GraphSource, submit: Submit, poll_seconds: float
+        self, *, crons: CronStore, assistants: AssistantStore, graphs: GraphSource, submit: Submit, poll_seconds: float,
+        fired_in: StoredContext[Cron] = fresh_context,
     ) -> None:
-        """`submit`: creates a run as an HTTP request does (`Runtime.submit`)."""
+        """`submit`: creates a run as an HTTP request does (`Runtime.submit`); `fired_in`:
+        the context a cron's run is submitted (and executes) in."""
+        self.fired_in = fired_in
         self.crons = crons
         self.assistants = assistants
         self.graphs = graphs
@@ -74,7 +79,11 @@ class CronScheduler:
                 return
             user = await self.crons.user(cron.cron_id)  # it runs as whoever created it
             caller = run_configurable(AuthUser(user) if user is not None else None)
-            run, _ = await self.submit(cron.thread_id, run_request(cron), assistant, caller)
+
+            async def submit() -> tuple[Run, RunStream]:
+                return await self.submit(cron.thread_id, run_request(cron), assistant, caller)
+
+            run, _ = await asyncio.get_running_loop().create_task(submit(), context=await self.fired_in(cron))
         except ApiError as exc:  # e.g. the thread is busy and the strategy is reject
             log.warning("cron %s: run not created: %s", cron.cron_id, exc.detail)
         except Exception:

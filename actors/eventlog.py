@@ -19,11 +19,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import NamedTuple, Protocol
 
+from threadloom.protocol import sse
+
 
 class Event(NamedTuple):
     seq: int
     name: str
     data: bytes
+    # its SSE frame (with its id if `framed_with_id`), made once when it was published
+    # to a log several were reading, for all of them (None: each reader frames it)
+    frame: bytes | None = None
+    framed_with_id: bool = False
 
 
 class Overflow(NamedTuple):
@@ -73,7 +79,11 @@ class RunStream:
             self._wake()
 
     def _append(self, name: str, data: bytes) -> Event:
-        event = Event(self._next_seq, name, data)
+        seq = self._next_seq
+        if self.subscribers > 1:  # shared: framed once here rather than by each of them
+            event = Event(seq, name, data, sse.frame(name, data, str(seq) if self.resumable else None), self.resumable)
+        else:
+            event = Event(seq, name, data)
         self._events.append(event)
         self._next_seq += 1
         if len(self._events) >= self.capacity + (self.capacity >> 1) + 1:

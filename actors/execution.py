@@ -8,6 +8,7 @@ lands at the graph's next await; the outcome then depends on the requested actio
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from datetime import datetime
@@ -25,6 +26,7 @@ from threadloom.protocol.users import USER_KEY, from_configurable
 from .actor import Actor, ActorStopped
 from .eventlog import RunStream
 from .modes import Translator, graph_stream_modes
+from .v3events import is_v3, stream_v3
 from .newrun import NODE_FINISHED, started_config
 from .threaddeps import ThreadDeps
 
@@ -93,11 +95,13 @@ def interrupts_by_task(snapshot: Any) -> dict[str, list[dict[str, Any]]]:
 class RunExecution:
     def __init__(
         self, run: Run, attempt: int, stream: RunStream, deps: ThreadDeps, supervisor: Actor,
-        *, api_url: str | None = None, priority: int = DEFAULT_PRIORITY,
+        *, api_url: str | None = None, context: contextvars.Context | None = None,
+        priority: int = DEFAULT_PRIORITY,
     ) -> None:
         """`supervisor`: the thread's, asked to record the run's start and outcome;
         `priority`: its thread's, in the wait for a run slot."""
         self.run = run
+        self.context = context  # what it executes in (None: a copy of the current one)
         self.priority = priority
         self.attempt = attempt
         self.api_url = api_url  # where the run's request reached this server
@@ -112,7 +116,7 @@ class RunExecution:
         self.holds_slot = False  # past the global --jobs bound: executing, not waiting
 
     def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._main(), name=f"run {self.run.run_id}")
+        self.task = asyncio.get_running_loop().create_task(self._main(), name=f"run {self.run.run_id}", context=self.context)
 
     def cancel(self, action: Action, reason: str) -> None:
         if self.cancel_request is None:
@@ -206,7 +210,10 @@ class RunExecution:
             if kwargs.context:
                 options["context"] = kwargs.context
             async with self.deps.graphs.open(graph_id, config, checkpointer=not kwargs.temporary) as graph:
-                if "events" in kwargs.stream_mode:
+                if is_v3(kwargs.config):
+                    v3_options: dict[str, Any] = {k: options[k] for k in ("durability", "context") if k in options}
+                    await stream_v3(graph, graph_input, config, v3_options, self._publish, self._cancel_reason)
+                elif "events" in kwargs.stream_mode:
                     async for event in graph.astream_events(graph_input, config, version="v2", **options):
                         translator.event(event)
                 elif kwargs.subgraphs:
@@ -215,6 +222,9 @@ class RunExecution:
                 else:
                     async for mode, data in graph.astream(graph_input, config, **options):
                         translator.chunk((), mode, data)
+
+    def _cancel_reason(self) -> str | None:
+        return None if self.cancel_request is None else self.cancel_request[1]
 
     def _apply_start_config(self) -> None:
         """The run from now on carries the config the official server records at a start."""

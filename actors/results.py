@@ -10,6 +10,7 @@ from threadloom.protocol.resources import Thread
 from threadloom.protocol.serde import loads
 
 from .eventlog import Overflow, RunStream
+from .v3events import classic_values
 
 _INTERRUPT_MARK = b'"__interrupt__"'
 
@@ -40,7 +41,7 @@ async def collect(stream: RunStream | None, after: int | None = 0) -> Any | None
         return interrupted[0]
     if interrupted:
         return {"__interrupt__": [i for chunk in interrupted for i in chunk["__interrupt__"]]}
-    return loads(last_values) if last_values is not None else None
+    return classic_values(loads(last_values)) if last_values is not None else None  # a v3 run's: unwrapped
 
 
 def from_thread(thread: Thread | None) -> Any:

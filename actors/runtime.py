@@ -38,6 +38,7 @@ from .supervisor import (
     Submit,
     UpdateState,
 )
+from .contexts import StoredContext, fresh_context
 from .threaddeps import ThreadDeps
 from .webhooks import Webhooks
 
@@ -59,10 +60,13 @@ class RuntimeSettings:
 class Runtime:
     def __init__(
         self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks,
-        ownership: ThreadOwnership | None = None, priority: PriorityPolicy | None = None,
+        ownership: ThreadOwnership | None = None, resumed_in: StoredContext[Run] = fresh_context,
+        priority: PriorityPolicy | None = None,
     ) -> None:
         """`ownership`: which threads this process may supervise (all, by default);
-        `priority`: the project's run priority, if any."""
+        `resumed_in`: the context a run picked up from storage executes in (a fresh one
+        by default: the request that submitted it is gone); `priority`: the project's run
+        priority, if any."""
         ownership = ownership or SingleProcess()
         self.storage = storage
         self.graphs = graphs
@@ -81,6 +85,7 @@ class Runtime:
             threads=storage.threads, runs=storage.runs, checkpoints=storage.checkpoints, graphs=graphs,
             streams=self.streams, webhooks=webhooks, slots=self.slots, metrics=self.metrics, ownership=ownership,
             max_attempts=settings.max_attempts, api_url=settings.api_url, closing=lambda: self.closing,
+            resumed_in=resumed_in,
             priority=priority, default_ttl=settings.default_ttl,
         )
         self.supervisors = SupervisorRegistry(deps, idle_seconds=settings.supervisor_idle_seconds)
@@ -89,8 +94,11 @@ class Runtime:
     async def start(self) -> None:
         """Wake the supervisors of threads a previous process left unfinished."""
         await self.streams.start()  # first: resumed runs' logs go on from the persisted ones
-        for thread_id in await self.storage.threads.needing_recovery():
-            self.supervisors.get(thread_id)
+        recovered = [self.supervisors.get(thread_id) for thread_id in await self.storage.threads.needing_recovery()]
+        # serve once they hold their runs again: a join or stream of a recovered run then
+        # finds it live, not finished (on a database whose reads await, requests would
+        # otherwise come in between)
+        await asyncio.gather(*(supervisor.started() for supervisor in recovered))
 
     async def drain(self, grace_seconds: float) -> None:
         """Shut down gently: start no more runs, let running ones finish for up to

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from datetime import datetime
 from collections.abc import Callable
 from typing import Any, cast
@@ -123,6 +124,9 @@ class _Queued(msgspec.Struct):
     stream: RunStream
     start_at: datetime
     api_url: str | None  # where the run's request reached this server (its `langgraph_api_url`)
+    # the context the run executes in: its request's (the encryption context its writes
+    # are made in); for a run picked up after a restart, what `ThreadDeps.resumed_in` rebuilds
+    context: contextvars.Context
 
 
 class NotOwner(Exception):
@@ -163,7 +167,7 @@ class ThreadSupervisor(Actor):
             if attempts >= self.deps.max_attempts:
                 exhausted.append((run, attempts))
             else:  # a run that was running starts its next attempt
-                self._enqueue(run, attempts + 1, self.deps.api_url)
+                self._enqueue(run, attempts + 1, self.deps.api_url, await self.deps.resumed_in(run))
         for run, attempts in exhausted:
             await self._fail_exhausted(run, attempts)
         if thread is not None and thread.status == "busy" and not self.busy and not exhausted:
@@ -287,9 +291,14 @@ class ThreadSupervisor(Actor):
             await self.deps.threads.set_priority(self.thread_id, settings)
             self._priority = settings
 
-    def _enqueue(self, run: Run, attempt: int, api_url: str | None) -> RunStream:
+    def _enqueue(
+        self, run: Run, attempt: int, api_url: str | None, context: contextvars.Context | None = None
+    ) -> RunStream:
+        """`context`: what the run executes in; by default a copy of the current one (the
+        submitting request's)."""
         stream = self.deps.streams.open(run.run_id, resumable=run.kwargs.resumable, modes=run.kwargs.stream_mode)
-        self.queue.append(_Queued(run, attempt, stream, clock.parse_iso(run.created_at), api_url))
+        start_at = clock.parse_iso(run.created_at)
+        self.queue.append(_Queued(run, attempt, stream, start_at, api_url, context or contextvars.copy_context()))
         self.queue.sort(key=lambda q: q.start_at)  # stable: arrival order among equals
         return stream
 
@@ -307,7 +316,8 @@ class ThreadSupervisor(Actor):
         self.queue.pop(0)
         priority = self._priority.priority if self._priority is not None else DEFAULT_PRIORITY
         self.current = RunExecution(
-            head.run, head.attempt, head.stream, self.deps, self, api_url=head.api_url, priority=priority
+            head.run, head.attempt, head.stream, self.deps, self, api_url=head.api_url, context=head.context,
+            priority=priority
         )
         self.current.start()
 

@@ -10,10 +10,12 @@ from typing import Protocol
 from threadloom.protocol.graphsource import GraphSource
 from threadloom.protocol.ownership import ThreadOwnership
 from threadloom.protocol.priority import PriorityPolicy
+from threadloom.protocol.resources import Run
 from threadloom.protocol.storage import CheckpointAdmin, RunStore, ThreadStore
 from threadloom.protocol.ttl import ThreadTtl
 from threadloom.protocol.webhooks import RunEnded
 
+from .contexts import StoredContext, fresh_context
 from .metrics import Metrics
 from .ownership import SingleProcess
 from .slots import RunSlots
@@ -41,3 +43,4 @@ class ThreadDeps:
     max_attempts: int = 3  # starts of one run (crashes mid-run count) before it fails
     api_url: str | None = None  # where this server is reached, for runs recovered at start
     closing: Callable[[], bool] = lambda: False  # the server is shutting down: start no run
+    resumed_in: StoredContext[Run] = fresh_context  # what a run picked up after a restart executes in

@@ -9,7 +9,12 @@ file (no HTTP):
    thread with `if_not_exists=create`), one thread (every run on the same thread), and
    stateless `/runs/wait` (floor: the graph without a checkpointer);
 2. throughput with C concurrent clients, each on its own fresh threads;
-3. SSE events/s for one `stream_mode=custom` stream of E events.
+3. SSE events/s for one `stream_mode=custom` stream of E events;
+4. v3 (thread-centric) streaming: message-token events/s and time to first event of one
+   run of a model streaming T tokens, followed over SSE (`POST /threads/{id}/stream/events`)
+   and over the WebSocket, beside the classic run stream (`stream_mode=messages-tuple`) of
+   the same graph. Time to first event: from sending `run.start` (the stream is open
+   before) to the first event; for the classic stream, from the request to the first byte.
 
 Every server figure is taken with two clients: the official `langgraph_sdk` async
 client ("sdk", what users run) and raw aiohttp ("raw", close to what the server alone
@@ -26,6 +31,13 @@ shown but not held to it), and at least 20,000 SSE events/s for one stream (raw)
     .venv/bin/python scripts/bench.py                # the table
     .venv/bin/python scripts/bench.py --json         # machine-readable
     .venv/bin/python scripts/bench.py --runs 500 --concurrency 1,8 --events 100000
+    .venv/bin/python scripts/bench.py --db postgresql://postgres@127.0.0.1:5432/bench
+    .venv/bin/python scripts/bench.py --only v3 --tokens 20000
+
+On PostgreSQL (`--db`), the floor is the same graph with LangGraph's own
+`AsyncPostgresSaver` on the same database, in this process; the issue's targets there:
+p50 within 2x of that floor, 10-client throughput at least half the floor's, SSE events/s
+within 10% of the SQLite figure (run both and compare).
 """
 
 from __future__ import annotations
@@ -121,7 +133,7 @@ def new_id() -> str:
 async def serve(args: argparse.Namespace, tmpdir: str) -> AsyncIterator[tuple[str, int]]:
     """`python -m server` as a subprocess; yields its base URL and pid once it is ready."""
     cmd = [sys.executable, "-m", "server", "--config", str(CONFIG), "--port", "0", "--jobs", str(args.jobs)]
-    cmd += ["--memory"] if args.memory else ["--db", os.path.join(tmpdir, "server.sqlite")]
+    cmd += ["--memory"] if args.memory else ["--db", args.db or os.path.join(tmpdir, "server.sqlite")]
     log_path = os.path.join(tmpdir, "server.log")
     with open(log_path, "wb") as log:
         proc = await asyncio.create_subprocess_exec(
@@ -402,6 +414,94 @@ async def streams(args: argparse.Namespace, clients: Clients, emit: Any, saver: 
     return out
 
 
+V3_CHANNELS = ["lifecycle", "messages"]
+
+
+def _root_end(event: dict[str, Any]) -> bool:
+    return event.get("method") == "lifecycle" and event["params"]["namespace"] == [] and (
+        event["params"]["data"]["event"] in ("completed", "failed"))
+
+
+async def _v3_sse(clients: Clients, tokens: int) -> tuple[int, float, float]:
+    """(message events, seconds to the first event, seconds to the run's end) from
+    `run.start`, with the thread's SSE stream open before."""
+    tid = new_id()
+    messages = 0
+    first = 0.0
+    async with clients.raw.post(f"/threads/{tid}/stream/events", json={"channels": V3_CHANNELS}) as resp:
+        start = time.perf_counter()
+        command = {"id": 1, "method": "run.start", "params": {"assistant_id": "tokens", "input": {
+            "messages": [{"role": "user", "content": "go"}], "count": tokens}}}
+        async with clients.raw.post(f"/threads/{tid}/commands", json=command) as reply:
+            assert reply.status == 200, await reply.text()
+        async for line in resp.content:
+            if not line.startswith(b"data: "):
+                continue
+            if not first:
+                first = time.perf_counter() - start
+            if line.startswith(b'data: {"type":"event","event_id":"') and b'"method":"messages"' in line[:200]:
+                messages += 1
+            elif b'"method":"lifecycle"' in line and _root_end(json.loads(line[6:])):
+                return messages, first, time.perf_counter() - start
+    raise StreamFailed("the v3 stream ended before the run did")
+
+
+async def _v3_ws(clients: Clients, tokens: int) -> tuple[int, float, float]:
+    """As `_v3_sse`, over the WebSocket (`run.start` sent on it)."""
+    tid = new_id()
+    messages = 0
+    first = 0.0
+    async with clients.raw.ws_connect(f"/threads/{tid}/stream/events") as ws:
+        await ws.send_json({"id": 1, "method": "subscription.subscribe", "params": {"channels": V3_CHANNELS}})
+        await ws.receive()
+        start = time.perf_counter()
+        await ws.send_json({"id": 2, "method": "run.start", "params": {"assistant_id": "tokens", "input": {
+            "messages": [{"role": "user", "content": "go"}], "count": tokens}}})
+        async for frame in ws:
+            data = frame.data
+            if '"type":"event"' not in data[:20]:
+                continue
+            if not first:
+                first = time.perf_counter() - start
+            if '"method":"messages"' in data[:200]:
+                messages += 1
+            elif '"method":"lifecycle"' in data and _root_end(json.loads(data)):
+                return messages, first, time.perf_counter() - start
+    raise StreamFailed("the socket closed before the run ended")
+
+
+async def _classic_tokens(clients: Clients, tokens: int) -> tuple[int, float, float]:
+    """The same run as a classic run stream (`messages-tuple`), from request to EOF."""
+    payload = {"assistant_id": "tokens", "input": {"messages": [{"role": "user", "content": "go"}], "count": tokens},
+               "stream_mode": ["messages-tuple"], "if_not_exists": "create"}
+    start = time.perf_counter()
+    first = 0.0
+    messages = 0
+    async with clients.raw.post(f"/threads/{new_id()}/runs/stream", json=payload) as resp:
+        async for line in resp.content:
+            if not first:
+                first = time.perf_counter() - start
+            if line.startswith(b"event: messages"):
+                messages += 1
+    return messages, first, time.perf_counter() - start
+
+
+async def v3_streams(args: argparse.Namespace, clients: Clients) -> dict[str, Any]:
+    kinds = {"classic SSE": _classic_tokens, "v3 SSE": _v3_sse, "v3 WebSocket": _v3_ws}
+    for run in kinds.values():
+        await run(clients, 100)  # warm-up
+    results: dict[str, list[tuple[float, int, float, float]]] = {kind: [] for kind in kinds}
+    for _ in range(args.sse_repeats):
+        for kind, run in kinds.items():
+            messages, first, seconds = await run(clients, args.tokens)
+            results[kind].append((messages / seconds, messages, first, seconds))
+    out = {}
+    for kind, rows in results.items():
+        rate, messages, first, seconds = sorted(rows)[len(rows) // 2]
+        out[kind] = {"events_per_s": rate, "message_events": messages, "first_event_ms": first * 1e3, "seconds": seconds}
+    return out
+
+
 def _stream_summary(results: list[tuple[int, int, float, float]]) -> dict[str, Any]:
     """The median repeat by events/s."""
     rates = sorted((custom / seconds, custom, total, first, seconds) for custom, total, first, seconds in results)
@@ -440,7 +540,8 @@ def table(result: dict[str, Any]) -> str:
                     f"  {s['cpu_ms_per_run']:7.2f}  {f['cpu_ms_per_run']:13.2f}"
                 )
         lines += [
-            "  floor: graph.ainvoke in this process with the server's SqliteCheckpointer on a tmp file, fresh or one",
+            "  floor: graph.ainvoke in this process with the server's SqliteCheckpointer on a tmp file (with --db:"
+            " LangGraph's AsyncPostgresSaver on that database), fresh or one",
             "  thread_id as the server; the stateless floor has no checkpointer (the server's stateless runs have none",
             "  either, but still write their thread and run records). cpu/run: ms of CPU, server process / floor process.",
         ]
@@ -477,6 +578,15 @@ def table(result: dict[str, Any]) -> str:
             first = f"{s['first_byte_ms']:13.1f}" if kind != "floor" else f"{'-':>13}"
             lines.append(f"  {kind:<10}  {s['events_per_s']:10.0f}  {first}  {s['seconds']:8.3f}  {ratio}")
         lines.append("  floor: graph.astream(stream_mode='custom') in this process, same saver; raw counts `event:` lines")
+    if "v3" in result:
+        lines += [
+            "",
+            f"v3 thread streaming, one run of a model streaming {meta['tokens']} tokens (median of {meta['sse_repeats']})",
+            "                   message events/s  first event ms  seconds",
+        ]
+        for kind, s in result["v3"].items():
+            lines.append(f"  {kind:<14}  {s['events_per_s']:16.0f}  {s['first_event_ms']:14.1f}  {s['seconds']:7.3f}")
+        lines.append("  v3: the thread's stream open first, timed from run.start; classic: from the request (first byte)")
     t = result["targets"]
     verdicts = []
     if "p50_ratio" in t:
@@ -498,10 +608,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
     result: dict[str, Any] = {
         "meta": {
-            "storage": "memory (tmp SQLite)" if args.memory else "SQLite file", "cpus": os.cpu_count(),
+            "storage": "memory (tmp SQLite)" if args.memory else ("PostgreSQL" if args.db else "SQLite file"),
+            "cpus": os.cpu_count(),
             "python": platform.python_version(), "sdk": langgraph_sdk.__version__, "jobs": args.jobs,
             "runs": args.runs, "warmup": args.warmup, "rounds": args.rounds, "concurrency": args.concurrency,
             "tp_runs": args.tp_runs, "tp_rounds": args.tp_rounds, "events": args.events, "sse_repeats": args.sse_repeats,
+            "tokens": args.tokens,
         },
     }
     targets: dict[str, Any] = {}
@@ -514,7 +626,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         note("starting the server")
         async with serve(args, tmpdir) as (url, pid):
             clients = Clients(url, pid, pool=max(args.concurrency) + 4)
-            saver = await SqliteCheckpointer.open(os.path.join(tmpdir, "floor.sqlite"))
+            saver, close_saver = await floor_saver(args, tmpdir)
             echo, emit = load_graph("echo"), load_graph("emit")
             try:
                 if "latency" in args.only:
@@ -530,16 +642,38 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 if "throughput" in args.only:
                     note("throughput")
                     result["throughput"] = await throughput(args, clients, echo, saver)
+                if "v3" in args.only:
+                    note("v3 streams")
+                    result["v3"] = await v3_streams(args, clients)
                 if "streams" in args.only:
                     note("streams")
                     sse = result["sse"] = await streams(args, clients, emit, saver)
                     rate = sse["raw"].get("events_per_s", 0.0)
                     targets.update(events_per_s=rate, sse_ok=rate >= TARGET_EVENTS_PER_S)
             finally:
-                await saver.close()
+                await close_saver()
                 await clients.close()
     result["targets"] = targets
     return result
+
+
+async def floor_saver(args: argparse.Namespace, tmpdir: str) -> tuple[Any, Callable[[], Awaitable[None]]]:
+    """The floor's checkpointer, on the server's kind of storage, and how to close it."""
+    if args.db:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from psycopg.rows import dict_row
+        from psycopg_pool import AsyncConnectionPool
+
+        pool: Any = AsyncConnectionPool(
+            args.db, min_size=1, max_size=max(args.concurrency) + 2, open=False,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        )
+        await pool.open(wait=True)
+        saver: Any = AsyncPostgresSaver(pool)
+        await saver.setup()
+        return saver, pool.close
+    saver = await SqliteCheckpointer.open(os.path.join(tmpdir, "floor.sqlite"))
+    return saver, saver.close
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -553,17 +687,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--events", type=int, default=50_000, help="custom events in the SSE stream (default 50000)")
     p.add_argument("--sse-repeats", type=int, default=3, help="timed streams for raw and floor (default 3)")
     p.add_argument("--jobs", type=int, default=0, help="server --jobs (default: the largest concurrency)")
-    p.add_argument("--memory", action="store_true", help="serve with --memory instead of a SQLite file")
-    p.add_argument("--only", default="latency,throughput,streams", help="sections to run (default all: latency,throughput,streams)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--memory", action="store_true", help="serve with --memory instead of a SQLite file")
+    where.add_argument(
+        "--db", help="serve on this postgresql:// database (its floor: LangGraph's AsyncPostgresSaver on it, in process)"
+    )
+    p.add_argument("--tokens", type=int, default=2_000, help="v3: tokens the model streams in one run (default 2000)")
+    p.add_argument("--only", default="latency,throughput,streams,v3", help="sections to run (default all: latency,throughput,streams,v3)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     args = p.parse_args(argv)
     args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    if args.db and not args.db.startswith(("postgresql://", "postgres://")):
+        p.error("--db: a postgresql:// URL (the SQLite file is the default)")
     if not args.concurrency or min(args.concurrency) < 1:
         p.error("--concurrency: positive integers, comma-separated")
     args.jobs = args.jobs or max(args.concurrency)
     args.only = {part.strip() for part in args.only.split(",") if part.strip()}
-    if not args.only or args.only - {"latency", "throughput", "streams"}:
-        p.error("--only: any of latency, throughput, streams, comma-separated")
+    if not args.only or args.only - {"latency", "throughput", "streams", "v3"}:
+        p.error("--only: any of latency, throughput, streams, v3, comma-separated")
     return args
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from threadloom.actors.crons import CronScheduler
 from threadloom.actors.runtime import Runtime, RuntimeSettings
+from threadloom.actors.contexts import fresh_context
 from threadloom.actors.ttl import TtlSweeper
 from threadloom.protocol import clock
 from threadloom.protocol.ids import system_assistant_id
@@ -17,13 +18,16 @@ from threadloom.protocol.storage import Storage
 
 from .config import Project, Settings, api_url, assistant_configs
 from .context import RECORDS, RUNTIME, STORAGE, TTL_SWEEPER, Records
+from .encryption.context import context_middleware
+from .encryption.loading import load_encryption
 from .graphs import GraphRegistry
 from . import looplag, requestid
 from .middleware import errors
 from .mount import mount_api
 from .agents import a2a, mcp
-from .routes import assistants, crons, runs, store, system, thread_stream, threads
+from .routes import assistants, crons, runs, store, system, thread_events, thread_stream, threads
 from .storage.backends import open_storage
+from .storage.encrypted import EncryptedStorage
 from .storage.index import index_config
 from .priority import PriorityAssigner
 from .webhooks import webhooks_for
@@ -51,11 +55,12 @@ async def _register_system_assistants(
 
 def create_app(settings: Settings, graphs: GraphRegistry, project: Project | None = None) -> web.Application:
     """Raises `ConfigError` if project code `langgraph.json` names (the embedding
-    function, the custom app, the priority function) cannot be loaded."""
+    function, the custom app, the encryption, the priority function) cannot be loaded."""
     project = project or Project(settings.config.resolve().parent, list(graphs.specs.values()))
     store_index = index_config(project.store, project.base_dir)
     webhooks = webhooks_for(project, backoff_seconds=settings.webhook_backoff_seconds)
     system_configs = assistant_configs(project)
+    encryption = None if project.encryption is None else load_encryption(project.encryption, project.base_dir)
     priority = PriorityAssigner.load(project.priority.path, project.base_dir) if project.priority.path else None
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
     requestid.install(app)
@@ -64,7 +69,9 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     # One context per resource, opened in order and closed in reverse: aiohttp runs every
     # close even when an earlier one raised.
     async def storage_context(app: web.Application) -> AsyncIterator[None]:
-        storage = await open_storage(settings.db, store_index=store_index, store_ttl=project.store.ttl_config())
+        storage = await open_storage(
+            settings.db, store_index=store_index, store_ttl=project.store.ttl_config(), encryption=encryption
+        )
         app[STORAGE] = storage
         try:
             graphs.bind(checkpointer=storage.saver, store=storage.store)
@@ -84,7 +91,8 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             stream_retention=settings.stream_retention,
             api_url=api_url(project),
             default_ttl=project.checkpointer.ttl.default(),
-        ), webhooks, priority=priority)
+        ), webhooks, resumed_in=storage.resumed_in if isinstance(storage, EncryptedStorage) else fresh_context,
+            priority=priority)
         app[RUNTIME] = rt
         app[RECORDS] = Records.of(storage)
         try:
@@ -98,6 +106,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
         scheduler = CronScheduler(
             crons=storage.crons, assistants=storage.assistants, graphs=rt.graphs, submit=rt.submit,
             poll_seconds=settings.cron_poll_seconds,
+            fired_in=storage.fired_in if isinstance(storage, EncryptedStorage) else fresh_context,
         )
         scheduler.start()
         try:
@@ -125,5 +134,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
 
     app.cleanup_ctx.extend((storage_context, runtime_context, cron_context, ttl_context))
     app.on_shutdown.append(drain)
-    mount_api(app, (system, assistants, threads, thread_stream, runs, crons, store, mcp, a2a), project)
+    mount_api(app, (system, assistants, threads, thread_stream, thread_events, runs, crons, store, mcp, a2a), project)
+    if encryption is not None:  # after authentication: the context handler is given the user
+        app.middlewares.append(context_middleware(encryption.context))
     return app

@@ -113,7 +113,9 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     parser.add_argument("--host", help="interface to bind [THREADLOOM_HOST, default 127.0.0.1]")
     parser.add_argument("--port", type=_port, help="port, 0 for any free one [THREADLOOM_PORT, default 2024]")
     store = parser.add_mutually_exclusive_group()
-    store.add_argument("--db", help=f"SQLite database file [THREADLOOM_DB, default {DEFAULT_DB}]")
+    store.add_argument(
+        "--db", help=f"SQLite database file, or a postgresql:// URL [DATABASE_URI, THREADLOOM_DB, default {DEFAULT_DB}]"
+    )
     store.add_argument("--memory", action="store_true", default=None, help="keep nothing after the process exits [THREADLOOM_MEMORY=1]")
     parser.add_argument("--jobs", type=_jobs, help="runs executing at once across all threads [THREADLOOM_JOBS, default 10]")
     parser.add_argument("--shutdown-grace", type=_seconds,
@@ -155,7 +157,9 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     elif from_env("THREADLOOM_MEMORY", _flag, False):
         db = None
     else:
-        db = env.get("THREADLOOM_DB") or DEFAULT_DB
+        # DATABASE_URI, the official container's variable, beats THREADLOOM_DB: the image sets
+        # THREADLOOM_DB to its volume, and `docker run -e DATABASE_URI=postgresql://…` means Postgres
+        db = env.get("DATABASE_URI") or env.get("THREADLOOM_DB") or DEFAULT_DB
     log_format = args.log_format or from_env("THREADLOOM_LOG_FORMAT", _log_format, "text")
     access_log = args.access_log if args.access_log is not None else from_env("THREADLOOM_ACCESS_LOG", _flag, True)
     ready_file = args.ready_file or (Path(env["THREADLOOM_READY_FILE"]) if env.get("THREADLOOM_READY_FILE") else None)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence, Sized
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -37,6 +38,14 @@ async def body(request: web.Request, kind: type[T]) -> T:
 
 def json(value: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=dumps(value), status=status, content_type="application/json", headers=headers)
+
+
+async def json_off_loop(value: Any, *, status: int = 200) -> web.Response:
+    """`json` for a value that may be large (a thread's state, its history): encoded on a
+    worker thread, so that the event loop goes on meanwhile. The value must not change
+    while it is encoded: pass one that nothing else holds."""
+    encoded = await asyncio.to_thread(dumps, value)
+    return web.Response(body=encoded, status=status, content_type="application/json")
 
 
 def no_content(status: int = 204) -> web.Response:
@@ -81,6 +90,15 @@ def query_list(request: web.Request, name: str) -> list[str]:
         else:
             values.extend(v.strip() for v in raw.split(",") if v.strip())
     return values
+
+
+async def page_total(page: Sized, *, limit: int, offset: int, count: Callable[[], Awaitable[int]]) -> int:
+    """The real total of a search whose page is `page`: known without counting when the
+    page is short and not past the end (the rest of the matches is on it); counted
+    otherwise. A count is a pass over every match, so most pages skip it."""
+    if len(page) < limit and (len(page) > 0 or offset == 0):
+        return offset + len(page)
+    return await count()
 
 
 def paged(items: list[Any], *, total: int, offset: int, select: Sequence[str] | None = None) -> web.Response:

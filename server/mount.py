@@ -21,7 +21,7 @@ from .project import Project
 from .selfproxy import SelfProxy
 
 AT_ROOT_TOO = frozenset({"/", "/ok", "/metrics"})
-PROTECTED_GROUPS = frozenset({"assistants", "threads", "runs", "crons", "store", "mcp", "a2a"})  # need a user with custom auth
+PROTECTED_GROUPS = frozenset({"assistants", "threads", "runs", "crons", "store", "mcp", "a2a", "event_streaming"})  # need a user with custom auth
 _API_LOCATIONS = ("/threads/", "/runs/")  # what Location and Content-Location point at
 
 
@@ -34,6 +34,8 @@ def route_group(path: str) -> str:
         return parts[0]
     if parts[0] == ".well-known":  # the agent cards
         return "a2a"
+    if parts[0] == "threads" and (parts[-2:] == ["stream", "events"] or parts[-1:] == ["commands"]):
+        return "event_streaming"  # v3 thread streaming
     if "crons" in parts:
         return "crons"
     if "runs" in parts:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from dotenv import dotenv_values
 
 from .auth.section import AuthSection
+from .encryption.section import EncryptionSection, encryption_section
 from .sections import (
     CheckpointerSection,
     ConfigError,
@@ -34,13 +35,11 @@ _BUILD_KEYS = frozenset({
     "$schema", "python_version", "node_version", "api_version", "base_image", "image_distro",
     "pip_config_file", "pip_installer", "source", "dockerfile_lines", "keep_pkg_tools", "disable_persistence",
 })
-# features threadloom does not have yet: serving without them would be unsafe
-_REFUSED_KEYS = {
-    "encryption": "encryption at rest is not supported yet; remove `encryption` to serve without it",
-}
 # features threadloom does not have yet: served without them, with a warning
 _UNSUPPORTED_KEYS = frozenset({"ui", "ui_config"})
-_SECTIONS = frozenset({"graphs", "dependencies", "env", "store", "checkpointer", "http", "webhooks", "auth", "priority"})
+_SECTIONS = frozenset({
+    "graphs", "dependencies", "env", "store", "checkpointer", "http", "webhooks", "auth", "encryption", "priority",
+})
 
 
 @dataclass
@@ -56,6 +55,7 @@ class Project:
     http: HttpSection = field(default_factory=HttpSection)
     webhooks: WebhooksSection | None = None  # checked here; sent by the runtime
     auth: AuthSection = field(default_factory=AuthSection)  # custom auth with `auth.path`
+    encryption: EncryptionSection | None = None  # at-rest encryption (or LANGGRAPH_ENCRYPTION)
     priority: PrioritySection = field(default_factory=PrioritySection)  # `priority.path`: run priority
 
 
@@ -75,10 +75,8 @@ def _read_env(value: Any, base_dir: Path) -> dict[str, str]:
     raise ConfigError("env: must be an object or the path of a dotenv file")
 
 
-def _check_keys(raw: dict[str, Any], path: Path) -> None:
+def _check_keys(raw: dict[str, Any]) -> None:
     for key in raw:
-        if key in _REFUSED_KEYS:
-            raise ConfigError(f"{path}: {key}: {_REFUSED_KEYS[key]}")
         if key in _UNSUPPORTED_KEYS:
             log.warning("langgraph.json: %s is not supported by threadloom yet; ignored", key)
         elif key not in _SECTIONS and key not in _BUILD_KEYS:
@@ -98,7 +96,7 @@ def load_project(path: Path) -> Project:
     graphs = raw.get("graphs")
     if not isinstance(graphs, dict) or not graphs:
         raise ConfigError(f"{path}: `graphs` must be a non-empty object")
-    _check_keys(raw, path)
+    _check_keys(raw)
     # imports LangGraph: not before the cheap checks above
     from .graphs import GraphSpec
 
@@ -113,14 +111,16 @@ def load_project(path: Path) -> Project:
     deps = raw.get("dependencies", [])
     if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
         raise ConfigError(f"{path}: `dependencies` must be a list of strings")
+    env = _read_env(raw.get("env"), base_dir)
     try:
         return Project(
-            base_dir, specs, deps, _read_env(raw.get("env"), base_dir),
+            base_dir, specs, deps, env,
             store=decode_section(raw.get("store") or {}, StoreSection, "store"),
             checkpointer=decode_section(raw.get("checkpointer") or {}, CheckpointerSection, "checkpointer"),
             http=decode_section(raw.get("http") or {}, HttpSection, "http"),
             webhooks=None if raw.get("webhooks") is None else decode_section(raw["webhooks"], WebhooksSection, "webhooks"),
             auth=decode_section(raw.get("auth") or {}, AuthSection, "auth"),
+            encryption=encryption_section(raw.get("encryption"), {**env, **os.environ}),
             priority=decode_section(raw.get("priority") or {}, PrioritySection, "priority"),
         )
     except ConfigError as exc:

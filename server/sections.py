@@ -161,6 +161,7 @@ class HttpSection(Section):
     disable_webhooks: bool = False
     disable_mcp: bool = False  # the assistants as MCP tools (`/mcp`)
     disable_a2a: bool = False  # the assistants as A2A agents (`/a2a/…`, the agent cards)
+    disable_event_streaming: bool = False  # v3 thread streaming (`/threads/{id}/stream/events`, `/commands`)
     disable_ui: bool = False  # a surface threadloom does not serve: nothing to disable
     enable_custom_route_auth: bool = False  # with `auth`: the custom app's routes need a user too
     # accepted, not supported yet
@@ -183,6 +184,8 @@ class HttpSection(Section):
     def disabled(self, group: str) -> bool:
         if group == "crons" and self.disable_runs:
             return True
+        if group == "event_streaming":  # its runs are runs, on threads
+            return self.disable_event_streaming or self.disable_runs or self.disable_threads
         return bool(getattr(self, f"disable_{group}"))
 
 

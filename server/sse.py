@@ -103,7 +103,8 @@ async def _send(response: SseResponse, stream: EventSource, after: int | None, w
             await response.write(overflow_frame(batch.missed))
             return
         data = b"".join(
-            sse.frame(e.name, e.data, str(e.seq) if with_ids else None)
+            e.frame if e.frame is not None and e.framed_with_id is with_ids
+            else sse.frame(e.name, e.data, str(e.seq) if with_ids else None)
             for e in batch
             if wanted is None or wanted(e.name)
         )

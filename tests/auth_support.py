@@ -73,7 +73,9 @@ class Http:
         payload = {} if body is None else {"json": body}
         async with self.session.request(method, self.url + path, headers=sent, **payload, **kwargs) as resp:
             kind = resp.headers.get("Content-Type", "")
-            if kind.startswith("application/json"):
+            if resp.status == 101:
+                parsed = None  # a WebSocket handshake that succeeded: nothing to read
+            elif kind.startswith("application/json"):
                 raw = await resp.read()
                 parsed = json.loads(raw) if raw.strip() else None
             elif kind.startswith("text/event-stream"):
@@ -89,9 +91,10 @@ async def serve(aiohttp_server: Any, config: Path = AUTH_CONFIG, **settings: Any
 
 
 @pytest.fixture
-async def auth_url(aiohttp_server: Any) -> str:
-    """A server on the auth test project (tests/auth)."""
-    return await serve(aiohttp_server)
+async def auth_url(aiohttp_server: Any, database: Any) -> str:
+    """A server on the auth test project (tests/auth), on each storage backend (its
+    authorization filters are compiled to each one's SQL)."""
+    return await serve(aiohttp_server, db=database(None))
 
 
 @pytest.fixture
@@ -152,12 +155,12 @@ Serve = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture
-def serve_project(aiohttp_server: Any, project: Project) -> Serve:
-    """Start a server on a generated project; returns its URL."""
+def serve_project(aiohttp_server: Any, project: Project, database: Any) -> Serve:
+    """Start a server on a generated project, on each storage backend; returns its URL."""
 
     async def start(auth_code: str, *, files: dict[str, str] | None = None, http: dict[str, Any] | None = None,
                     **settings: Any) -> str:
         extra: dict[str, Any] = {"http": http} if http else {}
-        return await serve(aiohttp_server, project(auth_code, files=files, **extra), **settings)
+        return await serve(aiohttp_server, project(auth_code, files=files, **extra), db=database(None), **settings)
 
     return start

@@ -4,7 +4,7 @@ test, and the real langgraph-sdk client pointed at it."""
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ from threadloom.server.app import create_app
 from threadloom.server.config import Settings, load_project
 from threadloom.server.graphs import GraphRegistry
 
+from pgtest import SKIPPED, Databases, PostgresForTests, shared
+
 GRAPHS = Path(__file__).parent / "graphs" / "langgraph.json"
 
 MakeServer = Callable[..., Awaitable[str]]
@@ -36,14 +38,64 @@ def make_app(config: Path = GRAPHS, **settings: Any) -> web.Application:
     return create_app(Settings(config=config, db=settings.pop("db", None), **settings), graphs, project)
 
 
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: a test of the SQLite backend itself (not run on Postgres)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `sqlite_only` run on SQLite only."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and params.params.get("backend") == "postgres"
+        (dropped if on_postgres and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SKIPPED:
+        terminalreporter.write_line(f"threadloom: the PostgreSQL half of the tests was skipped: {SKIPPED[0]}")
+
+
+@pytest.fixture(scope="session")
+def postgres_for_tests() -> Iterator[PostgresForTests]:
+    """The session's PostgreSQL databases (`pgtest.shared`); skipped when there is no
+    server, except under CI, where that fails."""
+    yield shared()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend the test's servers run on: every test that starts a server runs
+    on each."""
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_for_tests")
+    return str(request.param)
+
+
 @pytest.fixture
-async def make_server(aiohttp_server: Any) -> MakeServer:
+def database(backend: str, request: pytest.FixtureRequest) -> Iterator[Databases]:
+    """`database(path)`: where a server keeps its data on the test's backend (`pgtest.Databases`)."""
+    postgres = request.getfixturevalue("postgres_for_tests") if backend == "postgres" else None
+    databases = Databases(backend, postgres)
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+async def make_server(database: Databases, aiohttp_server: Any) -> MakeServer:
     """Start a server with the given settings; returns its base URL. A server on the
-    database file of one still running is a restart: the running one stops first (one
-    server per file)."""
+    database of one still running is a restart: the running one stops first (one
+    server per database). On Postgres, `db` (a path) names a database of the test's own."""
     running: dict[str, Any] = {}
 
     async def start(**settings: Any) -> str:
+        settings["db"] = database(settings.get("db"))
         if (db := settings.get("db")) is not None and (previous := running.pop(str(db), None)) is not None:
             await previous.close()
         server = await aiohttp_server(make_app(**settings))

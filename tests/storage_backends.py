@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
+from pgtest import shared
+
 from threadloom.protocol.storage import Storage
 from threadloom.server.storage.backends import open_storage
 
@@ -26,4 +28,18 @@ async def sqlite(folder: Path) -> AsyncIterator[Storage]:
         await storage.close()
 
 
-BACKENDS: dict[str, Backend] = {"sqlite": sqlite}
+@asynccontextmanager
+async def postgres(folder: Path) -> AsyncIterator[Storage]:
+    """A fresh database of the session's PostgreSQL (`pgtest`: skipped without one, except
+    under CI)."""
+    pg = shared()
+    url = pg.new_database()
+    storage = await open_storage(url)
+    try:
+        yield storage
+    finally:
+        await storage.close()
+        pg.drop(url)
+
+
+BACKENDS: dict[str, Backend] = {"sqlite": sqlite, "postgres": postgres}

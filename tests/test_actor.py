@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 import pytest
 
@@ -126,3 +127,43 @@ async def test_idle_supervisors_are_reaped_and_respawned_on_demand(aiohttp_serve
     result = await client.runs.wait(thread["thread_id"], "counter", input={"log": ["b"]})
     assert result["log"] == ["a", "first", "second", "b", "first", "second"]
     await client.http.client.aclose()
+
+
+
+WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
+
+
+class WhoAsks(Actor):
+    async def receive(self, message: object) -> object:
+        seen = WHO.get()
+        await asyncio.sleep(0)
+        WHO.set("the actor")  # for this message's handling only
+        return seen
+
+
+async def test_a_message_is_handled_in_its_senders_context():
+    actor = WhoAsks()
+    actor.start()
+
+    async def ask_as(who: str) -> object:
+        WHO.set(who)
+        return await actor.ask(None)
+
+    assert await asyncio.gather(ask_as("alice"), ask_as("bob")) == ["alice", "bob"]
+    assert await actor.ask(None) == "nobody" and WHO.get() == "nobody"
+    await actor.stop()
+
+
+async def test_an_actors_own_work_is_done_in_no_senders_context():
+    started_as: list[str] = []
+
+    class Starter(WhoAsks):
+        async def on_start(self) -> None:
+            started_as.append(WHO.get())
+
+    WHO.set("alice")
+    actor = Starter()
+    actor.start()  # e.g. spawned on a request of alice's
+    assert await actor.ask(None) == "alice"
+    assert started_as == ["nobody"]
+    await actor.stop()

@@ -506,8 +506,8 @@ async def test_a_cron_runs_as_the_user_who_made_it(aiohttp_server: Any) -> None:
         await alice.http.client.aclose()
 
 
-async def test_a_cron_still_runs_as_its_user_after_a_restart(tmp_path: Any) -> None:
-    db = str(tmp_path / "threadloom.sqlite")
+async def test_a_cron_still_runs_as_its_user_after_a_restart(database: Any, tmp_path: Any) -> None:
+    db = str(database(tmp_path / "threadloom.sqlite"))
     first = TestServer(make_app(config=AUTH_CONFIG, db=db, cron_poll_seconds=3600))  # never gets to fire it
     await first.start_server()
     alice = sdk(str(first.make_url("")).rstrip("/"), "alice")

@@ -143,6 +143,26 @@ async def rpc_result(reply: Reply, w: dict[str, str], http: Http) -> None:
     assert reply.status == 200 and "result" in reply.body, reply
 
 
+def v3_error(message: str) -> Check:
+    """A v3 command's error reply (`unknown_error`, the refusal's status and text), in a 200."""
+
+    async def check(reply: Reply, w: dict[str, str], http: Http) -> None:
+        assert reply.status == 200 and reply.body == {
+            "type": "error", "id": 1, "error": "unknown_error", "message": message}, reply
+
+    return check
+
+
+async def v3_started(reply: Reply, w: dict[str, str], http: Http) -> None:
+    assert reply.status == 200 and reply.body["type"] == "success" and "run_id" in reply.body["result"], reply
+
+
+async def no_events(reply: Reply, w: dict[str, str], http: Http) -> None:
+    """A v3 event stream that the user may not read: a 200 without events (as on the
+    official server; test_thread_events_rules reads its empty body)."""
+    assert reply.status == 200 and reply.headers["Content-Type"] == "text/event-stream; charset=utf-8", reply
+
+
 async def forbidden(reply: Reply, w: dict[str, str], http: Http) -> None:
     assert (reply.status, reply.body) == (403, {"detail": "Forbidden"}), reply
 
@@ -215,6 +235,7 @@ class Row:
     asks: list[str] = field(default_factory=list)  # the (resource.action)s it asks the handlers, sorted
     query: str = ""
     setup: Callable[[Http, dict[str, str]], Awaitable[None]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # sent besides the credentials
 
     @property
     def id(self) -> str:
@@ -236,6 +257,10 @@ T = "/threads/{thread_id}"
 R = "/threads/{thread_id}/runs/{run_id}"
 C = "/runs/crons/{cron_id}"
 A2A = "/a2a/{assistant_id}"
+WS_UPGRADE = {  # a WebSocket handshake (the v3 socket), made as a plain request
+    "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+}
 
 ROWS = [
     # assistants
@@ -320,6 +345,13 @@ ROWS = [
     )),
     *(Row("POST", route, {"jsonrpc": "2.0", "id": 1, "method": "ListTasks"}, asks=["assistants.read", "threads.search"],
           other=rpc_error(-32602, THREAD_OR_ASSISTANT), own=rpc_result) for route in (A2A, A2A + "/")),
+    # v3 thread streaming: its runs are runs (`threads.create_run`), its streams read the thread
+    Row("POST", T + "/commands", {"id": 1, "method": "run.start", "params": {
+        "assistant_id": "slow", "input": {"steps": 1, "delay": 0, "tag": "v"}}},
+        asks=["threads.create_run"], refused=v3_error("403: Forbidden"), other=v3_error(f"404: {THREAD_OR_ASSISTANT}"),
+        own=v3_started),
+    Row("POST", T + "/stream/events", {"channels": ["lifecycle"]}, asks=["threads.read"], refused=no_events, other=no_events),
+    Row("GET", T + "/stream/events", asks=["threads.read"], headers=WS_UPGRADE, own=status(101)),
     # store: bob's namespace is his own; alice's item is out of his reach
     Row("PUT", "/store/items", {"namespace": ["docs"], "key": "k", "value": {"by": "bob"}}, asks=["store.put"],
         other=then(status(204), ALICE_ITEM_INTACT), own=status(204)),
@@ -369,18 +401,18 @@ async def test_route(http: Http, row: Row) -> None:
     body = _fill(row.body, w)
 
     # no credentials: the test project's `authenticate` refuses with a challenge
-    reply = await http(row.method, path, body)
+    reply = await http(row.method, path, body, headers=row.headers)
     assert (reply.status, reply.body) == (401, {"detail": "Missing token"}), reply
     assert reply.headers.get("WWW-Authenticate") == "Bearer"
     # a token nobody has
-    reply = await http(row.method, path, body, headers={"Authorization": "Bearer stolen"})
+    reply = await http(row.method, path, body, headers={**row.headers, "Authorization": "Bearer stolen"})
     assert (reply.status, reply.body) == (401, {"detail": "Invalid token"}), reply
     # a user every handler refuses
-    await row.refused(await http(row.method, path, body, user="mallory"), w, http)
+    await row.refused(await http(row.method, path, body, user="mallory", headers=row.headers), w, http)
     # another user: alice's resources are not theirs
-    await row.other(await http(row.method, path, body, user="bob"), w, http)
+    await row.other(await http(row.method, path, body, user="bob", headers=row.headers), w, http)
     # the owner
-    await row.own(await http(row.method, path, body, user="alice"), w, http)
+    await row.own(await http(row.method, path, body, user="alice", headers=row.headers), w, http)
 
 
 async def test_deleting_a_thread_needs_the_delete_permission(http: Http) -> None:
@@ -453,7 +485,7 @@ async def test_route_asks(aiohttp_server: Any, session: Any, tmp_path: Path, row
     if row.setup is not None:
         await row.setup(http, w)
     AUTH_CALLS.clear()
-    reply = await http(row.method, (row.route + row.query).format_map(w), _fill(row.body, w), user="alice")
+    reply = await http(row.method, (row.route + row.query).format_map(w), _fill(row.body, w), user="alice", headers=row.headers)
     assert reply.status < 300, reply
     assert sorted(action for action, _ in AUTH_CALLS) == row.asks
     for action, value in AUTH_CALLS:

@@ -29,7 +29,7 @@ START_LIMIT = 60.0  # a guard against hanging, not a timing assertion
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLOOM_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREADLOOM_") and k != "DATABASE_URI"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return {**env, **extra}
 

@@ -373,8 +373,8 @@ async def _close(server: TestServer, client: LangGraphClient) -> None:
     await server.close()
 
 
-async def test_a_cron_survives_a_restart(tmp_path: Any) -> None:
-    db = str(tmp_path / "threadloom.sqlite")
+async def test_a_cron_survives_a_restart(database: Any, tmp_path: Any) -> None:
+    db = str(database(tmp_path / "threadloom.sqlite"))
     server, client = await _serve(db, cron_poll_seconds=3600)  # this one never gets to fire it
     thread = await client.threads.create()
     tid = thread["thread_id"]

@@ -23,6 +23,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -127,7 +128,7 @@ class Image:
 
 def host_env() -> dict[str, str]:
     """The test's environment without anything that would leak the dev venv or settings in."""
-    drop = ("THREADLOOM_", "PYTHON", "VIRTUAL_ENV")
+    drop = ("THREADLOOM_", "PYTHON", "VIRTUAL_ENV", "DATABASE_URI")
     return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
 
 
@@ -191,8 +192,10 @@ class Container:
     data: Path
 
 
-async def start_container(image: Image, tmp_path: Path, *args: str) -> AsyncIterator[Container]:
-    """The ENTRYPOINT with `args` (a `docker run … threadloom ARGS`)."""
+async def start_container(
+    image: Image, tmp_path: Path, *args: str, run_env: dict[str, str] | None = None
+) -> AsyncIterator[Container]:
+    """The ENTRYPOINT with `args` (a `docker run -e K=V… threadloom ARGS`, `run_env` the -e)."""
     env = {**host_env(), **image_env()}
     data = tmp_path / "data"  # the /data volume
     data.mkdir()
@@ -206,6 +209,7 @@ async def start_container(image: Image, tmp_path: Path, *args: str) -> AsyncIter
         THREADLOOM_READY_FILE=str(tmp_path / Path(env["THREADLOOM_READY_FILE"]).name),
         PATH=f"{image.venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         HOME=str(data),
+        **(run_env or {}),
     )
     if "--port" in args:
         port = int(args[args.index("--port") + 1])
@@ -395,3 +399,25 @@ async def test_a_project_with_its_own_server_package_and_protocol_module(image: 
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), START_LIMIT)
+
+
+async def test_the_image_runs_on_postgres_given_database_uri(image: Image, tmp_path: Path, postgres_for_tests: Any) -> None:
+    """`docker run -e DATABASE_URI=postgresql://… threadloom`: the image's own SQLite file
+    (THREADLOOM_DB) gives way, and nothing is written to the volume."""
+    url = postgres_for_tests.new_database()
+    try:
+        async for container in start_container(image, tmp_path, run_env={"DATABASE_URI": url}):
+            assert await healthcheck(image, container.env) == 0
+            client = get_client(url=container.url, api_key=None)
+            try:
+                thread = await client.threads.create(metadata={"via": "docker"})
+                out = await client.runs.wait(thread["thread_id"], "agent", input={"messages": [{"role": "user", "content": "pg"}]})
+                assert out["messages"][-1]["content"] == "You said: pg"
+            finally:
+                await client.http.client.aclose()
+            assert not (container.data / "threadloom.sqlite").exists()
+        from pgtest import rows
+
+        assert rows(url, "SELECT metadata ->> 'via' FROM threads") == [("docker",)]
+    finally:
+        postgres_for_tests.drop(url)

@@ -13,7 +13,6 @@ import contextlib
 import json
 import signal
 import socket
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from conftest import make_app
 from langgraph_sdk import get_client
+from pgtest import Databases, rows
 from serverproc import ServerProcess
 
 from threadloom.actors.modes import replayable
@@ -88,8 +88,8 @@ def assert_one_whole_log(full: list[Part], run_id: str, steps: int, attempts: li
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
-async def test_restart_mid_stream_then_resume_from_the_last_id_seen(tmp_path: Path, sig: signal.Signals) -> None:
-    db = tmp_path / "db.sqlite"
+async def test_restart_mid_stream_then_resume_from_the_last_id_seen(database: Databases, tmp_path: Path, sig: signal.Signals) -> None:
+    db = database(tmp_path / "db.sqlite")
     server = ServerProcess(db, "--shutdown-grace", "0")
     url = await server.start()
     try:
@@ -118,8 +118,8 @@ async def test_restart_mid_stream_then_resume_from_the_last_id_seen(tmp_path: Pa
         await server.kill()
 
 
-async def test_sdk_join_stream_with_last_event_id_after_sigkill(tmp_path: Path) -> None:
-    db = tmp_path / "db.sqlite"
+async def test_sdk_join_stream_with_last_event_id_after_sigkill(database: Databases, tmp_path: Path) -> None:
+    db = database(tmp_path / "db.sqlite")
     server = ServerProcess(db)
     client = get_client(url=await server.start(), api_key=None)
     try:
@@ -153,10 +153,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_the_sdk_reconnects_by_itself_across_a_restart(tmp_path: Path) -> None:
+async def test_the_sdk_reconnects_by_itself_across_a_restart(database: Databases, tmp_path: Path) -> None:
     """One `join_stream` spanning a SIGKILL and a restart on the same port: the SDK
     reconnects with the last id it saw and the stream goes on where it was."""
-    db, port = tmp_path / "db.sqlite", _free_port()
+    db, port = database(tmp_path / "db.sqlite"), _free_port()
     server = ServerProcess(db, "--port", str(port))
     client = get_client(url=await server.start(), api_key=None)
     try:
@@ -185,8 +185,8 @@ async def test_the_sdk_reconnects_by_itself_across_a_restart(tmp_path: Path) -> 
         await server.kill()
 
 
-async def test_a_run_queued_at_the_crash_streams_whole_after_the_restart(tmp_path: Path) -> None:
-    db = tmp_path / "db.sqlite"
+async def test_a_run_queued_at_the_crash_streams_whole_after_the_restart(database: Databases, tmp_path: Path) -> None:
+    db = database(tmp_path / "db.sqlite")
     server = ServerProcess(db)
     client = get_client(url=await server.start(), api_key=None)
     try:
@@ -219,7 +219,7 @@ async def test_a_run_queued_at_the_crash_streams_whole_after_the_restart(tmp_pat
 class Served:
     """A server on a database file that can be stopped and started again, in process."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path | str | None) -> None:
         self.db = str(db)
         self.server: TestServer | None = None
         self.url = ""
@@ -241,8 +241,8 @@ class Served:
 
 
 @pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    s = Served(tmp_path / "db.sqlite")
+async def served(database: Databases, tmp_path: Path) -> AsyncIterator[Served]:
+    s = Served(database(tmp_path / "db.sqlite"))
     yield s
     await s.stop()
 
@@ -352,8 +352,7 @@ async def test_finished_logs_are_kept_for_the_newest_runs_and_for_a_while(served
 
 def _stored(db: str) -> dict[str, int]:
     """Persisted events per run, read from the database file itself."""
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return dict(conn.execute("SELECT run_id, count(*) FROM run_events GROUP BY run_id").fetchall())
+    return dict(rows(db, "SELECT run_id, count(*) FROM run_events GROUP BY run_id"))  # type: ignore[arg-type]
 
 
 async def test_only_resumable_runs_are_persisted_and_their_logs_go_with_them(served: Served) -> None:
@@ -377,8 +376,7 @@ LEGACY = {"messages/metadata", "messages/partial", "messages/complete"}
 
 def _head(db: str, run_id: str) -> int:
     """The persisted log's head (the last seq it numbered, stored or not)."""
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return conn.execute("SELECT last_seq FROM run_logs WHERE run_id = ?", (run_id,)).fetchone()[0]
+    return int(rows(db, "SELECT last_seq FROM run_logs WHERE run_id = ?", (run_id,))[0][0])  # type: ignore[call-overload]
 
 
 def _named(parts: list[Part]) -> list[tuple[str, Any]]:

@@ -830,3 +830,125 @@ async def test_an_undecodable_body_is_a_400_and_the_server_goes_on(url: str) -> 
                 assert (await resp.json())["detail"].startswith("Invalid request body"), encoding
         async with session.post(url + "/threads/search", json={"limit": 1000}) as resp:
             assert resp.status == 200 and await resp.json() == []  # nothing was created
+
+
+# the v3 WebSocket (`/threads/{id}/stream/events`) -----------------------------------------------
+
+WS_METHODS = (
+    "run.start", "input.respond", "subscription.subscribe", "subscription.unsubscribe", "subscription.reconnect",
+    "agent.getTree", "state.get", "input.inject", "", "nope", "\x00", "run.start " * 50,
+)
+WS_ERRORS = frozenset({
+    "invalid_argument", "unknown_command", "unknown_error", "no_such_run", "no_such_subscription", "no_such_interrupt",
+    "unsupported", "resume_gap",
+})
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    | st.sampled_from([*ODD_STRINGS, "slow", "chat", "asker", "values", "lifecycle", "custom:x"]),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    max_leaves=20,
+)
+_params = st.one_of(
+    _json_values,
+    st.fixed_dictionaries({}, optional={
+        "assistant_id": _json_values | st.sampled_from(["slow", "chat", "nosuch"]), "input": _json_values,
+        "config": _json_values, "metadata": _json_values, "multitaskStrategy": _json_values,
+        "langsmith_tracer": _json_values, "channels": _json_values | st.just(["values", "lifecycle"]),
+        "since": _json_values, "namespaces": _json_values, "depth": _json_values, "subscription_id": _json_values,
+        "interrupt_id": _json_values, "namespace": _json_values, "response": _json_values, "responses": _json_values,
+    }),
+)
+_WELL_FORMED = (
+    {"method": "subscription.subscribe", "params": {"channels": ["values", "lifecycle"]}},
+    {"method": "subscription.subscribe", "params": {"channels": ["messages"], "namespaces": [["x"]], "depth": 1}},
+    {"method": "subscription.reconnect", "params": {"channels": ["lifecycle"], "since": 0}},
+    {"method": "agent.getTree", "params": {}},
+    {"method": "input.respond", "params": {"interrupt_id": "x", "response": 1}},
+    {"method": "run.start", "params": {"assistant_id": "slow", "input": {"steps": 1, "delay": 0, "tag": "f"}}},
+)
+_frames = st.one_of(
+    st.builds(
+        lambda i, c, k, v: json.dumps({"id": i, **c, "params": {**c["params"], **({k: v} if k else {})}}),
+        st.integers(min_value=0, max_value=2**31), st.sampled_from(_WELL_FORMED),
+        st.sampled_from(["", "channels", "since", "params", "config", "namespaces", "depth", "input"]), _json_values,
+    ),
+    st.text(max_size=200),
+    st.builds(lambda v: json.dumps(v), _json_values),
+    st.builds(
+        lambda i, m, p: json.dumps({"id": i, "method": m, "params": p}),
+        st.integers(min_value=-(2**40), max_value=2**40) | _json_values, st.sampled_from(WS_METHODS) | st.text(max_size=30), _params,
+    ),
+)
+
+
+def _fuzz_socket(ws_url: str, tally: Tally) -> None:
+    """Every frame gets exactly one reply (events aside), an error or a success envelope,
+    and the socket stays open."""
+    from websockets.sync.client import connect
+
+    with connect(ws_url, max_size=None) as ws:
+
+        @seed(FUZZ_SEED if FUZZ_SEED is not None else 3)
+        @settings(max_examples=FUZZ_EXAMPLES * 10, deadline=None, database=None, derandomize=FUZZ_SEED is None,
+                  phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+        @given(frame=_frames)
+        def send(frame: str) -> None:
+            tally.sent += 1
+            ws.send(frame)
+            while True:
+                reply = json.loads(ws.recv(timeout=READ_TIMEOUT))
+                if reply.get("type") != "event":
+                    break
+            if reply.get("type") == "error":
+                tally.statuses[400] += 1
+                if reply.get("error") not in WS_ERRORS or not isinstance(reply.get("message"), str):
+                    tally.fail(f"WS {frame[:200]!r}", f"not a protocol error: {reply}")
+            elif reply.get("type") == "success" and isinstance(reply.get("result"), dict):
+                tally.statuses[200] += 1
+            else:
+                tally.fail(f"WS {frame[:200]!r}", f"not a reply: {reply}")
+
+        send()
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+async def test_fuzz_the_thread_socket(
+    url: str, client: LangGraphClient, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Malformed frames, unknown commands and hostile params on the v3 WebSocket of a
+    thread: protocol errors, never a dropped socket or a server error; the server goes on."""
+    caplog.set_level(logging.ERROR)
+    tally = Tally()
+    tid = (await client.threads.create())["thread_id"]
+    await asyncio.to_thread(_fuzz_socket, url.replace("http://", "ws://") + f"/threads/{tid}/stream/events", tally)
+    assert not tally.failures, "\n".join(tally.failures)
+    assert not _server_errors(caplog.records), _server_errors(caplog.records)
+    with capsys.disabled():
+        print(f"\nfuzz (v3 socket): {tally.sent} frames, {tally.statuses[400]} protocol errors, {tally.statuses[200]} successes")
+    thread = await client.threads.create()
+    result = await client.runs.wait(thread["thread_id"], "slow", input={"steps": 2, "delay": 0, "tag": "ok"})
+    assert result["items"] == ["ok:0", "ok:1"]
+
+
+async def test_a_socket_that_stops_reading_holds_up_nobody(url: str, client: LangGraphClient) -> None:
+    """A WebSocket client that subscribes to a thread making many events (a model streaming
+    some 20,000 tokens), then never reads: the run ends, other clients are served, and
+    closing the socket frees it."""
+    from support import until
+
+    tid = (await client.threads.create())["thread_id"]
+    words = " ".join(f"w{i}" for i in range(10_000))
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(f"{url}/threads/{tid}/stream/events")
+        await ws.send_json({"id": 1, "method": "subscription.subscribe", "params": {"channels": ["messages", "values"]}})
+        await ws.send_json({"id": 2, "method": "run.start", "params": {
+            "assistant_id": "chat", "input": {"messages": [{"role": "user", "content": words}]}}})
+        # never read `ws` again: meanwhile the run ends, and other clients are served
+        [run] = await until(lambda: client.runs.list(tid))
+        joined = await client.runs.join(tid, run["run_id"])
+        assert joined["messages"][-1]["content"][0]["text"].endswith("w9999")
+        other = await client.threads.create()
+        result = await client.runs.wait(other["thread_id"], "slow", input={"steps": 1, "delay": 0, "tag": "s"})
+        assert result["items"] == ["s:0"]
+        assert (await client.runs.get(tid, run["run_id"]))["status"] == "success"
+        await ws.close()

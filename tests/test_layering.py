@@ -117,3 +117,18 @@ def test_the_routes_never_reach_for_the_runtimes_storage() -> None:
         if isinstance(node, ast.Attribute) and node.attr == "storage"
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_package_is_installed() -> None:
+    """setup.cfg lists each folder of the packages: one left out is missing from an
+    installed copy (the container image), though the checkout runs fine."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    found = {
+        ".".join(("threadloom", *init.parent.relative_to(ROOT).parts))
+        for package in PACKAGES for init in (ROOT / package).rglob("__init__.py") if "node_modules" not in init.parts
+    }
+    assert found == listed

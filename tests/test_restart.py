@@ -17,8 +17,8 @@ async def _serve(db: str) -> tuple[TestServer, object]:
     return server, get_client(url=str(server.make_url("")).rstrip("/"), api_key=None)
 
 
-async def test_queued_runs_resume_in_order_after_restart(tmp_path):
-    db = str(tmp_path / "threadloom.sqlite")
+async def test_queued_runs_resume_in_order_after_restart(database, tmp_path):
+    db = str(database(tmp_path / "threadloom.sqlite"))
     server, client = await _serve(db)
     thread = await client.threads.create()
     tid = thread["thread_id"]

@@ -21,8 +21,8 @@ async def _until_running(client, tid: str, run_id: str) -> None:
     await asyncio.wait_for(poll(), 30)
 
 
-async def test_a_run_in_flight_finishes_within_the_grace_period(tmp_path):
-    server = ServerProcess(tmp_path / "db.sqlite", "--shutdown-grace", "30")
+async def test_a_run_in_flight_finishes_within_the_grace_period(database, tmp_path):
+    server = ServerProcess(database(tmp_path / "db.sqlite"), "--shutdown-grace", "30")
     client = get_client(url=await server.start(), api_key=None)
     tid = (await client.threads.create())["thread_id"]
     run = await client.runs.create(tid, "slow", input={"steps": 8, "delay": 0.1, "tag": "t"}, stream_resumable=True)
@@ -41,7 +41,7 @@ async def test_a_run_in_flight_finishes_within_the_grace_period(tmp_path):
     assert events[0] == "metadata" and events.count("values") == 9  # input + 8 steps: the whole run
     await client.http.client.aclose()
 
-    server = ServerProcess(tmp_path / "db.sqlite")
+    server = ServerProcess(database(tmp_path / "db.sqlite"))
     client = get_client(url=await server.start(), api_key=None)
     try:
         assert (await client.runs.get(tid, run["run_id"]))["status"] == "success"
@@ -51,8 +51,8 @@ async def test_a_run_in_flight_finishes_within_the_grace_period(tmp_path):
         await server.kill()
 
 
-async def test_runs_past_the_grace_period_are_handed_back_and_resumed(tmp_path):
-    server = ServerProcess(tmp_path / "db.sqlite", "--shutdown-grace", "0.2")
+async def test_runs_past_the_grace_period_are_handed_back_and_resumed(database, tmp_path):
+    server = ServerProcess(database(tmp_path / "db.sqlite"), "--shutdown-grace", "0.2")
     client = get_client(url=await server.start(), api_key=None)
     tid = (await client.threads.create())["thread_id"]
     first = await client.runs.create(tid, "slow", input={"items": ["in0"], "steps": 30, "delay": 0.05, "tag": "a"})
@@ -62,7 +62,7 @@ async def test_runs_past_the_grace_period_are_handed_back_and_resumed(tmp_path):
     await client.http.client.aclose()
 
     # one attempt allowed: had the hand-back counted as an attempt, the run would now fail
-    server = ServerProcess(tmp_path / "db.sqlite", "--max-attempts", "1")
+    server = ServerProcess(database(tmp_path / "db.sqlite"), "--max-attempts", "1")
     client = get_client(url=await server.start(), api_key=None)
     try:
         for run in (first, second):

@@ -61,7 +61,7 @@ async def test_info_keeps_the_official_keys_and_says_what_threadloom_supports(ur
     }
     assert set(info["host"]) == {"kind", "project_id", "host_revision_id", "revision_id", "tenant_id"}
     ours = info["threadloom"]
-    assert ours["routes"] == ["a2a", "assistants", "crons", "mcp", "meta", "runs", "store", "threads"]
+    assert ours["routes"] == ["a2a", "assistants", "crons", "event_streaming", "mcp", "meta", "runs", "store", "threads"]
     assert ours["mount_prefix"] is None
     features = ours["features"]
     assert features["multitask_strategies"] == ["reject", "rollback", "interrupt", "enqueue"]  # the official order
@@ -76,7 +76,7 @@ async def test_info_follows_disabled_groups(tmp_path: Path, aiohttp_server: Any)
     url = str((await aiohttp_server(make_app(config=config))).make_url("")).rstrip("/")
     info = (await fetch(f"{url}/info"))[2]
     assert info["flags"]["crons"] is False and info["flags"]["assistants"] is False
-    assert info["threadloom"]["routes"] == ["a2a", "mcp", "meta", "runs", "threads"]
+    assert info["threadloom"]["routes"] == ["a2a", "event_streaming", "mcp", "meta", "runs", "threads"]
     assert info["threadloom"]["features"]["crons"] is False and info["threadloom"]["features"]["store"] is False
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from conftest import MakeServer
 from langgraph_sdk import get_client
 
@@ -17,7 +18,26 @@ async def storage_of(http: aiohttp.ClientSession, url: str, thread_id: str) -> t
         return resp.status, await resp.json()
 
 
-async def test_a_threads_checkpoints_writes_and_values_are_measured(make_server: MakeServer, tmp_path: Path) -> None:
+async def test_the_report_follows_runs_and_a_prune(url: str) -> None:
+    client = get_client(url=url)
+    thread = (await client.threads.create())["thread_id"]
+    for _ in range(2):
+        await client.runs.wait(thread, "counter", input={"log": ["in"]})
+    history = await client.threads.get_history(thread, limit=100)
+    async with aiohttp.ClientSession() as http:
+        status, report = await storage_of(http, url, thread)
+        assert status == 200 and report["checkpoints"]["count"] == len(history)
+        assert report["channel_values"]["by_channel"]["count"]["versions"] == 4
+        assert report["total_bytes"] >= report["checkpoints"]["bytes"] + report["pending_writes"]["bytes"] > 0
+        await client.threads.prune([thread], strategy="keep_latest")
+        _, pruned = await storage_of(http, url, thread)
+    assert pruned["checkpoints"]["count"] == 1 and pruned["total_bytes"] < report["total_bytes"]
+
+
+@pytest.mark.sqlite_only
+async def test_a_threads_checkpoints_writes_and_values_are_measured(
+    backend: str, make_server: MakeServer, tmp_path: Path
+) -> None:
     db = tmp_path / "db.sqlite"
     url = await make_server(db=str(db))
     client = get_client(url=url)

@@ -76,13 +76,13 @@ def project(folder: Path, **config: Any) -> Path:
 
 
 @pytest.fixture
-async def serve(tmp_path: Path, aiohttp_server: Any) -> AsyncIterator[Serve]:
+async def serve(tmp_path: Path, aiohttp_server: Any, database: Any) -> AsyncIterator[Serve]:
     """Serve the test graphs with this `webhooks` section (and quick retries)."""
     clients: list[LangGraphClient] = []
 
     async def start(webhooks: dict[str, Any] | None = None, **settings: Any) -> LangGraphClient:
         config = project(tmp_path, **({} if webhooks is None else {"webhooks": webhooks}))
-        server = await aiohttp_server(make_app(config=config, webhook_backoff_seconds=0.01, **settings))
+        server = await aiohttp_server(make_app(config=config, webhook_backoff_seconds=0.01, db=database(None), **settings))
         clients.append(get_client(url=str(server.make_url("")).rstrip("/"), api_key=None))
         return clients[-1]
 

@@ -74,6 +74,20 @@ DELIBERATE: tuple[Deliberate, ...] = (
     Deliberate("a2a:*", "*card", "body.preferredTransport", "the card offers A2A 0.3 as well (0.3's own fields)"),
     Deliberate("a2a:*", "*card", "body.protocolVersion", "the card offers A2A 0.3 as well (0.3's own fields)"),
     Deliberate("a2a:*", "*card", "body.supportedInterfaces*", "the card offers A2A 0.3 as well: a second interface"),
+    # v3 thread streaming (test_thread_events*).
+    Deliberate(
+        "v3:*", "*", "*(input.requested).data.params.data.value",
+        "input.requested carries the interrupt's value as `value` too: what the SDK reads (official: `payload` only, "
+        "so the SDK's `thread.interrupts` show None)",
+    ),
+    Deliberate(
+        "v3:*", "run after", "body.kwargs.config.configurable.__request_start_time_ms__",
+        "a v3 run is created by the same pipeline as every run, which records its request time",
+    ),
+    Deliberate(
+        "v3:*", "run after", "body.kwargs.context.thread_id",
+        "a v3 run's config carries the thread id in `configurable` (its context is empty), as the classic runs' do",
+    ),
 )
 
 

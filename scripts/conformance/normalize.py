@@ -37,7 +37,13 @@ KEY_KINDS = {
     "langgraph_request_id": "request",
 }
 # Values that are a time in another form than ISO text.
-KEY_PLACEHOLDERS = {"__request_start_time_ms__": "<epoch-ms>"}
+KEY_PLACEHOLDERS = {
+    "__request_start_time_ms__": "<epoch-ms>",
+    # v3 events: a time, and a stream id whose format is the server's (any stable unique id
+    # serves the SDK, which dedupes by it)
+    "timestamp": "<epoch-ms>",
+    "event_id": "<event-id>",
+}
 
 # LangGraph API's namespace for the system assistants: uuid5(this, graph_id) on both servers.
 SYSTEM_ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")

@@ -190,12 +190,17 @@ class Target:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         limit: float = WAIT_TIMEOUT,
+        method: str = "GET",
+        json: Any = NOTHING,
     ) -> Reply:
-        """GET an event stream that does not end by itself (a thread stream): once its headers
-        are in, run `during` (e.g. start a run), read until a frame satisfies `until` (or for
-        `limit` seconds at most), close it, and record what came."""
+        """GET (or `method`, with a `json` body) an event stream that does not end by itself
+        (a thread stream): once its headers are in, run `during` (e.g. start a run), read
+        until a frame satisfies `until` (or for `limit` seconds at most), close it, and
+        record what came."""
         kwargs: dict[str, Any] = {"headers": dict(headers or {}), "params": params, "timeout": REQUEST_TIMEOUT}
-        async with self.session.get(self.url + path, **kwargs) as response:
+        if json is not NOTHING:
+            kwargs["json"] = json
+        async with self.session.request(method, self.url + path, **kwargs) as response:
             if during is not None:  # the official server subscribes only after its headers went out:
                 await asyncio.sleep(SUBSCRIBE_SETTLE)  # under load, what follows at once can be missed
             action: asyncio.Task[Any] | None = asyncio.create_task(during()) if during else None
@@ -203,7 +208,7 @@ class Target:
             if action is not None:
                 await action
             reply = self._reply(response, raw)
-        self.record(self._exchange(label, f"GET {path}", reply, raw, []))
+        self.record(self._exchange(label, f"{method} {path}", reply, raw, []))
         return reply
 
     def _reply(self, response: aiohttp.ClientResponse, raw: bytes) -> Reply:

@@ -45,7 +45,7 @@ from threadloom.protocol.responses import GraphSchema
 
 from .. import graphinfo
 from ..context import authorize, caller, records, runtime
-from ..http import body, json, no_content, paged, path_uuid, query_bool
+from ..http import body, json, no_content, page_total, paged, path_uuid, query_bool
 from ..operations import Param, flag, operation
 
 routes = web.RouteTableDef()
@@ -216,7 +216,9 @@ async def search_assistants(request: web.Request) -> web.Response:
         **filters, limit=req.limit, offset=req.offset,
         sort_by=req.sort_by or "created_at", sort_order=req.sort_order or "desc",
     )
-    total = await records(request).assistants.count(**filters)
+    total = await page_total(
+        found, limit=req.limit, offset=req.offset, count=lambda: records(request).assistants.count(**filters)
+    )
     # the real total: the official server sends offset+limit+1 whenever there is more (quirk)
     return paged(found, total=total, offset=req.offset, select=req.select)
 

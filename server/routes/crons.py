@@ -24,7 +24,7 @@ from threadloom.protocol.resources import Assistant, Cron
 
 from ..auth.user import user_of
 from ..context import authorize, resolve_assistant, records, runtime, thread_for
-from ..http import body, json, no_content, paged, path_uuid
+from ..http import body, json, no_content, page_total, paged, path_uuid
 from ..operations import operation
 
 routes = web.RouteTableDef()
@@ -102,11 +102,11 @@ async def search_crons(request: web.Request) -> web.Response:
     req = await body(request, CronSearch)
     crons = records(request).crons
     filters = await _filters(request, req, enabled=req.enabled)
-    total = await crons.count(**filters)
     found = await crons.search(
         **filters, limit=req.limit, offset=req.offset,
         sort_by=req.sort_by or "created_at", sort_order=req.sort_order or "desc",
     )
+    total = await page_total(found, limit=req.limit, offset=req.offset, count=lambda: crons.count(**filters))
     return paged(found, total=total, offset=req.offset, select=req.select)
 
 

@@ -43,7 +43,7 @@ from threadloom.protocol.state import thread_state
 from threadloom.protocol.ttl import requested
 
 from ..context import authorize, get_thread, reader, records, runtime, thread_for
-from ..http import body, json, no_content, paged, path_uuid, query_bool, query_int
+from ..http import body, json, json_off_loop, no_content, page_total, paged, path_uuid, query_bool, query_int
 from ..operations import Param, flag, operation
 
 routes = web.RouteTableDef()
@@ -98,7 +98,7 @@ async def search_threads(request: web.Request) -> web.Response:
     page = await store.search(
         **where, limit=req.limit, offset=req.offset, sort_by=req.sort_by or "updated_at", sort_order=req.sort_order or "desc"
     )
-    total = await store.count(**where)
+    total = await page_total(page, limit=req.limit, offset=req.offset, count=lambda: store.count(**where))
     if select is None and not extract:
         return paged(page, total=total, offset=req.offset)
     found = []
@@ -235,7 +235,7 @@ async def copy_thread(request: web.Request) -> web.Response:
 @operation("A thread's current state", query=(SUBGRAPHS,), response=ThreadState)
 async def get_state(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
-    return json(await _read_state(request, thread, None, subgraphs=query_bool(request, "subgraphs")))
+    return await json_off_loop(await _read_state(request, thread, None, subgraphs=query_bool(request, "subgraphs")))
 
 
 @routes.get("/threads/{thread_id}/state/{checkpoint_id}")
@@ -243,7 +243,7 @@ async def get_state(request: web.Request) -> web.Response:
 async def get_state_at_checkpoint(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     checkpoint = CheckpointSpec(checkpoint_id=request.match_info["checkpoint_id"])
-    return json(await _read_state(request, thread, checkpoint, subgraphs=query_bool(request, "subgraphs")))
+    return await json_off_loop(await _read_state(request, thread, checkpoint, subgraphs=query_bool(request, "subgraphs")))
 
 
 @routes.post("/threads/{thread_id}/state/checkpoint")
@@ -252,7 +252,7 @@ async def post_state_at_checkpoint(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     req = await body(request, StateAtCheckpoint)
     checkpoint = CheckpointSpec.parse(req.checkpoint, "checkpoint")
-    return json(await _read_state(request, thread, checkpoint, subgraphs=bool(req.subgraphs)))
+    return await json_off_loop(await _read_state(request, thread, checkpoint, subgraphs=bool(req.subgraphs)))
 
 
 async def _read_state(
@@ -288,7 +288,7 @@ async def get_history(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     limit = query_int(request, "limit", 1, minimum=1, maximum=MAX_HISTORY)
     before = request.query.get("before") or None
-    return json(await _history(request, thread, limit=limit, before=before, checkpoint=None, metadata=None))
+    return await json_off_loop(await _history(request, thread, limit=limit, before=before, checkpoint=None, metadata=None))
 
 
 @routes.post("/threads/{thread_id}/history")
@@ -296,7 +296,7 @@ async def get_history(request: web.Request) -> web.Response:
 async def post_history(request: web.Request) -> web.Response:
     thread = await thread_for(request, path_uuid(request, "thread_id", "thread"), "read")
     req = await body(request, HistoryRequest)
-    return json(await _history(
+    return await json_off_loop(await _history(
         request, thread, limit=req.limit, before=req.before, checkpoint=req.checkpoint, metadata=req.metadata
     ))
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import agents, assistants, crons, runs, sdk, state, store, streams, system, threads
+from . import agents, assistants, crons, runs, sdk, state, store, streams, system, threads, v3
 from .base import REGISTRY, Scenario
 
-ORDER = (system, threads, assistants, streams, runs, state, crons, store, sdk, agents)
+ORDER = (system, threads, assistants, streams, runs, state, crons, store, sdk, agents, v3)
 
 
 def _area(scenario: Scenario) -> int:

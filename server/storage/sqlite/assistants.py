@@ -68,7 +68,10 @@ def _filters(
         conditions.append("instr(lower(name), lower(?)) > 0")
         args.append(name)
     metadata_of = "json_extract(body, '$.metadata')"
-    return where.every([(" AND ".join(conditions), args), where.has_keys(metadata_of, metadata), where.auth(metadata_of, auth)])
+    return where.every([
+        (" AND ".join(conditions), args), *where.member_lookups("assistant_id", "assistant_members", ("1", []), metadata),
+        where.has_keys(metadata_of, metadata), where.auth(metadata_of, auth),
+    ])
 
 
 class SqliteAssistants:
@@ -154,17 +157,19 @@ class SqliteAssistants:
     ) -> list[Assistant]:
         condition, args = _filters(graph_ids, graph_id, name, metadata, auth)
         order = "DESC" if sort_order == "desc" else "ASC"
-        rows = self._db.conn.execute(
+        sql = (
             f"SELECT body FROM assistants WHERE {condition} "
-            f"ORDER BY {_SORT_KEYS[sort_by]} {order}, assistant_id {order} LIMIT ? OFFSET ?",
-            (*args, limit, offset),
-        ).fetchall()
-        return [msgspec.json.decode(r[0], type=Assistant) for r in rows]
+            f"ORDER BY {_SORT_KEYS[sort_by]} {order}, assistant_id {order} LIMIT ? OFFSET ?"
+        )
+        return await self._db.read(
+            lambda conn: [msgspec.json.decode(r[0], type=Assistant) for r in conn.execute(sql, (*args, limit, offset))]
+        )
 
     async def count(
         self, *, graph_ids: list[str], graph_id: str | None, name: str | None, metadata: dict[str, Any] | None,
         auth: Filter | None = None,
     ) -> int:
         condition, args = _filters(graph_ids, graph_id, name, metadata, auth)
-        count: int = self._db.conn.execute(f"SELECT count(*) FROM assistants WHERE {condition}", args).fetchone()[0]
+        sql = f"SELECT count(*) FROM assistants WHERE {condition}"
+        count: int = await self._db.read(lambda conn: conn.execute(sql, args).fetchone()[0])
         return count

@@ -42,7 +42,8 @@ def _where(
     assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None,
     auth: Filter | None,
 ) -> where.Sql:
-    parts = [where.auth("metadata", auth), where.has_keys("metadata", metadata)]
+    parts = [where.auth("metadata", auth), *where.member_lookups("cron_id", "cron_members", ("1", []), metadata)]
+    parts.append(where.has_keys("metadata", metadata))
     for column, value in (("assistant_id", assistant_id), ("thread_id", thread_id), ("enabled", enabled)):
         if value is not None:
             parts.append((f"{column} = ?", [int(value) if isinstance(value, bool) else value]))
@@ -95,18 +96,16 @@ class SqliteCrons:
     ) -> list[Cron]:
         condition, args = _where(assistant_id, thread_id, enabled, metadata, auth)
         order = "DESC" if sort_order == "desc" else "ASC"
-        rows = self._db.conn.execute(
-            f"SELECT {_COLUMNS} FROM crons WHERE {condition} ORDER BY {sort_by} {order}, cron_id {order} LIMIT ? OFFSET ?",
-            (*args, limit, offset),
-        ).fetchall()
-        return [_cron(r) for r in rows]
+        sql = f"SELECT {_COLUMNS} FROM crons WHERE {condition} ORDER BY {sort_by} {order}, cron_id {order} LIMIT ? OFFSET ?"
+        return await self._db.read(lambda conn: [_cron(r) for r in conn.execute(sql, (*args, limit, offset))])
 
     async def count(
         self, *, assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None,
         auth: Filter | None = None,
     ) -> int:
         condition, args = _where(assistant_id, thread_id, enabled, metadata, auth)
-        count: int = self._db.conn.execute(f"SELECT count(*) FROM crons WHERE {condition}", args).fetchone()[0]
+        sql = f"SELECT count(*) FROM crons WHERE {condition}"
+        count: int = await self._db.read(lambda conn: conn.execute(sql, args).fetchone()[0])
         return count
 
     async def due(self, now: datetime, *, limit: int) -> list[Cron]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -49,9 +50,25 @@ class Database:
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=0"):
             self.conn.execute(f"PRAGMA {pragma}")
         migrate(self.conn)
+        # searches and counts read on their own connection, on their own thread: a page
+        # of a search may take milliseconds, which the event loop must not wait for
+        self.reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.reader.execute("PRAGMA query_only=ON")
+        self._reading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="threadloom-reads")
         self._busy_limit = busy_limit
         self._writing = asyncio.Lock()
         self._unit: asyncio.Task[Any] | None = None  # the task whose unit of work is open
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` (which reads, and decodes what it read) on the reading connection,
+        off the event loop. It sees what is committed: not the writes of a unit of work
+        still open."""
+        return await asyncio.get_running_loop().run_in_executor(self._reading, work, self.reader)
+
+    def close(self) -> None:
+        self._reading.shutdown(wait=True)
+        self.reader.close()
+        self.conn.close()
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` in one write transaction (the open unit of work's, if this task has

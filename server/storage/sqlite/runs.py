@@ -26,10 +26,8 @@ class SqliteRuns:
         if status is not None:
             where += " AND status = ?"
             args.append(status)
-        rows = self._db.conn.execute(
-            f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?", (*args, limit, offset)
-        ).fetchall()
-        return [run_of(r) for r in rows]
+        sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?"
+        return await self._db.read(lambda conn: [run_of(r) for r in conn.execute(sql, (*args, limit, offset))])
 
     async def active(self, thread_id: str) -> builtins.list[tuple[Run, int]]:
         rows = self._db.conn.execute(

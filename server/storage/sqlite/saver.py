@@ -24,6 +24,7 @@ version moves) stays gone.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,7 @@ from langgraph.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
 )
+from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from ..checkpoint_metadata import OfficialCheckpointMetadata
@@ -56,15 +58,16 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._saver = SqliteSaver(conn)
+    def __init__(self, conn: sqlite3.Connection, serde: SerializerProtocol | None = None) -> None:
+        self._saver = SqliteSaver(conn, serde=serde)
         super().__init__(serde=self._saver.serde)
         self._conn = conn
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoints")
 
     @classmethod
-    async def open(cls, path: str) -> Self:
-        self = cls(connect(path))
+    async def open(cls, path: str, serde: SerializerProtocol | None = None) -> Self:
+        """`serde`: how checkpoints are serialized (LangGraph's default if None)."""
+        self = cls(connect(path), serde)
         await self._call(self._saver.setup)
         return self
 
@@ -73,7 +76,9 @@ class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
         self._thread.shutdown()
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+        """In the caller's context (the serializer may read its context variables)."""
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._thread, context.run, fn, *args)
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work` in one write transaction on the worker thread: every statement it runs

@@ -130,6 +130,115 @@ MIGRATIONS: list[str] = [
     ALTER TABLE threads ADD COLUMN priority TEXT;
     """,
     """
+    -- Indexes that answer a page of a search without scanning its table (issue 17).
+    -- Threads: each sort key alone (no filter) and after the status (a status filter),
+    -- thread_id last (the tie-break of every sort).
+    CREATE INDEX threads_by_updated ON threads(updated_at, thread_id);
+    CREATE INDEX threads_by_created ON threads(created_at, thread_id);
+    CREATE INDEX threads_by_state_updated ON threads(state_updated_at, thread_id);
+    CREATE INDEX threads_by_status ON threads(status, thread_id);
+    CREATE INDEX threads_by_status_updated ON threads(status, updated_at, thread_id);
+    CREATE INDEX threads_by_status_created ON threads(status, created_at, thread_id);
+    CREATE INDEX threads_by_status_state_updated ON threads(status, state_updated_at, thread_id);
+    -- The top-level members of each thread's metadata and values, as SQLite's json_each
+    -- sees them (`type`, and `atom` for a scalar): containment of {key: scalar} is a
+    -- lookup here (`threads.py`). Kept by triggers, so in the same transaction as the
+    -- thread, by whatever statement writes it.
+    CREATE TABLE thread_members (
+        field TEXT NOT NULL,  -- 'metadata' or 'values'
+        key TEXT NOT NULL,
+        type TEXT NOT NULL,
+        atom,  -- no affinity: an integer, real or text stays one
+        thread_id TEXT NOT NULL
+    );
+    CREATE INDEX thread_members_lookup ON thread_members(field, key, type, atom, thread_id);
+    CREATE INDEX thread_members_by_thread ON thread_members(thread_id);
+    CREATE TRIGGER thread_members_insert AFTER INSERT ON threads BEGIN
+        INSERT INTO thread_members SELECT 'metadata', key, type, atom, NEW.thread_id
+            FROM json_each(NEW.metadata) WHERE json_type(NEW.metadata) = 'object';
+        INSERT INTO thread_members SELECT 'values', key, type, atom, NEW.thread_id
+            FROM json_each(NEW."values") WHERE json_type(NEW."values") = 'object';
+    END;
+    CREATE TRIGGER thread_members_metadata AFTER UPDATE OF metadata ON threads
+    WHEN OLD.metadata IS NOT NEW.metadata BEGIN
+        DELETE FROM thread_members WHERE thread_id = OLD.thread_id AND field = 'metadata';
+        INSERT INTO thread_members SELECT 'metadata', key, type, atom, NEW.thread_id
+            FROM json_each(NEW.metadata) WHERE json_type(NEW.metadata) = 'object';
+    END;
+    CREATE TRIGGER thread_members_values AFTER UPDATE OF "values" ON threads
+    WHEN OLD."values" IS NOT NEW."values" BEGIN
+        DELETE FROM thread_members WHERE thread_id = OLD.thread_id AND field = 'values';
+        INSERT INTO thread_members SELECT 'values', key, type, atom, NEW.thread_id
+            FROM json_each(NEW."values") WHERE json_type(NEW."values") = 'object';
+    END;
+    CREATE TRIGGER thread_members_delete AFTER DELETE ON threads BEGIN
+        DELETE FROM thread_members WHERE thread_id = OLD.thread_id;
+    END;
+    -- the threads already there
+    INSERT INTO thread_members SELECT 'metadata', j.key, j.type, j.atom, t.thread_id
+        FROM threads AS t, json_each(t.metadata) AS j WHERE json_type(t.metadata) = 'object';
+    INSERT INTO thread_members SELECT 'values', j.key, j.type, j.atom, t.thread_id
+        FROM threads AS t, json_each(t."values") AS j WHERE json_type(t."values") = 'object';
+    -- runs of a thread, newest first, with or without a status
+    CREATE INDEX runs_by_thread_seq ON runs(thread_id, seq);
+    CREATE INDEX runs_by_thread_status_seq ON runs(thread_id, status, seq);
+    DROP INDEX runs_by_thread;
+    -- crons: each sort key, and the filters on assistant and thread
+    CREATE INDEX crons_by_created ON crons(created_at, cron_id);
+    CREATE INDEX crons_by_updated ON crons(updated_at, cron_id);
+    CREATE INDEX crons_by_next_run ON crons(next_run_date, cron_id);
+    CREATE INDEX crons_by_end_time ON crons(end_time, cron_id);
+    CREATE INDEX crons_by_assistant ON crons(assistant_id, created_at, cron_id);
+    CREATE INDEX crons_by_thread_sort ON crons(thread_id, cron_id);
+    -- assistants: each sort key, and the graph filter
+    CREATE INDEX assistants_by_created ON assistants(created_at, assistant_id);
+    CREATE INDEX assistants_by_updated ON assistants(updated_at, assistant_id);
+    CREATE INDEX assistants_by_name ON assistants(lower(name), assistant_id);
+    CREATE INDEX assistants_by_graph_name ON assistants(lower(graph_id), assistant_id);
+    CREATE INDEX assistants_by_graph ON assistants(graph_id, created_at, assistant_id);
+    """,
+    """
+    -- The top-level members of each cron's and assistant's metadata, as thread_members
+    -- holds threads' (migration 6): a metadata filter is a lookup here.
+    CREATE TABLE cron_members (key TEXT NOT NULL, type TEXT NOT NULL, atom, cron_id TEXT NOT NULL);
+    CREATE INDEX cron_members_lookup ON cron_members(key, type, atom, cron_id);
+    CREATE INDEX cron_members_by_cron ON cron_members(cron_id);
+    CREATE TRIGGER cron_members_insert AFTER INSERT ON crons BEGIN
+        INSERT INTO cron_members SELECT key, type, atom, NEW.cron_id
+            FROM json_each(NEW.metadata) WHERE json_type(NEW.metadata) = 'object';
+    END;
+    CREATE TRIGGER cron_members_update AFTER UPDATE OF metadata ON crons
+    WHEN OLD.metadata IS NOT NEW.metadata BEGIN
+        DELETE FROM cron_members WHERE cron_id = OLD.cron_id;
+        INSERT INTO cron_members SELECT key, type, atom, NEW.cron_id
+            FROM json_each(NEW.metadata) WHERE json_type(NEW.metadata) = 'object';
+    END;
+    CREATE TRIGGER cron_members_delete AFTER DELETE ON crons BEGIN
+        DELETE FROM cron_members WHERE cron_id = OLD.cron_id;
+    END;
+    INSERT INTO cron_members SELECT j.key, j.type, j.atom, c.cron_id
+        FROM crons AS c, json_each(c.metadata) AS j WHERE json_type(c.metadata) = 'object';
+
+    CREATE TABLE assistant_members (key TEXT NOT NULL, type TEXT NOT NULL, atom, assistant_id TEXT NOT NULL);
+    CREATE INDEX assistant_members_lookup ON assistant_members(key, type, atom, assistant_id);
+    CREATE INDEX assistant_members_by_assistant ON assistant_members(assistant_id);
+    CREATE TRIGGER assistant_members_insert AFTER INSERT ON assistants BEGIN
+        INSERT INTO assistant_members SELECT key, type, atom, NEW.assistant_id
+            FROM json_each(NEW.body, '$.metadata') WHERE json_type(NEW.body, '$.metadata') = 'object';
+    END;
+    CREATE TRIGGER assistant_members_update AFTER UPDATE OF body ON assistants
+    WHEN json_extract(OLD.body, '$.metadata') IS NOT json_extract(NEW.body, '$.metadata') BEGIN
+        DELETE FROM assistant_members WHERE assistant_id = OLD.assistant_id;
+        INSERT INTO assistant_members SELECT key, type, atom, NEW.assistant_id
+            FROM json_each(NEW.body, '$.metadata') WHERE json_type(NEW.body, '$.metadata') = 'object';
+    END;
+    CREATE TRIGGER assistant_members_delete AFTER DELETE ON assistants BEGIN
+        DELETE FROM assistant_members WHERE assistant_id = OLD.assistant_id;
+    END;
+    INSERT INTO assistant_members SELECT j.key, j.type, j.atom, a.assistant_id
+        FROM assistants AS a, json_each(a.body, '$.metadata') AS j WHERE json_type(a.body, '$.metadata') = 'object';
+    """,
+    """
     -- a thread's time-to-live (`protocol.ttl`), counted from its last update; ttl_due (a
     -- Julian day, derived) is null without a TTL and for a keep_latest thread pruned at
     -- its current updated_at, so the sweep's index holds only the threads it may expire

@@ -19,6 +19,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Any
 
 import aiosqlite
+from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from .assistants import SqliteAssistants
@@ -65,9 +66,11 @@ class SqliteStorage:
 
     @classmethod
     async def open(
-        cls, path: str | None, *, store_index: dict[str, Any] | None = None, store_ttl: dict[str, Any] | None = None
+        cls, path: str | None, *, store_index: dict[str, Any] | None = None, store_ttl: dict[str, Any] | None = None,
+        serde: SerializerProtocol | None = None,
     ) -> SqliteStorage:
-        """`store_index` and `store_ttl`: LangGraph's store configuration (see `store.py`).
+        """`store_index` and `store_ttl`: LangGraph's store configuration (see `store.py`);
+        `serde`: the checkpoints' serializer (LangGraph's default if None).
         Raises `DatabaseInUse` when another server holds the file, `CannotOpen` (naming
         the file) when it cannot be opened; what was opened by then is closed."""
         resources = AsyncExitStack()  # what is open, closed in reverse even when one close raises
@@ -82,8 +85,8 @@ class SqliteStorage:
                 lock = DatabaseLock.acquire(path)
                 resources.callback(lock.release)
                 db = Database(path)
-                resources.callback(db.conn.close)
-                saver = await SqliteCheckpointer.open(path)
+                resources.callback(db.close)
+                saver = await SqliteCheckpointer.open(path, serde)
                 resources.push_async_callback(saver.close)
                 conn = await _connect(path)
                 resources.push_async_callback(conn.close)

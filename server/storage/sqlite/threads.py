@@ -44,20 +44,18 @@ class SqliteThreads:
         if sort_by not in _SORTS or sort_order not in ("asc", "desc"):
             raise ValueError(f"cannot sort threads by {sort_by} {sort_order}")
         condition, args = _where(ids, metadata, values, status, auth)
+        order = f"{sort_by} {sort_order}" if sort_by == "thread_id" else f"{sort_by} {sort_order}, thread_id {sort_order}"
         # thread_id breaks ties, so that pages never overlap
-        rows = self._db.conn.execute(
-            f"SELECT {THREAD_COLUMNS} FROM threads WHERE {condition} "
-            f"ORDER BY {sort_by} {sort_order}, thread_id {sort_order} LIMIT ? OFFSET ?",
-            (*args, limit, offset),
-        ).fetchall()
-        return [thread_of(r) for r in rows]
+        sql = f"SELECT {THREAD_COLUMNS} FROM threads WHERE {condition} ORDER BY {order} LIMIT ? OFFSET ?"
+        return await self._db.read(lambda conn: [thread_of(r) for r in conn.execute(sql, (*args, limit, offset))])
 
     async def count(
         self, *, ids: list[str] | None = None, metadata: dict[str, Any] | None = None,
         values: dict[str, Any] | None = None, status: str | None = None, auth: Filter | None = None,
     ) -> int:
         condition, args = _where(ids, metadata, values, status, auth)
-        count: int = self._db.conn.execute(f"SELECT count(*) FROM threads WHERE {condition}", args).fetchone()[0]
+        sql = f"SELECT count(*) FROM threads WHERE {condition}"
+        count: int = await self._db.read(lambda conn: conn.execute(sql, args).fetchone()[0])
         return count
 
     async def priority(self, thread_id: str) -> ThreadPriority | None:
@@ -103,7 +101,9 @@ def _where(
         parts.append((f"thread_id IN ({','.join('?' * len(ids))})", list(ids)))
     if status is not None:
         parts.append(("status = ?", [status]))
-    for column, wanted in (("metadata", metadata), ('"values"', values)):
+    for field, column, wanted in (("metadata", "metadata", metadata), ("values", '"values"', values)):
         if wanted:
+            parts.extend(where.member_lookups("thread_id", "thread_members", ("field = ?", [field]), wanted))
             parts.append(where.contains(column, wanted))
     return where.every(parts)
+

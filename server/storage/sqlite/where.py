@@ -52,11 +52,11 @@ def _scalar(node: str, wanted: Any) -> Sql:
     if isinstance(wanted, bool):
         return f"{node}.type = ?", ["true" if wanted else "false"]
     if isinstance(wanted, (int, float)):
-        return f"{node}.type IN ('integer', 'real') AND {node}.atom = ?", [_as_sqlite(wanted)]
+        return f"{node}.type IN ('integer', 'real') AND {node}.atom = ?", [as_sqlite(wanted)]
     return f"{node}.type = 'text' AND {node}.atom = ?", [wanted]
 
 
-def _as_sqlite(number: int | float) -> int | float:
+def as_sqlite(number: int | float) -> int | float:
     """A number as SQLite's JSON holds it: an integer beyond 64 bits as a real (infinite
     past the range of a float)."""
     if isinstance(number, int) and not -(2**63) <= number < 2**63:
@@ -162,6 +162,33 @@ def auth(column: str, filter: Filter | None) -> Sql:
     if filter is None:
         return _TRUE
     return _matches(f"CASE json_type({column}) WHEN 'object' THEN {column} ELSE '{{}}' END", filter, _Aliases())
+
+
+def member_lookups(id_column: str, members: str, scope: Sql, wanted: Any) -> list[Sql]:
+    """What a side table of top-level JSON members (`members`: rows of key, json_each
+    type, atom and the owner's id in `id_column`, within `scope`) says of the top level
+    of a filter: an index lookup per key, true of every row whose document holds the key
+    with an equal scalar, or with an object or array, as `wanted` has. A necessary
+    condition of containment and of equality, kept beside the full test, so that SQLite
+    starts from the few rows it finds instead of scanning. None for a non-object filter."""
+    if not isinstance(wanted, dict):
+        return []
+    scope_sql, scope_args = scope
+    lookup = f"{id_column} IN (SELECT {id_column} FROM {members} WHERE {scope_sql} AND key = ? AND "
+    parts: list[Sql] = []
+    for key, value in wanted.items():
+        args = [*scope_args, key]
+        if isinstance(value, (dict, list)):
+            parts.append((lookup + "type = ?)", [*args, "object" if isinstance(value, dict) else "array"]))
+        elif value is None:
+            parts.append((lookup + "type = 'null')", args))
+        elif isinstance(value, bool):
+            parts.append((lookup + "type = ?)", [*args, "true" if value else "false"]))
+        elif isinstance(value, (int, float)):
+            parts.append((lookup + "type IN ('integer', 'real') AND atom = ?)", [*args, as_sqlite(value)]))
+        else:
+            parts.append((lookup + "type = 'text' AND atom = ?)", [*args, value]))
+    return parts
 
 
 def has_keys(column: str, wanted: dict[str, Any] | None) -> Sql:

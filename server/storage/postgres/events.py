@@ -1,0 +1,94 @@
+"""The persisted event logs of resumable runs (`protocol.ports.RunEventStore`) in
+PostgreSQL, as `..events` in SQLite: `run_logs` one row per log (its head), `run_events`
+the events keyed by (run_id, seq)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from threadloom.protocol.ports import StoredEvent
+
+from .db import Database, utc_text
+
+Conn = psycopg.AsyncConnection[Any]
+
+_ACTIVE = "('pending', 'running')"
+_LOG_HEAD = (
+    "INSERT INTO run_logs (run_id, last_seq) VALUES (%s, %s) "
+    "ON CONFLICT (run_id) DO UPDATE SET last_seq = greatest(run_logs.last_seq, excluded.last_seq)"
+)
+# Logs of finished runs that still hold events: past their age, or beyond the newest few.
+_DOOMED = f"""
+WITH finished AS (
+    SELECT l.run_id, r.updated_at FROM run_logs l JOIN runs r USING (run_id)
+    WHERE NOT l.evicted AND r.status NOT IN {_ACTIVE}
+)
+SELECT run_id FROM finished WHERE updated_at < %(cutoff)s
+UNION SELECT run_id FROM (SELECT run_id FROM finished ORDER BY updated_at DESC OFFSET %(keep)s) older
+"""
+
+
+class PostgresRunEvents:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def append(self, events: list[tuple[str, int, str, bytes]], *, heads: dict[str, int], keep: int) -> None:
+        by_run: dict[str, list[tuple[str, int, str, bytes]]] = {run_id: [] for run_id in heads}
+        for event in events:
+            by_run.setdefault(event[0], []).append(event)
+
+        async def work(conn: Conn) -> None:
+            async with conn.cursor() as cur:
+                for run_id, rows in by_run.items():
+                    last = max(heads.get(run_id, 0), rows[-1][1] if rows else 0)
+                    await cur.execute(_LOG_HEAD, (run_id, last))  # first: the events reference it
+                    if rows:
+                        await cur.executemany(
+                            "INSERT INTO run_events (run_id, seq, name, data) VALUES (%s, %s, %s, %s) "
+                            "ON CONFLICT DO NOTHING",
+                            rows,
+                        )
+                    if last > keep:
+                        await cur.execute("DELETE FROM run_events WHERE run_id = %s AND seq <= %s", (run_id, last - keep))
+
+        await self._db.retrying(work)
+
+    async def read(self, run_id: str, *, after: int, limit: int) -> list[StoredEvent]:
+        rows = await self._db.fetchall(
+            "SELECT seq, name, data FROM run_events WHERE run_id = %s AND seq > %s ORDER BY seq LIMIT %s",
+            (run_id, after, limit),
+        )
+        return [(seq, name, bytes(data)) for seq, name, data in rows]
+
+    async def bounds(self, run_id: str) -> tuple[int, int] | None:
+        row = await self._db.fetchone(
+            "SELECT (SELECT min(seq) FROM run_events WHERE run_id = %(r)s), last_seq FROM run_logs WHERE run_id = %(r)s",
+            {"r": run_id},
+        )
+        if row is None:
+            return None
+        first, last = row
+        return (last + 1 if first is None else first), last
+
+    async def unfinished_heads(self) -> dict[str, int]:
+        rows = await self._db.fetchall(
+            f"SELECT l.run_id, l.last_seq FROM run_logs l JOIN runs r USING (run_id) WHERE r.status IN {_ACTIVE}"
+        )
+        return {run_id: last for run_id, last in rows}
+
+    async def sweep(self, *, finished_before: datetime, keep_runs: int) -> int:
+        async def work(conn: Conn) -> int:
+            await conn.execute(
+                "DELETE FROM run_logs WHERE NOT EXISTS (SELECT 1 FROM runs WHERE runs.run_id = run_logs.run_id)"
+            )
+            cur = await conn.execute(_DOOMED, {"cutoff": utc_text(finished_before), "keep": keep_runs})
+            doomed = [r[0] for r in await cur.fetchall()]
+            if doomed:
+                await conn.execute("DELETE FROM run_events WHERE run_id = ANY(%s::text[])", (doomed,))
+                await conn.execute("UPDATE run_logs SET evicted = true WHERE run_id = ANY(%s::text[])", (doomed,))
+            return len(doomed)
+
+        return await self._db.retrying(work)
