@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -20,6 +19,7 @@ from threadloom.protocol.storage import AssistantStore, CronStore
 from .contexts import StoredContext, fresh_context
 from .eventlog import RunStream
 from .newcron import following, past_end, run_request
+from .periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +46,13 @@ class CronScheduler:
         self.assistants = assistants
         self.graphs = graphs
         self.submit = submit
-        self.poll_seconds = poll_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic("cron-scheduler", self.tick, poll_seconds)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="cron-scheduler")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # e.g. the database busy for too long: try again next time
-                log.exception("cron scheduler tick failed")
-            await asyncio.sleep(self.poll_seconds)
+        await self._periodic.stop()
 
     async def tick(self) -> None:
         """Fire the crons due now."""

@@ -16,6 +16,7 @@ from threadloom.protocol.priority import PriorityPolicy
 from threadloom.protocol.storage import Storage
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread
+from threadloom.protocol.ttl import ThreadTtl
 from threadloom.protocol.users import run_configurable
 
 from .eventlog import RunStream
@@ -31,6 +32,7 @@ from .supervisor import (
     CreateThread,
     DeleteRun,
     DeleteThread,
+    Expire,
     KeepLatest,
     PatchThread,
     Submit,
@@ -52,6 +54,7 @@ class RuntimeSettings:
     stream_retention: Retention = field(default_factory=Retention)  # how long finished runs' persisted logs keep their events
     api_url: str | None = None  # LANGGRAPH_API_URL: where this server is reached (runs' `langgraph_api_url`)
     ask_seconds: float = 60.0  # longest wait for a thread's supervisor to answer (`AskTimeout` after)
+    default_ttl: ThreadTtl | None = None  # the TTL of threads created without one (`checkpointer.ttl`)
 
 
 class Runtime:
@@ -83,7 +86,7 @@ class Runtime:
             streams=self.streams, webhooks=webhooks, slots=self.slots, metrics=self.metrics, ownership=ownership,
             max_attempts=settings.max_attempts, api_url=settings.api_url, closing=lambda: self.closing,
             resumed_in=resumed_in,
-            priority=priority,
+            priority=priority, default_ttl=settings.default_ttl,
         )
         self.supervisors = SupervisorRegistry(deps, idle_seconds=settings.supervisor_idle_seconds)
         self.closing = False  # set when shutdown begins: dropped connections are not disconnects then
@@ -161,15 +164,20 @@ class Runtime:
     async def delete_run(self, thread_id: str, run_id: str) -> None:
         await self._ask(thread_id, DeleteRun(run_id))
 
-    async def patch_thread(self, thread_id: str, metadata: dict[str, Any]) -> Thread:
-        return await self._ask(thread_id, PatchThread(metadata))
+    async def patch_thread(self, thread_id: str, metadata: dict[str, Any], ttl: ThreadTtl | None = None) -> Thread:
+        return await self._ask(thread_id, PatchThread(metadata, ttl))
 
     async def create_thread(
-        self, thread: Thread, supersteps: list[Any] | None = None, *, caller: dict[str, Any] | None = None
+        self, thread: Thread, supersteps: list[Any] | None = None, *, caller: dict[str, Any] | None = None,
+        ttl: ThreadTtl | None = None,
     ) -> bool:
         """False if the thread exists. With `supersteps`, the thread is created only if
-        they all apply (as `caller`)."""
-        return await self._ask(thread.thread_id, CreateThread(thread, supersteps, caller or {}))
+        they all apply (as `caller`); `ttl`: else `settings.default_ttl`."""
+        return await self._ask(thread.thread_id, CreateThread(thread, supersteps, caller or {}, ttl))
+
+    async def expire(self, thread_id: str, now: str) -> bool:
+        """Apply the thread's TTL if it has run out at `now` (the TTL sweeper's)."""
+        return await self._ask(thread_id, Expire(now))
 
     async def copy_thread(self, source_id: str, copy: Thread) -> bool:
         """Create `copy` with `source_id`'s checkpoints; False if it exists."""

@@ -27,6 +27,7 @@ from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread, ThreadStatus
 from threadloom.protocol.serde import dumps, error_message, to_builtins
 from threadloom.protocol.state import thread_state
+from threadloom.protocol.ttl import ThreadTtl
 from threadloom.protocol.webhooks import RunEnded
 
 from .actor import Actor, ActorStopped
@@ -75,6 +76,7 @@ class DeleteRun(msgspec.Struct):
 
 class PatchThread(msgspec.Struct):
     metadata: dict[str, Any]
+    ttl: ThreadTtl | None = None  # the thread's new TTL, counted from this update
 
 
 class DeleteThread(msgspec.Struct):
@@ -85,6 +87,7 @@ class CreateThread(msgspec.Struct):
     thread: Thread
     supersteps: list[Any] | None = None  # [{"updates": [{"values", "command", "as_node"}]}]
     caller: dict[str, Any] = {}  # who asked: configurable keys for the graph
+    ttl: ThreadTtl | None = None  # else the project's default, if any
 
 
 class CopyThread(msgspec.Struct):
@@ -96,6 +99,12 @@ class CopyThread(msgspec.Struct):
 
 class KeepLatest(msgspec.Struct):
     """Prune the thread's history: keep only its latest checkpoint."""
+
+
+class Expire(msgspec.Struct):
+    """Apply the thread's TTL if it has run out at `now` and the thread is idle."""
+
+    now: str
 
 
 class UpdateState(msgspec.Struct):
@@ -216,8 +225,8 @@ class ThreadSupervisor(Actor):
                 return await self._cancel(message, missing_ok=message.missing_ok)
             case DeleteRun(run_id=run_id):
                 return await self._delete_run(run_id)
-            case PatchThread(metadata=metadata):
-                return await self._patch_thread(metadata)
+            case PatchThread():
+                return await self._patch_thread(message)
             case DeleteThread():
                 return await self._delete_thread()
             case CreateThread():
@@ -228,6 +237,8 @@ class ThreadSupervisor(Actor):
                 return await self._keep_latest()
             case UpdateState():
                 return await self._update_state(message)
+            case Expire(now=now):
+                return await self._expire(now)
             case _Wake():
                 self._timer = None
                 self._advance()
@@ -261,6 +272,8 @@ class ThreadSupervisor(Actor):
             caller=message.caller,
         )
         await self.deps.runs.begin(thread, run, create_thread=existing is None)
+        if existing is None and not run.kwargs.temporary:
+            await self._set_ttl(None)
         await self._assign_priority(run, thread, message)
         if strategy in ("interrupt", "rollback"):
             reason = f"superseded by run {run.run_id} (multitask_strategy={strategy})"
@@ -409,13 +422,35 @@ class ThreadSupervisor(Actor):
         await self.deps.runs.delete(run_id)
         await self.deps.checkpoints.delete_run(self.thread_id, run_id)
 
-    async def _patch_thread(self, metadata: dict[str, Any]) -> Thread:
+    async def _patch_thread(self, message: PatchThread) -> Thread:
         thread = await self.deps.threads.get(self.thread_id)
         if thread is None:
             raise NotFound(f"Thread with ID {self.thread_id} not found")
-        thread = msgspec.structs.replace(thread, metadata={**thread.metadata, **metadata}, updated_at=clock.now_iso())
+        metadata = {**thread.metadata, **message.metadata}
+        thread = msgspec.structs.replace(thread, metadata=metadata, updated_at=clock.now_iso())
         await self.deps.threads.update(thread)
+        if message.ttl is not None:
+            await self.deps.threads.set_ttl(self.thread_id, message.ttl)
         return thread
+
+    # time-to-live ------------------------------------------------------------------------------
+
+    async def _set_ttl(self, ttl: ThreadTtl | None) -> None:
+        """A new thread's TTL: the one asked for, else the project's default (so threads
+        created before a default was configured never get one)."""
+        if (ttl := ttl or self.deps.default_ttl) is not None:
+            await self.deps.threads.set_ttl(self.thread_id, ttl)
+
+    async def _expire(self, now: str) -> bool:
+        """Checked again here, in the mailbox: a run or an update since the sweep looked
+        keeps the thread."""
+        if self.busy or not (expired := await self.deps.threads.expired(now, 1, thread_id=self.thread_id)):
+            return False
+        if expired[0].strategy == "delete":
+            return await self._delete_thread()
+        await self.deps.checkpoints.keep_latest(self.thread_id)
+        await self.deps.threads.pruned(self.thread_id)
+        return True
 
     # thread state ------------------------------------------------------------------------------
 
@@ -434,7 +469,9 @@ class ThreadSupervisor(Actor):
                 await self.deps.checkpoints.delete_thread(self.thread_id)
                 raise BadRequest(f"Could not apply supersteps: {error_message(exc)}") from None
             thread = self._with_state(thread, snapshot)
-        return await self.deps.threads.insert(thread)
+        if inserted := await self.deps.threads.insert(thread):
+            await self._set_ttl(message.ttl)
+        return inserted
 
     async def _copy_thread(self, message: CopyThread) -> bool:
         """False if the thread exists; else its checkpoints are the source's, and none
@@ -449,6 +486,8 @@ class ThreadSupervisor(Actor):
             raise
         if not inserted:
             await self.deps.checkpoints.delete_thread(self.thread_id)
+        else:
+            await self._set_ttl(None)
         return inserted
 
     async def _keep_latest(self) -> bool:

@@ -12,6 +12,7 @@ from threadloom.protocol.ownership import ThreadOwnership
 from threadloom.protocol.priority import PriorityPolicy
 from threadloom.protocol.resources import Run
 from threadloom.protocol.storage import CheckpointAdmin, RunStore, ThreadStore
+from threadloom.protocol.ttl import ThreadTtl
 from threadloom.protocol.webhooks import RunEnded
 
 from .contexts import StoredContext, fresh_context
@@ -38,6 +39,7 @@ class ThreadDeps:
     metrics: Metrics = field(default_factory=Metrics)
     ownership: ThreadOwnership = field(default_factory=SingleProcess)
     priority: PriorityPolicy | None = None  # the project's run priority (`priority.path`)
+    default_ttl: ThreadTtl | None = None  # new threads' TTL (`checkpointer.ttl.default_ttl`)
     max_attempts: int = 3  # starts of one run (crashes mid-run count) before it fails
     api_url: str | None = None  # where this server is reached, for runs recovered at start
     closing: Callable[[], bool] = lambda: False  # the server is shutting down: start no run

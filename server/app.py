@@ -10,13 +10,14 @@ from aiohttp import web
 from threadloom.actors.crons import CronScheduler
 from threadloom.actors.runtime import Runtime, RuntimeSettings
 from threadloom.actors.contexts import fresh_context
+from threadloom.actors.ttl import TtlSweeper
 from threadloom.protocol import clock
 from threadloom.protocol.ids import system_assistant_id
 from threadloom.protocol.resources import Assistant
 from threadloom.protocol.storage import Storage
 
 from .config import Project, Settings, api_url, assistant_configs
-from .context import RECORDS, RUNTIME, STORAGE, Records
+from .context import RECORDS, RUNTIME, STORAGE, TTL_SWEEPER, Records
 from .encryption.context import context_middleware
 from .encryption.loading import load_encryption
 from .graphs import GraphRegistry
@@ -89,6 +90,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             resumable_events=settings.resumable_events,
             stream_retention=settings.stream_retention,
             api_url=api_url(project),
+            default_ttl=project.checkpointer.ttl.default(),
         ), webhooks, resumed_in=storage.resumed_in if isinstance(storage, EncryptedStorage) else fresh_context,
             priority=priority)
         app[RUNTIME] = rt
@@ -112,12 +114,25 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
         finally:
             await scheduler.stop()
 
+    async def ttl_context(app: web.Application) -> AsyncIterator[None]:
+        """Threads carry a TTL from the API even without `checkpointer.ttl`: always swept."""
+        ttl, rt = project.checkpointer.ttl, app[RUNTIME]
+        sweeper = TtlSweeper(
+            threads=app[STORAGE].threads, expire=rt.expire, interval_minutes=ttl.sweep_interval_minutes, limit=ttl.sweep_limit,
+        )
+        app[TTL_SWEEPER] = sweeper
+        sweeper.start()
+        try:
+            yield
+        finally:
+            await sweeper.stop()
+
     async def drain(app: web.Application) -> None:
         """Runs before aiohttp cancels open requests: streams of runs that finish within
         the grace period are delivered whole."""
         await app[RUNTIME].drain(settings.shutdown_grace_seconds)
 
-    app.cleanup_ctx.extend((storage_context, runtime_context, cron_context))
+    app.cleanup_ctx.extend((storage_context, runtime_context, cron_context, ttl_context))
     app.on_shutdown.append(drain)
     mount_api(app, (system, assistants, threads, thread_stream, thread_events, runs, crons, store, mcp, a2a), project)
     if encryption is not None:  # after authentication: the context handler is given the user

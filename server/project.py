@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 from .auth.section import AuthSection
 from .encryption.section import EncryptionSection, encryption_section
 from .sections import (
+    CheckpointerSection,
     ConfigError,
     HttpSection,
     PrioritySection,
@@ -35,8 +36,10 @@ _BUILD_KEYS = frozenset({
     "pip_config_file", "pip_installer", "source", "dockerfile_lines", "keep_pkg_tools", "disable_persistence",
 })
 # features threadloom does not have yet: served without them, with a warning
-_UNSUPPORTED_KEYS = frozenset({"checkpointer", "ui", "ui_config"})
-_SECTIONS = frozenset({"graphs", "dependencies", "env", "store", "http", "webhooks", "auth", "encryption", "priority"})
+_UNSUPPORTED_KEYS = frozenset({"ui", "ui_config"})
+_SECTIONS = frozenset({
+    "graphs", "dependencies", "env", "store", "checkpointer", "http", "webhooks", "auth", "encryption", "priority",
+})
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Project:
     dependencies: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     store: StoreSection = field(default_factory=StoreSection)
+    checkpointer: CheckpointerSection = field(default_factory=CheckpointerSection)  # `ttl`: threads' time-to-live
     http: HttpSection = field(default_factory=HttpSection)
     webhooks: WebhooksSection | None = None  # checked here; sent by the runtime
     auth: AuthSection = field(default_factory=AuthSection)  # custom auth with `auth.path`
@@ -112,6 +116,7 @@ def load_project(path: Path) -> Project:
         return Project(
             base_dir, specs, deps, env,
             store=decode_section(raw.get("store") or {}, StoreSection, "store"),
+            checkpointer=decode_section(raw.get("checkpointer") or {}, CheckpointerSection, "checkpointer"),
             http=decode_section(raw.get("http") or {}, HttpSection, "http"),
             webhooks=None if raw.get("webhooks") is None else decode_section(raw["webhooks"], WebhooksSection, "webhooks"),
             auth=decode_section(raw.get("auth") or {}, AuthSection, "auth"),

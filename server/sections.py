@@ -1,5 +1,5 @@
-"""The optional sections of `langgraph.json` that configure the server: `store`, `http`
-and `webhooks` (reference §6.2). Decoding one checks it; a bad value is a `ConfigError`
+"""The optional sections of `langgraph.json` that configure the server: `store`,
+`checkpointer`, `http`, `webhooks` and `priority` (reference §6.2). Decoding one checks it; a bad value is a `ConfigError`
 that names its key, an unknown key is logged and ignored."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
+from threadloom.protocol.ttl import ThreadTtl
 from threadloom.protocol.webhooks import PAYLOAD_FIELDS
 
 log = logging.getLogger("threadloom.config")
@@ -74,6 +75,44 @@ class StoreSection(Section):
     def ttl_config(self) -> dict[str, Any] | None:
         """LangGraph's `TTLConfig`, or None without a `ttl` section."""
         return None if self.ttl is None else msgspec.structs.asdict(self.ttl)
+
+
+# checkpointer ---------------------------------------------------------------------------------
+
+
+class CheckpointerTtl(Section):
+    """The defaults are the official server's (a sweep about every 5 minutes, of at most
+    1000 threads)."""
+
+    strategy: Literal["delete", "keep_latest"] = "delete"  # for `default_ttl`
+    default_ttl: float | None = None  # minutes, for threads created from now on
+    sweep_interval_minutes: float = 5
+    sweep_limit: int = 1000
+
+    def check(self, key: str) -> None:
+        if self.default_ttl is not None and self.default_ttl <= 0:
+            raise ConfigError(f"{key}.default_ttl: must be a positive number of minutes")
+        if self.sweep_interval_minutes <= 0:
+            raise ConfigError(f"{key}.sweep_interval_minutes: must be a positive number of minutes")
+        if self.sweep_limit < 1:
+            raise ConfigError(f"{key}.sweep_limit: must be at least 1")
+
+    def default(self) -> ThreadTtl | None:
+        """The TTL new threads get without one of their own."""
+        return None if self.default_ttl is None else ThreadTtl(strategy=self.strategy, minutes=self.default_ttl)
+
+
+class CheckpointerSection(Section):
+    ttl: CheckpointerTtl = msgspec.field(default_factory=CheckpointerTtl)
+    # accepted, not supported: threadloom keeps checkpoints in its database, with its serde
+    path: Any = None
+    serde: Any = None
+
+    def check(self, key: str) -> None:
+        self.ttl.check(f"{key}.ttl")
+        for name in ("path", "serde"):
+            if getattr(self, name) is not None:
+                log.warning("langgraph.json: %s.%s is not supported by threadloom; ignored", key, name)
 
 
 # http ----------------------------------------------------------------------------------------

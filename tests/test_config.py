@@ -352,10 +352,10 @@ def test_env_from_an_object_or_a_dotenv_file(tmp_path: Path) -> None:
 
 def test_unknown_keys_are_logged_and_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="threadloom.config"):
-        load_project(write_project(tmp_path, colour="blue", python_version="3.11", checkpointer={"ttl": {}},
+        load_project(write_project(tmp_path, colour="blue", python_version="3.11", checkpointer={"ttl": {}, "path": "./saver.py:saver"},
                                    http={"cors": {"allow_origns": ["x"]}, "surprise": 1}))
     logged = caplog.text
-    assert "colour" in logged and "checkpointer" in logged and "http.surprise" in logged and "http.cors.allow_origns" in logged
+    assert "colour" in logged and "checkpointer.path" in logged and "http.surprise" in logged and "http.cors.allow_origns" in logged
     assert "python_version" not in logged  # a build key: nothing to say
     assert "encryption.path: file not found" in config_error(tmp_path, encryption={"path": "./encryption.py:encryption"})
     assert "auth.path: file not found" in config_error(tmp_path, auth={"path": "./auth.py:auth"})

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,7 @@ from threadloom.protocol.priority import ThreadPriority
 from threadloom.protocol.resources import Assistant, Cron, Run, RunKwargs, Thread
 from threadloom.protocol.search import json_contains
 from threadloom.protocol.storage import Storage
+from threadloom.protocol.ttl import Expired, ThreadTtl
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 # metadata (and values) documents the filters are tried on, by thread id
@@ -264,6 +266,31 @@ async def test_a_threads_priority_is_kept_apart_from_its_record(storage: Storage
     await storage.threads.set_priority("t", ThreadPriority(priority=-5, fairness_group="team"))
     await storage.threads.update(thread("t", metadata={"after": 1}))  # a record write keeps it
     assert await storage.threads.priority("t") == ThreadPriority(priority=-5, fairness_group="team")
+
+
+async def test_threads_expire_their_ttl_after_their_last_update_longest_expired_first(storage: Storage) -> None:
+    for thread_id, minutes in (("a", 10), ("b", 5), ("c", 30), ("none", None)):
+        assert await storage.threads.insert(thread(thread_id))
+        if minutes is not None:
+            await storage.threads.set_ttl(thread_id, ThreadTtl(strategy="delete", minutes=minutes))
+    await storage.threads.set_ttl("c", ThreadTtl(strategy="keep_latest", minutes=1))  # the latest TTL counts
+
+    def expired(minutes: float, limit: int = 10, **one: str) -> Any:
+        return storage.threads.expired(at(T0 + timedelta(minutes=minutes)), limit, **one)
+
+    assert await expired(0.5) == []
+    assert await expired(5) == [Expired("c", "keep_latest"), Expired("b", "delete")]
+    assert await expired(10, limit=2) == [Expired("c", "keep_latest"), Expired("b", "delete")]
+    assert await expired(10, thread_id="a") == [Expired("a", "delete")] and await expired(9, thread_id="a") == []
+    # an update moves the expiry; a busy thread never expires
+    await storage.threads.update(msgspec.structs.replace(thread("b"), updated_at=at(T0 + timedelta(minutes=8))))
+    await storage.threads.update(msgspec.structs.replace(thread("a"), status="busy"))
+    assert await expired(12) == [Expired("c", "keep_latest")]
+    # keep_latest, once applied, waits for the next update
+    await storage.threads.pruned("c")
+    assert await expired(60) == [Expired("b", "delete")]
+    await storage.threads.update(msgspec.structs.replace(thread("c"), updated_at=at(T0 + timedelta(minutes=20))))
+    assert await expired(21) == [Expired("b", "delete"), Expired("c", "keep_latest")]
 
 
 async def test_runs_list_newest_first_and_active_in_queue_order(storage: Storage) -> None:

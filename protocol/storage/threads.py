@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from ..filters import Filter
 from ..priority import ThreadPriority
 from ..resources import Thread
+from ..ttl import Expired, ThreadTtl
 
 
 class ThreadReads(Protocol):
@@ -38,6 +39,14 @@ class ThreadStore(ThreadReads, Protocol):
     async def priority(self, thread_id: str) -> ThreadPriority | None:
         """The thread's stored priority settings; None if it has none (or no such thread)."""
     async def set_priority(self, thread_id: str, settings: ThreadPriority) -> None: ...
+    async def set_ttl(self, thread_id: str, ttl: ThreadTtl) -> None:
+        """The thread expires `ttl.minutes` after its last update (`updated_at`)."""
+    async def expired(self, now: str, limit: int, *, thread_id: str | None = None) -> list[Expired]:
+        """Up to `limit` threads (or just `thread_id`) whose TTL has run out at `now`,
+        the longest expired first; never a busy one, nor a keep_latest one pruned since its
+        last update. Compiled to SQL over an index of the threads that carry a TTL."""
+    async def pruned(self, thread_id: str) -> None:
+        """The thread's keep_latest TTL was applied: not expired again until it is updated."""
     async def needing_recovery(self) -> list[str]:
         """Ids of threads with pending or running runs, or marked busy without any (left
         so by a crash): their supervisors pick them up at start-up."""

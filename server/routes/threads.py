@@ -40,6 +40,7 @@ from threadloom.protocol.resources import EMPTY_STATE, Thread, ThreadState
 from threadloom.protocol.responses import ThreadPruneResponse, ThreadStateUpdateResponse, ThreadStorage
 from threadloom.protocol.search import check_select, extract_value, parse_extract, pick
 from threadloom.protocol.state import thread_state
+from threadloom.protocol.ttl import requested
 
 from ..context import authorize, get_thread, reader, records, runtime, thread_for
 from ..http import body, json, json_off_loop, no_content, page_total, paged, path_uuid, query_bool, query_int
@@ -67,7 +68,8 @@ async def create_thread(request: web.Request) -> web.Response:
     filter = await authorize(request, "threads", "create", value)
     now = clock.now_iso()
     thread = Thread(thread_id=thread_id, created_at=now, updated_at=now, state_updated_at=now, metadata=value["metadata"])
-    if not await runtime(request).create_thread(thread, req.supersteps, caller=reader(request)):
+    created = await runtime(request).create_thread(thread, req.supersteps, caller=reader(request), ttl=requested(req.ttl))
+    if not created:
         try:  # one the user may not see is taken all the same
             existing = await get_thread(request, thread_id, filter)
         except NotFound:
@@ -178,7 +180,7 @@ async def patch_thread(request: web.Request) -> web.Response:
     metadata = {k: v for k, v in (req.metadata or {}).items() if k not in RESERVED_METADATA}
     value: dict[str, Any] = {"thread_id": thread_id, "metadata": metadata, "action": None}
     await _patchable(request, thread_id, value)
-    thread = await runtime(request).patch_thread(thread_id, value["metadata"])
+    thread = await runtime(request).patch_thread(thread_id, value["metadata"], requested(req.ttl))
     if request.headers.get("Prefer", "").replace(" ", "") == "return=minimal":
         return no_content()
     return json(thread)

@@ -7,6 +7,7 @@ from typing import Any
 from threadloom.protocol.filters import Filter
 from threadloom.protocol.priority import ThreadPriority
 from threadloom.protocol.resources import Thread
+from threadloom.protocol.ttl import Expired, ThreadTtl
 from threadloom.protocol.storage import ThreadStore
 from threadloom.server.encryption.records import RecordCodec
 
@@ -51,6 +52,15 @@ class EncryptedThreads:
     async def set_priority(self, thread_id: str, settings: ThreadPriority) -> None:
         # in clear, as the SDK says (`fairness_group`: "stored unencrypted")
         await self._inner.set_priority(thread_id, settings)
+
+    async def set_ttl(self, thread_id: str, ttl: ThreadTtl) -> None:
+        await self._inner.set_ttl(thread_id, ttl)
+
+    async def expired(self, now: str, limit: int, *, thread_id: str | None = None) -> list[Expired]:
+        return await self._inner.expired(now, limit, thread_id=thread_id)
+
+    async def pruned(self, thread_id: str) -> None:
+        await self._inner.pruned(thread_id)
 
     async def needing_recovery(self) -> list[str]:
         return await self._inner.needing_recovery()

@@ -13,6 +13,7 @@ from threadloom.protocol.clock import now_iso
 from threadloom.protocol.filters import Filter
 from threadloom.protocol.priority import ThreadPriority
 from threadloom.protocol.resources import Run, RunKwargs, RunStatus, Thread
+from threadloom.protocol.ttl import Expired, ThreadTtl
 from threadloom.protocol.serde import loads
 
 from .db import Database, to_json
@@ -145,6 +146,22 @@ class PostgresThreads:
                 where.append(f"{column} @> %s::jsonb")
                 args.append(to_json(wanted))
         return " AND ".join(where), args
+
+    async def set_ttl(self, thread_id: str, ttl: ThreadTtl) -> None:
+        sql = "UPDATE threads SET ttl_strategy = %s, ttl_minutes = %s, ttl_pruned_at = NULL WHERE thread_id = %s"
+        await self._db.rowcount(sql, (ttl.strategy, ttl.minutes, thread_id))
+
+    async def expired(self, now: str, limit: int, *, thread_id: str | None = None) -> list[Expired]:
+        one = "" if thread_id is None else " AND thread_id = %s"
+        rows = await self._db.fetchall(
+            "SELECT thread_id, ttl_strategy FROM threads WHERE ttl_due IS NOT NULL AND ttl_due <= %s::timestamptz "
+            f"AND status <> 'busy'{one} ORDER BY ttl_due LIMIT %s",
+            (now, *([] if thread_id is None else [thread_id]), limit),
+        )
+        return [Expired(r[0], r[1]) for r in rows]
+
+    async def pruned(self, thread_id: str) -> None:
+        await self._db.rowcount("UPDATE threads SET ttl_pruned_at = updated_at WHERE thread_id = %s", (thread_id,))
 
     async def needing_recovery(self) -> list[str]:
         rows = await self._db.fetchall(

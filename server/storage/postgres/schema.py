@@ -131,6 +131,22 @@ MIGRATIONS: list[str] = [
     -- a thread's run priority settings (JSON, `protocol.priority.ThreadPriority`), once assigned
     ALTER TABLE threads ADD COLUMN priority text;
     """,
+    """
+    -- a thread's time-to-live (`protocol.ttl`), counted from its last update; ttl_due
+    -- (derived) is null without a TTL and for a keep_latest thread pruned at its current
+    -- updated_at, so the sweep's index holds only the threads it may expire. The function
+    -- is immutable for the timestamps threadloom writes (ISO-8601 with an offset).
+    CREATE FUNCTION threadloom_ttl_due(updated_at text, minutes double precision) RETURNS timestamptz
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT updated_at::timestamptz + make_interval(secs => minutes * 60) $$;
+    ALTER TABLE threads
+        ADD COLUMN ttl_strategy text,
+        ADD COLUMN ttl_minutes double precision,
+        ADD COLUMN ttl_pruned_at text COLLATE "C",
+        ADD COLUMN ttl_due timestamptz GENERATED ALWAYS AS (
+            CASE WHEN ttl_pruned_at IS NOT DISTINCT FROM updated_at THEN NULL ELSE threadloom_ttl_due(updated_at, ttl_minutes) END
+        ) STORED;
+    CREATE INDEX threads_ttl_due ON threads (ttl_due) WHERE ttl_due IS NOT NULL;
+    """,
 ]
 
 

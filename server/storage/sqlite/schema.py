@@ -238,6 +238,18 @@ MIGRATIONS: list[str] = [
     INSERT INTO assistant_members SELECT j.key, j.type, j.atom, a.assistant_id
         FROM assistants AS a, json_each(a.body, '$.metadata') AS j WHERE json_type(a.body, '$.metadata') = 'object';
     """,
+    """
+    -- a thread's time-to-live (`protocol.ttl`), counted from its last update; ttl_due (a
+    -- Julian day, derived) is null without a TTL and for a keep_latest thread pruned at
+    -- its current updated_at, so the sweep's index holds only the threads it may expire
+    ALTER TABLE threads ADD COLUMN ttl_strategy TEXT;
+    ALTER TABLE threads ADD COLUMN ttl_minutes REAL;
+    ALTER TABLE threads ADD COLUMN ttl_pruned_at TEXT;
+    ALTER TABLE threads ADD COLUMN ttl_due REAL GENERATED ALWAYS AS (
+        CASE WHEN ttl_pruned_at IS updated_at THEN NULL ELSE julianday(updated_at) + ttl_minutes / 1440.0 END
+    ) VIRTUAL;
+    CREATE INDEX threads_ttl_due ON threads(ttl_due) WHERE ttl_due IS NOT NULL;
+    """,
 ]
 
 

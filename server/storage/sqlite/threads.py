@@ -9,6 +9,7 @@ import msgspec
 from threadloom.protocol.filters import Filter
 from threadloom.protocol.priority import ThreadPriority
 from threadloom.protocol.resources import Thread
+from threadloom.protocol.ttl import Expired, ThreadTtl
 
 from . import where
 from .db import Database
@@ -64,6 +65,23 @@ class SqliteThreads:
     async def set_priority(self, thread_id: str, settings: ThreadPriority) -> None:
         encoded = msgspec.json.encode(settings).decode()
         await self._db.write(lambda conn: conn.execute("UPDATE threads SET priority = ? WHERE thread_id = ?", (encoded, thread_id)))
+
+    async def set_ttl(self, thread_id: str, ttl: ThreadTtl) -> None:
+        sql = "UPDATE threads SET ttl_strategy = ?, ttl_minutes = ?, ttl_pruned_at = NULL WHERE thread_id = ?"
+        await self._db.write(lambda conn: conn.execute(sql, (ttl.strategy, ttl.minutes, thread_id)))
+
+    async def expired(self, now: str, limit: int, *, thread_id: str | None = None) -> list[Expired]:
+        one = "" if thread_id is None else " AND thread_id = ?"
+        rows = self._db.conn.execute(
+            "SELECT thread_id, ttl_strategy FROM threads "
+            f"WHERE ttl_due IS NOT NULL AND ttl_due <= julianday(?) AND status <> 'busy'{one} ORDER BY ttl_due LIMIT ?",
+            (now, *([] if thread_id is None else [thread_id]), limit),
+        ).fetchall()
+        return [Expired(r[0], r[1]) for r in rows]
+
+    async def pruned(self, thread_id: str) -> None:
+        sql = "UPDATE threads SET ttl_pruned_at = updated_at WHERE thread_id = ?"
+        await self._db.write(lambda conn: conn.execute(sql, (thread_id,)))
 
     async def needing_recovery(self) -> list[str]:
         rows = self._db.conn.execute(
