@@ -84,6 +84,8 @@ class ThreadSocket:
             await self._ws.close(code=TAPE_ENDED, message=b"thread stream ended")
         except (ConnectionResetError, RuntimeError):
             pass  # the client left
+        finally:
+            self._tape.caught_up.set()  # no command waits for a tape that stopped
 
     async def _command(self, text: str) -> None:
         try:
@@ -96,6 +98,7 @@ class ThreadSocket:
         except ProtocolError as exc:
             await self._send(error(exc.extra.get("id"), exc))
             return
+        await self._tape.caught_up.wait()  # a subscription made now replays what the thread held
         async with self._send_lock:
             reply = await dispatch(self._request, self._tape.thread_id, command, self)
             await self._send(reply)

@@ -8,6 +8,7 @@ keeps the logs. The thread's live log only wakes the tape when a new run starts.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -34,6 +35,9 @@ class ThreadTape:
         self._records = records  # the runs, read
         self.thread_id = thread_id
         self.session = Session()
+        # set once the tape has sent what the thread already held (its ended runs), and
+        # reads what comes live: a socket answers its first commands after that
+        self.caught_up = asyncio.Event()
 
     async def _runs(self, done: set[str]) -> list[Run]:
         runs = await self._records.list(self.thread_id, limit=MAX_RUNS, offset=0, status=None)
@@ -48,8 +52,10 @@ class ThreadTape:
             head = thread_log.head
             progressed = False
             for run in await self._runs(done):
-                if self._runtime.streams.get(run.run_id) is None and run.status in ("pending", "running"):
-                    break  # its log is not open yet: it is, by the time it starts
+                if run.status in ("pending", "running"):
+                    self.caught_up.set()  # what follows is live
+                    if self._runtime.streams.get(run.run_id) is None:
+                        break  # its log is not open yet: it is, by the time it starts
                 async for batch in self._run(run):
                     yield batch
                 done.add(run.run_id)
@@ -58,6 +64,7 @@ class ThreadTape:
                 continue
             if thread_log.closed:
                 raise TapeEnded("the thread's log was closed")
+            self.caught_up.set()
             await _next_start(thread_log.subscribe(head))
 
     async def _run(self, run: Run) -> AsyncIterator[list[Envelope]]:
