@@ -147,6 +147,11 @@ MIGRATIONS: list[str] = [
         ) STORED;
     CREATE INDEX threads_ttl_due ON threads (ttl_due) WHERE ttl_due IS NOT NULL;
     """,
+    """
+    -- a thread without a TTL never parses its updated_at: null in, null out
+    CREATE OR REPLACE FUNCTION threadloom_ttl_due(updated_at text, minutes double precision) RETURNS timestamptz
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT updated_at::timestamptz + make_interval(secs => minutes * 60) $$;
+    """,
 ]
 
 
