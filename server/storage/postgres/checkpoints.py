@@ -23,6 +23,8 @@ class PostgresCheckpoints:
         self._saver = saver
 
     async def delete_run(self, thread_id: str, run_id: str) -> None:
+        await self._saver.settled(thread_id)  # a cancelled run's last write may still be on its way
+
         async def work(conn: Conn) -> None:
             await conn.execute(
                 "DELETE FROM checkpoint_writes w USING checkpoints c "
@@ -37,6 +39,7 @@ class PostgresCheckpoints:
         await self._db.retrying(work)
 
     async def delete_thread(self, thread_id: str) -> None:
+        await self._saver.settled(thread_id)
         await retry_broken(lambda: self._saver.adelete_thread(thread_id), seconds=5)
 
     async def copy_thread(self, source_id: str, target_id: str) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import psycopg
@@ -65,16 +65,52 @@ def _at_path(metadata: Any, dotted: str) -> Any:
 
 
 class RetryingPostgresSaver(AsyncPostgresSaver):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._writing: dict[str, set[asyncio.Task[Any]]] = {}  # by thread
+
     async def aput(
         self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
     ) -> RunnableConfig:
-        kept = await retry_broken(lambda: self._with_kept_values(config, checkpoint, new_versions), pool=self.conn)
-        return await retry_broken(lambda: super(RetryingPostgresSaver, self).aput(config, kept, metadata, new_versions), pool=self.conn)
+        async def put() -> RunnableConfig:
+            kept = await retry_broken(lambda: self._with_kept_values(config, checkpoint, new_versions), pool=self.conn)
+            return await retry_broken(lambda: super(RetryingPostgresSaver, self).aput(config, kept, metadata, new_versions), pool=self.conn)
+
+        return await self._whole(config, put())
 
     async def aput_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
-        await retry_broken(lambda: super(RetryingPostgresSaver, self).aput_writes(config, writes, task_id, task_path), pool=self.conn)
+        await self._whole(
+            config, retry_broken(lambda: super(RetryingPostgresSaver, self).aput_writes(config, writes, task_id, task_path), pool=self.conn)
+        )
+
+    async def _whole(self, config: RunnableConfig, write: Coroutine[Any, Any, T]) -> T:
+        """`write`, carried to its end even when its caller is cancelled (a run stopped by
+        interrupt or rollback). Cancelling a statement in flight does not stop the server:
+        it may still commit after the cancelled run's checkpoints were deleted. `settled`
+        waits for these writes."""
+        thread_id = str(config["configurable"]["thread_id"])
+        task = asyncio.ensure_future(write)
+        writing = self._writing.setdefault(thread_id, set())
+        writing.add(task)
+        task.add_done_callback(lambda done: self._done_writing(thread_id, done))
+        return await asyncio.shield(task)
+
+    def _done_writing(self, thread_id: str, task: asyncio.Task[Any]) -> None:
+        writing = self._writing.get(thread_id)
+        if writing is not None:
+            writing.discard(task)
+            if not writing:
+                del self._writing[thread_id]
+        if not task.cancelled():
+            task.exception()  # its caller may have gone: reported there, or nowhere
+
+    async def settled(self, thread_id: str) -> None:
+        """Once every checkpoint write begun on `thread_id` so far has ended."""
+        writing = self._writing.get(thread_id)
+        if writing:
+            await asyncio.wait(list(writing))
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return await retry_broken(lambda: super(RetryingPostgresSaver, self).aget_tuple(config), READ_RETRY_SECONDS, pool=self.conn)
