@@ -87,8 +87,8 @@ class EventWriter:
         self._added += 1
         if self._task is not None:
             return  # the write in flight takes these next
-        if len(self._pending) >= self._batch:
-            self._start()
+        if len(self._pending) >= self._batch or event.seq == stream.first_seq:
+            self._start()  # a full batch, or a log's first event: its reader is waiting for it
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._delay, self._start)
 
@@ -118,9 +118,13 @@ class EventWriter:
             self._notify()
 
     async def _write(self, batch: list[tuple[DurableRunStream, Event, bool]]) -> None:
-        last = {stream: event.seq for stream, event, _ in batch}
+        last: dict[DurableRunStream, int] = {}
+        rows: list[tuple[str, int, str, bytes]] = []
+        for stream, event, store in batch:
+            last[stream] = event.seq
+            if store:
+                rows.append((stream.run_id, *event[:3]))
         try:
-            rows = [(s.run_id, e.seq, e.name, e.data) for s, e, store in batch if store]
             heads = {stream.run_id: seq for stream, seq in last.items()}
             await self._store.append(rows, heads=heads, keep=self._keep)
         except Exception:

@@ -321,6 +321,27 @@ async def test_the_event_sweep_keeps_what_finished_after_the_cutoff(storage: Sto
     assert [seq for seq, _, _ in await storage.events.read("live", after=0, limit=10)] == [1, 2]
 
 
+async def test_a_batch_of_events_reads_back_event_by_event_and_is_evicted_event_by_event(storage: Storage) -> None:
+    """A batch's events of one run are stored together (one row): reads from any seq,
+    limits, bounds and the `keep` eviction still go event by event."""
+    assert await storage.threads.insert(thread("t"))
+    await storage.runs.begin(thread("t"), run("r", "t"), create_thread=False)
+    batch = [("r", seq, "custom", b'{"i":%d}' % seq) for seq in (1, 2, 4, 5, 6)]  # 3: not stored
+    await storage.events.append(batch, heads={"r": 6}, keep=100)
+    await storage.events.append([("r", 7, "values", b"{}")], heads={"r": 7}, keep=100)
+    everything = [(seq, name, data) for _, seq, name, data in batch] + [(7, "values", b"{}")]
+    assert await storage.events.read("r", after=0, limit=100) == everything
+    assert await storage.events.read("r", after=2, limit=2) == everything[2:4]
+    assert await storage.events.read("r", after=3, limit=100) == everything[2:]
+    assert await storage.events.read("r", after=6, limit=100) == everything[5:]
+    assert await storage.events.read("r", after=7, limit=100) == []
+    assert await storage.events.bounds("r") == (1, 7)
+    # keep the last 5 seqs (5..9): the batch's row keeps its 5 and 6
+    await storage.events.append([("r", 8, "values", b"{}"), ("r", 9, "values", b"{}")], heads={"r": 9}, keep=5)
+    assert [seq for seq, _, _ in await storage.events.read("r", after=0, limit=100)] == [5, 6, 7, 8, 9]
+    assert await storage.events.bounds("r") == (5, 9)
+
+
 # the same, on random documents and filters ---------------------------------------------
 
 KEYS = st.sampled_from(["a", 'q"k'])
