@@ -4,8 +4,8 @@ A run streaming thousands of events a second would otherwise insert a row per ev
 a few microseconds each, more than the rest of the event's whole path. The writer
 (`actors/durable.py`) hands over its batch at once, so each run's events of a batch go
 into one row: `seq` its first event's, `last_seq` its last's, `data` the events as
-msgpack `[[seq, name, data], …]`, `name` empty. A batch of one event stays a row of its
-own (`last_seq` null), as every event was before."""
+msgpack columns `[[seq, …], [name, …], [data, …]]`, `name` empty. A batch of one event
+stays a row of its own (`last_seq` null), as every event was before."""
 
 from __future__ import annotations
 
@@ -16,23 +16,28 @@ import msgspec
 
 from threadloom.protocol.storage import StoredEvent
 
-Row = tuple[str, int, str, bytes]  # (run_id, seq, name, data), as the port takes them
-
 _encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(list[tuple[int, str, bytes]])
+_decoder = msgspec.msgpack.Decoder(tuple[list[int], list[str], list[bytes]])
 
 
-def pack(rows: Sequence[Row]) -> bytes:
-    return _encoder.encode([row[1:] for row in rows])
+def pack(events: Sequence[tuple[Any, ...]]) -> bytes:
+    """`events` (`(seq, name, data, …)` each) as one value: their first three columns."""
+    columns = zip(*events)  # lazily: the columns past the third are never built
+    return _encoder.encode((next(columns), next(columns), next(columns)))
 
 
-def unpack(data: bytes) -> list[tuple[int, str, bytes]]:
-    return _decoder.decode(data)
+def unpack(data: bytes) -> list[StoredEvent]:
+    return list(zip(*_decoder.decode(data)))
 
 
-def chunk_row(run_id: str, rows: Sequence[Row]) -> tuple[str, int, bytes, int]:
-    """(run_id, seq, data, last_seq) of the row holding `rows` (two or more, in order)."""
-    return run_id, rows[0][1], pack(rows), rows[-1][1]
+def single_row(run_id: str, event: tuple[Any, ...]) -> tuple[str, int, str, bytes]:
+    """(run_id, seq, name, data) of the row holding `event` alone."""
+    return run_id, event[0], event[1], event[2]
+
+
+def chunk_row(run_id: str, events: Sequence[tuple[Any, ...]]) -> tuple[str, int, bytes, int]:
+    """(run_id, seq, data, last_seq) of the row holding `events` (two or more, in order)."""
+    return run_id, events[0][0], pack(events), events[-1][0]
 
 
 def expand(rows: Iterable[Sequence[Any]], *, after: int, limit: int) -> list[StoredEvent]:

@@ -1,18 +1,19 @@
-"""The persisted event logs of resumable runs (`protocol.ports.RunEventStore`) in
+"""The persisted event logs of resumable runs (`protocol.storage.RunEventStore`) in
 PostgreSQL, as `..events` in SQLite: `run_logs` one row per log (its head), `run_events`
 the events keyed by (run_id, seq), each row one event or the events of one batch
 (`..eventchunks`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
-from threadloom.protocol.ports import StoredEvent
+from threadloom.protocol.storage import EventBatch, StoredEvent
 
-from ..eventchunks import Row, chunk_row, expand, unpack
+from ..eventchunks import chunk_row, expand, single_row, unpack
 from .db import Database, utc_text
 
 Conn = psycopg.AsyncConnection[Any]
@@ -37,15 +38,14 @@ class PostgresRunEvents:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(self, events: list[tuple[str, int, str, bytes]], *, heads: dict[str, int], keep: int) -> None:
-        by_run: dict[str, list[Row]] = {run_id: [] for run_id in heads}
-        for event in events:
-            by_run.setdefault(event[0], []).append(event)
+    async def append(self, events: EventBatch, *, heads: dict[str, int], keep: int) -> None:
+        runs = [*heads, *(run_id for run_id in events if run_id not in heads)]
 
         async def work(conn: Conn) -> None:
             async with conn.cursor() as cur:
-                for run_id, rows in by_run.items():
-                    last = max(heads.get(run_id, 0), rows[-1][1] if rows else 0)
+                for run_id in runs:
+                    rows = events.get(run_id, ())
+                    last = max(heads.get(run_id, 0), rows[-1][0] if rows else 0)
                     await cur.execute(_LOG_HEAD, (run_id, last))  # first: the events reference it
                     await _insert(cur, run_id, rows)
                     if last > keep:
@@ -94,10 +94,11 @@ class PostgresRunEvents:
         return await self._db.retrying(work)
 
 
-async def _insert(cur: psycopg.AsyncCursor[Any], run_id: str, rows: list[Row]) -> None:
+async def _insert(cur: psycopg.AsyncCursor[Any], run_id: str, rows: Sequence[tuple[Any, ...]]) -> None:
     if len(rows) == 1:
         await cur.execute(
-            "INSERT INTO run_events (run_id, seq, name, data) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", rows[0]
+            "INSERT INTO run_events (run_id, seq, name, data) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            single_row(run_id, rows[0]),
         )
     elif rows:
         await cur.execute(
@@ -116,4 +117,4 @@ async def _evict(cur: psycopg.AsyncCursor[Any], run_id: str, upto: int) -> None:
     )
     straddling = await cur.fetchone()
     if straddling is not None:
-        await _insert(cur, run_id, [(run_id, *event) for event in unpack(bytes(straddling[0])) if event[0] > upto])
+        await _insert(cur, run_id, [event for event in unpack(bytes(straddling[0])) if event[0] > upto])

@@ -6,11 +6,13 @@ by (run_id, seq), each row one event or the events of one batch (`..eventchunks`
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from threadloom.protocol.storage import StoredEvent
+from threadloom.protocol.storage import EventBatch, StoredEvent
 
-from ..eventchunks import Row, chunk_row, expand, unpack
+from ..eventchunks import chunk_row, expand, single_row, unpack
 from .db import Database, utc_text
 
 _ACTIVE = "('pending', 'running')"
@@ -33,14 +35,13 @@ class SqliteRunEvents:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(self, events: list[tuple[str, int, str, bytes]], *, heads: dict[str, int], keep: int) -> None:
-        by_run: dict[str, list[Row]] = {run_id: [] for run_id in heads}
-        for event in events:
-            by_run.setdefault(event[0], []).append(event)
+    async def append(self, events: EventBatch, *, heads: dict[str, int], keep: int) -> None:
+        runs = [*heads, *(run_id for run_id in events if run_id not in heads)]
 
         def work(conn: sqlite3.Connection) -> None:
-            for run_id, rows in by_run.items():
-                last = max(heads.get(run_id, 0), rows[-1][1] if rows else 0)
+            for run_id in runs:
+                rows = events.get(run_id, ())
+                last = max(heads.get(run_id, 0), rows[-1][0] if rows else 0)
                 conn.execute(_LOG_HEAD, (run_id, last))  # first: the events reference it
                 _insert(conn, run_id, rows)
                 if last > keep:
@@ -85,9 +86,9 @@ class SqliteRunEvents:
         return await self._db.write(work)
 
 
-def _insert(conn: sqlite3.Connection, run_id: str, rows: list[Row]) -> None:
+def _insert(conn: sqlite3.Connection, run_id: str, rows: Sequence[tuple[Any, ...]]) -> None:
     if len(rows) == 1:
-        conn.execute("INSERT OR IGNORE INTO run_events (run_id, seq, name, data) VALUES (?,?,?,?)", rows[0])
+        conn.execute("INSERT OR IGNORE INTO run_events (run_id, seq, name, data) VALUES (?,?,?,?)", single_row(run_id, rows[0]))
     elif rows:
         conn.execute(
             "INSERT OR IGNORE INTO run_events (run_id, seq, name, data, last_seq) VALUES (?,?,'',?,?)", chunk_row(run_id, rows)
@@ -102,4 +103,4 @@ def _evict(conn: sqlite3.Connection, run_id: str, upto: int) -> None:
     ).fetchone()
     if straddling is not None:
         conn.execute("DELETE FROM run_events WHERE run_id = ? AND seq = ?", (run_id, straddling[0]))
-        _insert(conn, run_id, [(run_id, *event) for event in unpack(straddling[1]) if event[0] > upto])
+        _insert(conn, run_id, [event for event in unpack(straddling[1]) if event[0] > upto])
