@@ -45,6 +45,7 @@ class DurableRunStream(RunStream):
         self._writer = writer
         self._stored = first_seq - 1
         self._replayable = replayable  # which events are worth storing (the others: live only)
+        self._stores: dict[str, bool] = {}  # `replayable`, by event name (a run has a handful)
 
     @property
     def visible(self) -> int:
@@ -52,7 +53,10 @@ class DurableRunStream(RunStream):
 
     def publish(self, name: str, data: bytes) -> None:
         if not self._closed:
-            self._writer.add(self, self._append(name, data), store=self._replayable(name))
+            store = self._stores.get(name)
+            if store is None:
+                store = self._stores[name] = self._replayable(name)
+            self._writer.add(self, self._append(name, data), store=store)
 
     def stored(self, seq: int) -> None:
         """The writer wrote the events up to `seq` (or passed over those it does not
@@ -75,7 +79,10 @@ class EventWriter:
         self._keep = keep  # events kept per run
         self._delay = delay
         self._batch = batch
-        self._pending: list[tuple[DurableRunStream, Event, bool]] = []  # (log, event, store it)
+        # what the next write takes: each log's last event (stored or not), and the events to store
+        self._heads: dict[DurableRunStream, int] = {}
+        self._pending: dict[DurableRunStream, list[Event]] = {}
+        self._count = 0  # events in `_heads`' span, stored or not
         self._added = 0
         self._written = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -83,12 +90,18 @@ class EventWriter:
         self._progress: asyncio.Future[None] | None = None
 
     def add(self, stream: DurableRunStream, event: Event, *, store: bool = True) -> None:
-        self._pending.append((stream, event, store))
+        self._heads[stream] = event.seq
+        if store:
+            if (events := self._pending.get(stream)) is None:
+                self._pending[stream] = [event]
+            else:
+                events.append(event)
+        self._count += 1
         self._added += 1
         if self._task is not None:
             return  # the write in flight takes these next
-        if len(self._pending) >= self._batch:
-            self._start()
+        if self._count >= self._batch or event.seq == stream.first_seq:
+            self._start()  # a full batch, or a log's first event: its reader is waiting for it
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._delay, self._start)
 
@@ -105,31 +118,32 @@ class EventWriter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._task is None and self._pending:
+        if self._task is None and self._heads:
             self._task = asyncio.get_running_loop().create_task(self._write_pending(), name="event writer")
 
     async def _write_pending(self) -> None:
         try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                await self._write(batch)
+            while self._heads:
+                heads, pending, count = self._heads, self._pending, self._count
+                self._heads, self._pending, self._count = {}, {}, 0
+                await self._write(heads, pending, count)
         finally:
             self._task = None
             self._notify()
 
-    async def _write(self, batch: list[tuple[DurableRunStream, Event, bool]]) -> None:
-        last = {stream: event.seq for stream, event, _ in batch}
+    async def _write(self, heads: dict[DurableRunStream, int], pending: dict[DurableRunStream, list[Event]], count: int) -> None:
         try:
-            rows = [(s.run_id, e.seq, e.name, e.data) for s, e, store in batch if store]
-            heads = {stream.run_id: seq for stream, seq in last.items()}
-            await self._store.append(rows, heads=heads, keep=self._keep)
+            await self._store.append(
+                {stream.run_id: events for stream, events in pending.items()},
+                heads={stream.run_id: seq for stream, seq in heads.items()}, keep=self._keep,
+            )
         except Exception:
             # Delivered all the same (a stream must not stall on a failing disk), but
             # these events will not survive a restart.
-            log.exception("could not persist %d stream events", len(batch))
+            log.exception("could not persist %d stream events", count)
         finally:
-            self._written += len(batch)
-            for stream, seq in last.items():
+            self._written += count
+            for stream, seq in heads.items():
                 stream.stored(seq)
             self._notify()
 

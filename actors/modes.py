@@ -89,7 +89,7 @@ class Translator:
 
     def chunk(self, ns: tuple[str, ...], mode: str, data: Any) -> None:
         """One `astream` chunk (`ns` is empty for the root graph)."""
-        suffix = "".join("|" + part for part in ns)
+        suffix = "|" + "|".join(ns) if ns else ""
         if mode == "messages":
             if self._tuples:
                 self.publish("messages" + suffix, dumps(data))
@@ -102,7 +102,7 @@ class Translator:
             return
         if mode == "debug" and data.get("type") == "checkpoint":
             data = {**data, "payload": _debug_checkpoint(data["payload"])}
-        self.publish(mode + suffix, dumps(data))
+        self.publish(mode + suffix if ns else mode, dumps(data))
 
     def event(self, event: dict[str, Any]) -> None:
         """One `astream_events` v2 event."""

@@ -9,7 +9,8 @@ file (no HTTP):
    thread with `if_not_exists=create`), one thread (every run on the same thread), and
    stateless `/runs/wait` (floor: the graph without a checkpointer);
 2. throughput with C concurrent clients, each on its own fresh threads;
-3. SSE events/s for one `stream_mode=custom` stream of E events;
+3. SSE events/s for one `stream_mode=custom` stream of E events, plain and resumable
+   (`stream_resumable`: its events persisted), with the server's CPU per event;
 4. v3 (thread-centric) streaming: message-token events/s and time to first event of one
    run of a model streaming T tokens, followed over SSE (`POST /threads/{id}/stream/events`)
    and over the WebSocket, beside the classic run stream (`stream_mode=messages-tuple`) of
@@ -215,9 +216,15 @@ class Clients:
 
     # streams ------------------------------------------------------------------------------
 
-    async def raw_stream(self, thread_id: str, count: int) -> tuple[int, int, float]:
+    async def resumable_stream(self, thread_id: str, count: int) -> tuple[int, int, float]:
+        """`raw_stream` of a resumable run (`stream_resumable`: its events persisted)."""
+        return await self.raw_stream(thread_id, count, resumable=True)
+
+    async def raw_stream(self, thread_id: str, count: int, *, resumable: bool = False) -> tuple[int, int, float]:
         """(custom events, all events, seconds to first byte), counted on the raw bytes."""
         payload = {"assistant_id": "emit", "input": {"count": count}, "stream_mode": ["custom"], "if_not_exists": "create"}
+        if resumable:
+            payload["stream_resumable"] = True
         start = time.perf_counter()
         first = 0.0
         custom = total = 0
@@ -388,9 +395,10 @@ async def streams(args: argparse.Namespace, clients: Clients, emit: Any, saver: 
             n += 1
         return n, n, 0.0
 
-    kinds = {"floor": floor, "raw": clients.raw_stream, "sdk": clients.sdk_stream}
+    kinds = {"floor": floor, "raw": clients.raw_stream, "resumable": clients.resumable_stream, "sdk": clients.sdk_stream}
     results: dict[str, list[tuple[int, int, float, float]]] = {kind: [] for kind in kinds}
     errors: dict[str, str] = {}
+    cpus: dict[str, list[float]] = {}
     for kind, stream in kinds.items():
         await stream(new_id(), min(args.events, 1000))  # warm-up
     for i in range(args.sse_repeats):
@@ -398,7 +406,7 @@ async def streams(args: argparse.Namespace, clients: Clients, emit: Any, saver: 
         for kind, stream in kinds.items():
             if kind in errors or (kind == "sdk" and i > 0):
                 continue
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), process_cpu(None if kind == "floor" else clients.pid)
             try:
                 custom, total, first = await stream(new_id(), args.events)
             except StreamFailed as exc:
@@ -408,7 +416,11 @@ async def streams(args: argparse.Namespace, clients: Clients, emit: Any, saver: 
                 errors[kind] = f"delivered {custom} custom events, expected {args.events}"
                 continue
             results[kind].append((custom, total, first, time.perf_counter() - start))
+            cpus.setdefault(kind, []).append((process_cpu(None if kind == "floor" else clients.pid) - cpu) / custom * 1e6)
     out = {kind: {"error": errors[kind]} if kind in errors else _stream_summary(r) for kind, r in results.items()}
+    for kind, per_event in cpus.items():
+        if "error" not in out[kind]:  # the median repeat's server CPU per event (the floor's: this process's)
+            out[kind]["cpu_us_per_event"] = sorted(per_event)[len(per_event) // 2]
     if "error" not in out["floor"]:
         out["floor"]["first_byte_ms"] = None  # no bytes: the floor reads the graph's chunks directly
     return out
@@ -564,20 +576,22 @@ def table(result: dict[str, Any]) -> str:
         sse = result["sse"]
         lines += [
             "",
-            f"SSE, one stream, stream_mode=custom, {meta['events']} events (median of {meta['sse_repeats']} for raw "
-            "and floor, 1 for sdk)",
-            "                events/s  first byte ms   seconds  floor/server",
+            f"SSE, one stream, stream_mode=custom, {meta['events']} events (median of {meta['sse_repeats']} for raw, "
+            "resumable and floor, 1 for sdk)",
+            "                events/s  first byte ms   seconds  floor/server  cpu µs/event",
         ]
         floor = sse["floor"]
-        for kind in ("raw", "sdk", "floor"):
+        for kind in ("raw", "resumable", "sdk", "floor"):
             s = sse[kind]
             if "error" in s or "error" in floor:
                 lines.append(f"  {kind:<10}  " + (f"FAILED: {s['error']}" if "error" in s else f"{s['events_per_s']:10.0f}"))
                 continue
-            ratio = f"{floor['events_per_s'] / s['events_per_s']:11.2f}x" if kind != "floor" else ""
+            ratio = f"{floor['events_per_s'] / s['events_per_s']:11.2f}x" if kind != "floor" else f"{'':12}"
             first = f"{s['first_byte_ms']:13.1f}" if kind != "floor" else f"{'-':>13}"
-            lines.append(f"  {kind:<10}  {s['events_per_s']:10.0f}  {first}  {s['seconds']:8.3f}  {ratio}")
-        lines.append("  floor: graph.astream(stream_mode='custom') in this process, same saver; raw counts `event:` lines")
+            cpu = f"{s['cpu_us_per_event']:12.1f}" if "cpu_us_per_event" in s else ""
+            lines.append(f"  {kind:<10}  {s['events_per_s']:10.0f}  {first}  {s['seconds']:8.3f}  {ratio}  {cpu}")
+        lines.append("  floor: graph.astream(stream_mode='custom') in this process, same saver; raw counts `event:` lines;")
+        lines.append("  resumable: raw with stream_resumable (its events persisted); cpu: the server process's (floor: this process's)")
     if "v3" in result:
         lines += [
             "",

@@ -4,6 +4,7 @@ threadloom.server` installed): serve the graphs of a langgraph.json."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import socket
 import sys
@@ -54,6 +55,7 @@ async def serve(app: web.Application, settings: Settings) -> None:
         await runner.cleanup()  # closes what did open, or its threads keep the process alive
         fail(f"could not start: {exc}", 1)
     await web.SockSite(runner, sock).start()
+    _settle_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner: whoever waits for it may signal at once
@@ -67,6 +69,17 @@ async def serve(app: web.Application, settings: Settings) -> None:
     finally:
         if settings.ready_file is not None:
             settings.ready_file.unlink(missing_ok=True)
+
+
+def _settle_heap() -> None:
+    """Once the server is up, what it loaded (modules, graphs, the app) lives as long as
+    the process: the cyclic collector stops walking it (`gc.freeze`), and runs on the
+    young generation less often. At Python's default (every 700 allocations) a stream
+    of custom events paid for a collection every few hundred events, and each older one
+    walked the run's whole ring of events: a quarter of the CPU of a stream."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def main(argv: list[str] | None = None) -> None:

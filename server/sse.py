@@ -102,11 +102,13 @@ async def _send(response: SseResponse, stream: EventSource, after: int | None, w
         if isinstance(batch, Overflow):
             await response.write(overflow_frame(batch.missed))
             return
-        data = b"".join(
-            e.frame if e.frame is not None and e.framed_with_id is with_ids
-            else sse.frame(e.name, e.data, str(e.seq) if with_ids else None)
-            for e in batch
-            if wanted is None or wanted(e.name)
-        )
-        if data:
-            await response.write(data)
+        parts: list[bytes] = []  # the batch's frames, joined once and written at once
+        for e in batch:
+            if wanted is not None and not wanted(e.name):
+                continue
+            if e.frame is not None and e.framed_with_id is with_ids:
+                parts.append(e.frame)
+            else:
+                sse.frame_parts(parts, e.name, e.data, e.seq if with_ids else None)
+        if parts:
+            await response.write(b"".join(parts))

@@ -21,6 +21,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from threadloom.server.config import ConfigError
+from threadloom.server.storage import eventchunks
 
 PROJECT = Path(__file__).parent / "encryption" / "langgraph.json"
 GRAPHS = Path(__file__).parent / "graphs"
@@ -125,7 +126,11 @@ async def test_clients_read_plaintext_and_the_file_holds_ciphertext(client: Lang
     assert marked in json.loads(metadata) and marked in json.loads(payload)["input"]
     [(value,)] = rows(db, "SELECT value FROM store")
     assert json.loads(value)[marked] == {"tenant": "t1", "from_handler": True}
-    events = rows(db, "SELECT data FROM run_events")
+    events = [  # each event's data, whether its row holds it alone or with its batch's
+        (event_data,)
+        for data, last_seq in rows(db, "SELECT data, last_seq FROM run_events")
+        for event_data in ([data] if last_seq is None else [e[2] for e in eventchunks.unpack(bytes(data))])
+    ]
     assert events and all(bytes(data).startswith(b"TLE1") and SECRET.encode() not in bytes(data) for (data,) in events)
     blobs = rows(db, "SELECT type, checkpoint FROM checkpoints") + rows(db, "SELECT type, value FROM writes")
     assert blobs and all(kind.endswith("+threadloom") for kind, _ in blobs if kind is not None)

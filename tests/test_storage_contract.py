@@ -309,7 +309,7 @@ async def test_the_event_sweep_keeps_what_finished_after_the_cutoff(storage: Sto
     assert await storage.threads.insert(thread("t"))
     for run_id in ("old", "new", "live"):
         await storage.runs.begin(thread("t"), run(run_id, "t"), create_thread=False)
-        await storage.events.append([(run_id, 1, "values", b"{}"), (run_id, 2, "values", b"{}")], heads={}, keep=10)
+        await storage.events.append({run_id: [(1, "values", b"{}"), (2, "values", b"{}")]}, heads={}, keep=10)
     await storage.runs.finish(None, "old", "success")
     await storage.runs.finish(None, "new", "success")
     assert await storage.events.unfinished_heads() == {"live": 2}
@@ -319,6 +319,27 @@ async def test_the_event_sweep_keeps_what_finished_after_the_cutoff(storage: Sto
     assert await storage.events.sweep(finished_before=future, keep_runs=10) == 2
     assert await storage.events.bounds("old") == (3, 2)  # evicted, its head remembered
     assert [seq for seq, _, _ in await storage.events.read("live", after=0, limit=10)] == [1, 2]
+
+
+async def test_a_batch_of_events_reads_back_event_by_event_and_is_evicted_event_by_event(storage: Storage) -> None:
+    """A batch's events of one run are stored together (one row): reads from any seq,
+    limits, bounds and the `keep` eviction still go event by event."""
+    assert await storage.threads.insert(thread("t"))
+    await storage.runs.begin(thread("t"), run("r", "t"), create_thread=False)
+    batch = [(seq, "custom", b'{"i":%d}' % seq) for seq in (1, 2, 4, 5, 6)]  # 3: not stored
+    await storage.events.append({"r": batch}, heads={"r": 6}, keep=100)
+    await storage.events.append({"r": [(7, "values", b"{}", b"more", True)]}, heads={"r": 7}, keep=100)  # past the third: ignored
+    everything = [*batch, (7, "values", b"{}")]
+    assert await storage.events.read("r", after=0, limit=100) == everything
+    assert await storage.events.read("r", after=2, limit=2) == everything[2:4]
+    assert await storage.events.read("r", after=3, limit=100) == everything[2:]
+    assert await storage.events.read("r", after=6, limit=100) == everything[5:]
+    assert await storage.events.read("r", after=7, limit=100) == []
+    assert await storage.events.bounds("r") == (1, 7)
+    # keep the last 5 seqs (5..9): the batch's row keeps its 5 and 6
+    await storage.events.append({"r": [(8, "values", b"{}"), (9, "values", b"{}")]}, heads={"r": 9}, keep=5)
+    assert [seq for seq, _, _ in await storage.events.read("r", after=0, limit=100)] == [5, 6, 7, 8, 9]
+    assert await storage.events.bounds("r") == (5, 9)
 
 
 # the same, on random documents and filters ---------------------------------------------

@@ -8,13 +8,13 @@ containment dicts) and times that a backend compares as aware datetimes.
 from .assistants import AssistantStore
 from .checkpoints import CheckpointAdmin, CheckpointReads
 from .crons import CronStore
-from .events import RunEventStore, StoredEvent
+from .events import EventBatch, RunEventStore, StoredEvent
 from .runs import RunReads, RunStore
 from .storage import Storage
 from .threads import ThreadReads, ThreadStore
 from .unit import UnitOfWork
 
 __all__ = [
-    "AssistantStore", "CheckpointAdmin", "CheckpointReads", "CronStore", "RunEventStore", "RunReads", "RunStore", "Storage", "StoredEvent",
+    "AssistantStore", "CheckpointAdmin", "CheckpointReads", "CronStore", "EventBatch", "RunEventStore", "RunReads", "RunStore", "Storage", "StoredEvent",
     "ThreadReads", "ThreadStore", "UnitOfWork",
 ]

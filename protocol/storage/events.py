@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 StoredEvent = tuple[int, str, bytes]  # (seq, event name, data)
+# each run's events to store: tuples whose first three items are (seq, name, data), in
+# seq order (the runtime's own event records, whatever else they carry)
+EventBatch = Mapping[str, Sequence[tuple[Any, ...]]]
 
 
 class RunEventStore(Protocol):
     """A log goes when its run is deleted."""
 
-    async def append(self, events: list[tuple[str, int, str, bytes]], *, heads: dict[str, int], keep: int) -> None:
-        """Add `(run_id, seq, name, data)` rows and move each run's log head up to
+    async def append(self, events: EventBatch, *, heads: dict[str, int], keep: int) -> None:
+        """Add each run's events and move each run's log head up to
         `heads[run_id]` (the last seq it numbered, stored or not: a log does not store
         what a replay leaves out), in one transaction; each run's log then keeps only the
         events of its last `keep` seqs."""

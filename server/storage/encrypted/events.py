@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from threadloom.protocol.storage import RunEventStore, StoredEvent
+from threadloom.protocol.storage import EventBatch, RunEventStore, StoredEvent
 from threadloom.server.encryption.blobs import BlobCodec
 from threadloom.server.encryption.context import current
 
@@ -16,9 +16,12 @@ class EncryptedRunEvents:
     def __init__(self, inner: RunEventStore, codec: BlobCodec) -> None:
         self._inner, self._codec = inner, codec
 
-    async def append(self, events: list[tuple[str, int, str, bytes]], *, heads: dict[str, int], keep: int) -> None:
+    async def append(self, events: EventBatch, *, heads: dict[str, int], keep: int) -> None:
         context = current()
-        sealed = [(run_id, seq, name, await self._codec.seal("run", "events", data, context)) for run_id, seq, name, data in events]
+        sealed = {
+            run_id: [(e[0], e[1], await self._codec.seal("run", "events", e[2], context)) for e in run_events]
+            for run_id, run_events in events.items()
+        }
         await self._inner.append(sealed, heads=heads, keep=keep)
 
     async def read(self, run_id: str, *, after: int, limit: int) -> list[StoredEvent]:

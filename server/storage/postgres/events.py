@@ -1,16 +1,19 @@
-"""The persisted event logs of resumable runs (`protocol.ports.RunEventStore`) in
+"""The persisted event logs of resumable runs (`protocol.storage.RunEventStore`) in
 PostgreSQL, as `..events` in SQLite: `run_logs` one row per log (its head), `run_events`
-the events keyed by (run_id, seq)."""
+the events keyed by (run_id, seq), each row one event or the events of one batch
+(`..eventchunks`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
-from threadloom.protocol.ports import StoredEvent
+from threadloom.protocol.storage import EventBatch, StoredEvent
 
+from ..eventchunks import chunk_row, expand, single_row, unpack
 from .db import Database, utc_text
 
 Conn = psycopg.AsyncConnection[Any]
@@ -35,33 +38,30 @@ class PostgresRunEvents:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(self, events: list[tuple[str, int, str, bytes]], *, heads: dict[str, int], keep: int) -> None:
-        by_run: dict[str, list[tuple[str, int, str, bytes]]] = {run_id: [] for run_id in heads}
-        for event in events:
-            by_run.setdefault(event[0], []).append(event)
+    async def append(self, events: EventBatch, *, heads: dict[str, int], keep: int) -> None:
+        runs = [*heads, *(run_id for run_id in events if run_id not in heads)]
 
         async def work(conn: Conn) -> None:
             async with conn.cursor() as cur:
-                for run_id, rows in by_run.items():
-                    last = max(heads.get(run_id, 0), rows[-1][1] if rows else 0)
+                for run_id in runs:
+                    rows = events.get(run_id, ())
+                    last = max(heads.get(run_id, 0), rows[-1][0] if rows else 0)
                     await cur.execute(_LOG_HEAD, (run_id, last))  # first: the events reference it
-                    if rows:
-                        await cur.executemany(
-                            "INSERT INTO run_events (run_id, seq, name, data) VALUES (%s, %s, %s, %s) "
-                            "ON CONFLICT DO NOTHING",
-                            rows,
-                        )
+                    await _insert(cur, run_id, rows)
                     if last > keep:
-                        await cur.execute("DELETE FROM run_events WHERE run_id = %s AND seq <= %s", (run_id, last - keep))
+                        await _evict(cur, run_id, last - keep)
 
         await self._db.retrying(work)
 
     async def read(self, run_id: str, *, after: int, limit: int) -> list[StoredEvent]:
+        # from the row holding `after` (a batch's row may hold events past it), in order
         rows = await self._db.fetchall(
-            "SELECT seq, name, data FROM run_events WHERE run_id = %s AND seq > %s ORDER BY seq LIMIT %s",
-            (run_id, after, limit),
+            "SELECT seq, name, data, last_seq FROM run_events WHERE run_id = %(r)s AND seq >= "
+            "coalesce((SELECT max(seq) FROM run_events WHERE run_id = %(r)s AND seq <= %(after)s), %(after)s) "
+            "ORDER BY seq LIMIT %(n)s",
+            {"r": run_id, "after": after, "n": limit + 1},
         )
-        return [(seq, name, bytes(data)) for seq, name, data in rows]
+        return expand(rows, after=after, limit=limit)
 
     async def bounds(self, run_id: str) -> tuple[int, int] | None:
         row = await self._db.fetchone(
@@ -92,3 +92,29 @@ class PostgresRunEvents:
             return len(doomed)
 
         return await self._db.retrying(work)
+
+
+async def _insert(cur: psycopg.AsyncCursor[Any], run_id: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    if len(rows) == 1:
+        await cur.execute(
+            "INSERT INTO run_events (run_id, seq, name, data) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            single_row(run_id, rows[0]),
+        )
+    elif rows:
+        await cur.execute(
+            "INSERT INTO run_events (run_id, seq, name, data, last_seq) VALUES (%s, %s, '', %s, %s) ON CONFLICT DO NOTHING",
+            chunk_row(run_id, rows),
+        )
+
+
+async def _evict(cur: psycopg.AsyncCursor[Any], run_id: str, upto: int) -> None:
+    """Drop the run's events up to seq `upto`; a batch's row that straddles it keeps the rest."""
+    await cur.execute(
+        "DELETE FROM run_events WHERE run_id = %s AND seq <= %s AND coalesce(last_seq, seq) <= %s", (run_id, upto, upto)
+    )
+    await cur.execute(
+        "DELETE FROM run_events WHERE run_id = %s AND seq <= %s AND last_seq > %s RETURNING data", (run_id, upto, upto)
+    )
+    straddling = await cur.fetchone()
+    if straddling is not None:
+        await _insert(cur, run_id, [event for event in unpack(bytes(straddling[0])) if event[0] > upto])

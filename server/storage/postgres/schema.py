@@ -152,6 +152,11 @@ MIGRATIONS: list[str] = [
     CREATE OR REPLACE FUNCTION threadloom_ttl_due(updated_at text, minutes double precision) RETURNS timestamptz
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT updated_at::timestamptz + make_interval(secs => minutes * 60) $$;
     """,
+    """
+    -- a row of run_events may hold the events of one batch (`eventchunks.py`): from seq
+    -- to last_seq (null: the row is one event)
+    ALTER TABLE run_events ADD COLUMN last_seq bigint;
+    """,
 ]
 
 

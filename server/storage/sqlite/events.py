@@ -1,15 +1,18 @@
 """The persisted event logs of resumable runs (`protocol.storage.RunEventStore`), in the
 records database. `run_logs` has one row per log (its head: the last seq it numbered,
 stored or not, which outlives evicted events); `run_events` the events themselves, keyed
-by (run_id, seq)."""
+by (run_id, seq), each row one event or the events of one batch (`..eventchunks`)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from threadloom.protocol.storage import StoredEvent
+from threadloom.protocol.storage import EventBatch, StoredEvent
 
+from ..eventchunks import chunk_row, expand, single_row, unpack
 from .db import Database, utc_text
 
 _ACTIVE = "('pending', 'running')"
@@ -32,27 +35,29 @@ class SqliteRunEvents:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(self, events: list[tuple[str, int, str, bytes]], *, heads: dict[str, int], keep: int) -> None:
-        by_run: dict[str, list[tuple[str, int, str, bytes]]] = {run_id: [] for run_id in heads}
-        for event in events:
-            by_run.setdefault(event[0], []).append(event)
+    async def append(self, events: EventBatch, *, heads: dict[str, int], keep: int) -> None:
+        runs = [*heads, *(run_id for run_id in events if run_id not in heads)]
 
         def work(conn: sqlite3.Connection) -> None:
-            for run_id, rows in by_run.items():
-                last = max(heads.get(run_id, 0), rows[-1][1] if rows else 0)
+            for run_id in runs:
+                rows = events.get(run_id, ())
+                last = max(heads.get(run_id, 0), rows[-1][0] if rows else 0)
                 conn.execute(_LOG_HEAD, (run_id, last))  # first: the events reference it
-                if rows:
-                    conn.executemany("INSERT OR IGNORE INTO run_events (run_id, seq, name, data) VALUES (?,?,?,?)", rows)
+                _insert(conn, run_id, rows)
                 if last > keep:
-                    conn.execute("DELETE FROM run_events WHERE run_id = ? AND seq <= ?", (run_id, last - keep))
+                    _evict(conn, run_id, last - keep)
 
         await self._db.write(work)
 
     async def read(self, run_id: str, *, after: int, limit: int) -> list[StoredEvent]:
-        return self._db.conn.execute(
-            "SELECT seq, name, data FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (run_id, after, limit),
-        ).fetchall()
+        # from the row holding `after` (a batch's row may hold events past it), in order
+        rows = self._db.conn.execute(
+            "SELECT seq, name, data, last_seq FROM run_events WHERE run_id = :r AND seq >= "
+            "coalesce((SELECT max(seq) FROM run_events WHERE run_id = :r AND seq <= :after), :after) "
+            "ORDER BY seq LIMIT :n",
+            {"r": run_id, "after": after, "n": limit + 1},
+        )
+        return expand(rows, after=after, limit=limit)
 
     async def bounds(self, run_id: str) -> tuple[int, int] | None:
         row = self._db.conn.execute(
@@ -79,3 +84,23 @@ class SqliteRunEvents:
             return len(doomed)
 
         return await self._db.write(work)
+
+
+def _insert(conn: sqlite3.Connection, run_id: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    if len(rows) == 1:
+        conn.execute("INSERT OR IGNORE INTO run_events (run_id, seq, name, data) VALUES (?,?,?,?)", single_row(run_id, rows[0]))
+    elif rows:
+        conn.execute(
+            "INSERT OR IGNORE INTO run_events (run_id, seq, name, data, last_seq) VALUES (?,?,'',?,?)", chunk_row(run_id, rows)
+        )
+
+
+def _evict(conn: sqlite3.Connection, run_id: str, upto: int) -> None:
+    """Drop the run's events up to seq `upto`; a batch's row that straddles it keeps the rest."""
+    conn.execute("DELETE FROM run_events WHERE run_id = ? AND seq <= ? AND coalesce(last_seq, seq) <= ?", (run_id, upto, upto))
+    straddling = conn.execute(
+        "SELECT seq, data FROM run_events WHERE run_id = ? AND seq <= ? AND last_seq > ?", (run_id, upto, upto)
+    ).fetchone()
+    if straddling is not None:
+        conn.execute("DELETE FROM run_events WHERE run_id = ? AND seq = ?", (run_id, straddling[0]))
+        _insert(conn, run_id, [event for event in unpack(straddling[1]) if event[0] > upto])

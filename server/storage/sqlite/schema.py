@@ -250,6 +250,11 @@ MIGRATIONS: list[str] = [
     ) VIRTUAL;
     CREATE INDEX threads_ttl_due ON threads(ttl_due) WHERE ttl_due IS NOT NULL;
     """,
+    """
+    -- a row of run_events may hold the events of one batch (`eventchunks.py`): from seq
+    -- to last_seq (null: the row is one event)
+    ALTER TABLE run_events ADD COLUMN last_seq INTEGER;
+    """,
 ]
 
 
