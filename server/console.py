@@ -12,6 +12,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from threadloom.protocol.errors import NotFound
+
+from .operations import operation
+
 DIST = Path(__file__).resolve().parent / "console_dist"
 # the built page's assets have content hashes in their names: cacheable for good
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
@@ -37,9 +41,11 @@ def add_console(app: web.Application, prefix: str) -> None:
     base = f"{prefix}/console/"
     root = DIST.resolve()
 
+    @operation("The console: a redirect to its page", content_type="text/html")
     async def redirect(request: web.Request) -> web.StreamResponse:
         raise web.HTTPPermanentRedirect(base)
 
+    @operation("The console's page, or one of its files", content_type="text/html")
     async def page(request: web.Request) -> web.StreamResponse:
         tail = request.match_info.get("tail", "")
         if tail and tail != "index.html":
@@ -47,9 +53,9 @@ def add_console(app: web.Application, prefix: str) -> None:
             if file.is_relative_to(root) and file.is_file():
                 return web.FileResponse(file, headers=_IMMUTABLE if tail.startswith("assets/") else _NO_CACHE)
             if tail.startswith("assets/"):  # a missing asset is a 404, not the page
-                raise web.HTTPNotFound()
+                raise NotFound("Not Found")
         if not (DIST / "index.html").is_file():
-            raise web.HTTPNotFound(text="the console is not built: scripts/build-console.sh")
+            raise NotFound("The console is not built: run scripts/build-console.sh")
         return _index(base)
 
     app.router.add_get(f"{prefix}/console", redirect)
