@@ -38,7 +38,7 @@ export function RunsView({ params }: { params: URLSearchParams }) {
       </header>
       <ErrorBox error={assistants.error} />
       {assistantId && (
-        <LiveRun key={`${assistantId}/${thread ?? ""}`} assistantId={assistantId} threadId={thread} join={params.get("join") ?? undefined}
+        <LiveRun key={assistantId} assistantId={assistantId} threadId={thread} join={params.get("join") ?? undefined}
           onThread={(id) => setParams({ thread: id })} />
       )}
     </>
@@ -186,12 +186,12 @@ function LiveRun({ assistantId, threadId, join, onThread }: { assistantId: strin
                     <td><span className={`status ${r.status}`}>{r.status}</span></td>
                     <td>{r.multitask_strategy ?? ""}</td>
                     <td>{when(r.created_at)}</td>
-                    <td className="actions">
-                      {ACTIVE.has(r.status) && <>
+                    <td>
+                      {ACTIVE.has(r.status) && <div className="actions">
                         <button type="button" className="join" onClick={() => joinRun(r.run_id)} disabled={stream.isLoading && r.run_id === runId}>Join</button>
                         <button type="button" className="cancel-interrupt" onClick={() => cancel(r.run_id, "interrupt")}>Cancel</button>
                         <button type="button" className="cancel-rollback" onClick={() => cancel(r.run_id, "rollback")}>Rollback</button>
-                      </>}
+                      </div>}
                     </td>
                   </tr>
                 ))}

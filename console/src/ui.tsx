@@ -71,8 +71,9 @@ export function when(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
+/** The last 8 characters: the random part of time-ordered ids (UUIDv6/v7), whose heads repeat. */
 export function short(id: string | null | undefined): string {
-  return id ? id.slice(0, 8) : "";
+  return id ? id.slice(-8) : "";
 }
 
 export const link = (path: string, params?: Record<string, string | undefined>): string => {
