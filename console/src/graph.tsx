@@ -54,7 +54,7 @@ export function layout(graph: GraphJson): { nodes: Map<string, Placed>; width: n
     }
   }
   const widest = Math.max(1, ...layers.map((ls) => ls?.length ?? 0));
-  const width = PAD * 2 + widest * W + (widest - 1) * GAP_X + 60;
+  const width = PAD * 2 + widest * W + (widest - 1) * GAP_X + 120; // room for back edges on both sides
   const nodes = new Map<string, Placed>();
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   layers.forEach((ls, li) => {
@@ -64,7 +64,7 @@ export function layout(graph: GraphJson): { nodes: Map<string, Placed>; width: n
       const n = byId.get(id)!;
       nodes.set(id, {
         id, layer: li, label: typeof n.name === "string" ? n.name : id,
-        x: (width - 60 - row) / 2 + i * (W + GAP_X), y: PAD + li * (H + GAP_Y),
+        x: (width - row) / 2 + i * (W + GAP_X), y: PAD + li * (H + GAP_Y),
       });
     });
   });
@@ -107,9 +107,13 @@ export function GraphSvg({ graph, onNode }: { graph: GraphJson; onNode?: (id: st
         if (b.layer > a.layer) {
           const x1 = a.x + W / 2, y1 = a.y + H, x2 = b.x + W / 2, y2 = b.y;
           d = `M${x1},${y1} C${x1},${y1 + GAP_Y / 2} ${x2},${y2 - GAP_Y / 2} ${x2},${y2}`;
-        } else { // back (or same-layer) edge: out on the right, round and in on the right
-          const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x + W, y2 = b.y + H / 2;
-          const bulge = Math.max(x1, x2) + 40 + (i % 3) * 8;
+        } else { // back (or same-layer) edge: round the outside, on the side of the source
+          const left = a.x + W / 2 < width / 2 - 30;
+          const x1 = left ? a.x : a.x + W, x2 = left ? b.x : b.x + W, y1 = a.y + H / 2, y2 = b.y + H / 2;
+          const between = [...nodes.values()].filter((n) => n.layer >= b.layer && n.layer <= a.layer);
+          const bulge = left
+            ? Math.min(...between.map((n) => n.x)) - 30 - (i % 3) * 8
+            : Math.max(...between.map((n) => n.x + W)) + 30 + (i % 3) * 8;
           d = `M${x1},${y1} C${bulge},${y1} ${bulge},${y2} ${x2},${y2}`;
         }
         const label = typeof e.data === "string" ? e.data : undefined;

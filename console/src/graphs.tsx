@@ -4,6 +4,8 @@ import type { Assistant } from "@langchain/langgraph-sdk";
 import { GraphSvg, type GraphJson } from "./graph";
 import { ErrorBox, Json, Section, link, useClient, useLoad, when } from "./ui";
 
+const SCHEMAS = ["input_schema", "output_schema", "state_schema", "config_schema", "context_schema"] as const;
+
 export function GraphsView({ assistantId: chosen }: { assistantId?: string }) {
   const client = useClient();
   const assistants = useLoad(() => client.assistants.search({ limit: 200, sortBy: "name", sortOrder: "asc" }), []);
@@ -67,12 +69,16 @@ function AssistantDetail({ assistantId }: { assistantId: string }) {
         <ErrorBox error={schemas.error} />
         {schemas.data && (
           <div className="schemas">
-            {(["input_schema", "output_schema", "state_schema", "config_schema", "context_schema"] as const).map((k) => (
-              <details key={k} open={k === "input_schema"}>
-                <summary>{k.replace("_schema", "")}</summary>
-                <Json value={schemas.data![k] ?? null} />
-              </details>
-            ))}
+            {SCHEMAS.map((k) => {
+              const schema = schemas.data![k];
+              const empty = schema == null || Object.keys(schema).length === 0;
+              return (
+                <details key={k} open={k === SCHEMAS.find((x) => schemas.data![x] != null)} data-schema={k}>
+                  <summary>{k.replace("_schema", "")}{empty && <small className="muted"> (none)</small>}</summary>
+                  <Json value={schema ?? null} />
+                </details>
+              );
+            })}
           </div>
         )}
       </Section>

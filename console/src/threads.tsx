@@ -10,7 +10,8 @@ const STATUSES = ["", "idle", "busy", "interrupted", "error"];
 const SORTS = ["updated_at", "created_at", "thread_id", "status"] as const;
 type Sort = (typeof SORTS)[number];
 
-function graphOf(t: Thread | undefined): string | undefined {
+/** The assistant that last ran on the thread (the runs stamp it in the metadata). */
+function assistantOf(t: Thread | undefined): string | undefined {
   const m = (t?.metadata ?? {}) as Record<string, unknown>;
   return (m.assistant_id as string) ?? (m.graph_id as string) ?? undefined;
 }
@@ -80,7 +81,7 @@ function ThreadList({ params }: { params: URLSearchParams }) {
               <tr key={t.thread_id} data-thread={t.thread_id}>
                 <td><a href={link(`/threads/${t.thread_id}`)}><code>{short(t.thread_id)}</code></a></td>
                 <td><span className={`status ${t.status}`}>{t.status}</span></td>
-                <td>{graphOf(t)}</td>
+                <td>{String((t.metadata as Record<string, unknown> | null)?.graph_id ?? "")}</td>
                 <td>{when(t.updated_at)}</td>
                 <td><code className="clip">{JSON.stringify(t.metadata)}</code></td>
               </tr>
@@ -128,7 +129,7 @@ function ThreadDetail({ threadId }: { threadId: string }) {
   const [asNode, setAsNode] = useState("");
   const [problem, setProblem] = useState<unknown>(null);
   const [notice, setNotice] = useState("");
-  const assistant = graphOf(thread.data);
+  const assistant = assistantOf(thread.data);
   const reload = () => { thread.reload(); state.reload(); history.reload(); };
   const states = history.data ?? [];
   const byId = new Map(states.map((s) => [checkpointOf(s), s]));
@@ -228,7 +229,7 @@ function ThreadDetail({ threadId }: { threadId: string }) {
           )}
           <Section title="Fork from this checkpoint" id="fork">
             <form onSubmit={fork}>
-              <p className="hint">Starts a run of <code>{assistant ?? "?"}</code> from <code>{short(chosen && checkpointOf(chosen))}</code>. Leave the input empty to go on from there.</p>
+              <p className="hint">Starts a run of <code>{String((thread.data?.metadata as Record<string, unknown> | null)?.graph_id ?? assistant ?? "?")}</code> from <code>{short(chosen && checkpointOf(chosen))}</code>. Leave the input empty to go on from there.</p>
               <textarea id="fork-input" className="mono" rows={3} value={forkInput} onChange={(e) => setForkInput(e.target.value)} placeholder='{"messages": [{"type": "human", "content": "…"}]}' />
               <button type="submit" id="fork-run" disabled={!chosen || !assistant}>Fork: run from here</button>
             </form>

@@ -188,6 +188,18 @@ describe("runs", () => {
       assert.deepEqual(state.values.items.filter((i) => i.startsWith("b:")), []);
       assert.deepEqual(state.values.items, ["a:0", "c:0"]);
       await page.locator(`#run-list tr[data-run="${queued.run_id}"][data-status="success"]`).waitFor(WAIT);
+
+      // a run started here, cancelled with interrupt: it stays, with what it wrote
+      await typeInput(page, { steps: 200, delay: 0.1, tag: "d" });
+      await page.locator("#submit-run").click();
+      await until(async () => /"d:1"/.test(await page.locator(".live-values").textContent()), "the new run's values");
+      const running = page.locator('#run-list tr[data-status="running"]');
+      const runId = await running.getAttribute("data-run");
+      await running.locator("button.cancel-interrupt").click();
+      await page.locator(`#run-list tr[data-run="${runId}"][data-status="interrupted"]`).waitFor(WAIT);
+      await page.locator("#live-state", { hasText: "idle" }).waitFor(WAIT);
+      const kept = (await client.threads.getState(thread)).values.items;
+      assert.deepEqual(kept.slice(0, 4), ["a:0", "c:0", "d:0", "d:1"]);
     });
   });
 });
@@ -286,19 +298,31 @@ describe("operations", () => {
 describe("the shell", () => {
   it("switches views with the keys and fits a phone", async () => {
     await withPage("phone-runs", async (page, open) => {
+      const fits = async (view) => {
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(width <= 390, `${view} is ${width}px wide on a 390px screen`);
+      };
+      await open("#/graphs/router");
+      await page.locator("svg.graph").waitFor(WAIT);
+      await fits("graphs");
+      await shot(page, "phone-graphs");
+      await open("#/ops");
+      await page.locator("#m-pending").waitFor(WAIT);
+      await fits("operations");
+      await shot(page, "phone-operations");
       await open("#/graphs");
       await page.locator("#assistants").waitFor(WAIT);
       await page.keyboard.press("2");
       await page.waitForURL(/#\/threads$/, WAIT);
       await page.locator("#threads").waitFor(WAIT);
+      await fits("threads");
       await shot(page, "phone-threads");
       await page.keyboard.press("4");
       await page.waitForURL(/#\/ops$/, WAIT);
       await page.keyboard.press("3");
       await page.waitForURL(/#\/runs$/, WAIT);
       await page.locator("#submit-run").waitFor(WAIT);
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
-      assert.ok(width <= 390, `the page is ${width}px wide on a 390px screen`);
+      await fits("runs");
     }, { viewport: { width: 390, height: 844 } });
   });
 
