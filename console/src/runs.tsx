@@ -156,7 +156,7 @@ function LiveRun({ assistantId, threadId, join, onThread }: { assistantId: strin
                 </select>
               </label>
               <button type="submit" id="submit-run">Run</button>
-              <button type="button" id="stop" disabled={!stream.isLoading} onClick={() => stream.stop()}>Stop watching</button>
+              <button type="button" id="stop" disabled={!stream.isLoading} onClick={() => stream.stop()} title="useStream's stop: ends the stream and cancels the run">Stop</button>
             </div>
           </form>
           {problem != null && <p className="error" role="alert" id="run-error">{errorText(problem)}</p>}

@@ -177,6 +177,11 @@ function ThreadDetail({ threadId }: { threadId: string }) {
       <ErrorBox error={thread.error ?? state.error ?? history.error} />
       {problem != null && <p className="error" role="alert" id="thread-error">{errorText(problem)}</p>}
       {notice && <p className="notice" id="thread-notice">{notice}</p>}
+      {assistant && state.data?.tasks?.some((t) => t.interrupts?.length) && (
+        <p className="notice" id="thread-interrupt">
+          Waiting on an interrupt: <a href={link("/runs", { assistant, thread: threadId })}>answer it in Runs</a>
+        </p>
+      )}
       <div className="columns">
         <Section title="Checkpoints" id="timeline">
           <p className="hint">Newest first. Click one to see it; tick two to compare.</p>

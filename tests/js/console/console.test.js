@@ -112,6 +112,10 @@ describe("runs", () => {
       assert.ok(thread, "the new thread is in the URL");
       assert.equal((await client.threads.get(thread)).status, "interrupted");
       await shot(page, "runs-interrupted");
+      // a thread waiting on an interrupt, opened afresh (from its page), still asks
+      await open(`#/threads/${thread}`);
+      await page.locator("#thread-interrupt a").click();
+      await question.waitFor(WAIT);
       await page.locator("#resume-value").fill('"Ada"');
       await page.locator("#resume").click();
       await page.locator("#messages li", { hasText: "Nice to meet you, Ada!" }).waitFor(WAIT);
