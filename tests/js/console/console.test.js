@@ -150,19 +150,20 @@ describe("runs", () => {
     await withPage("runs-reload", async (page, open, log) => {
       await open("#/runs?assistant=slowchat");
       await page.locator("summary", { hasText: "config and context" }).click();
-      await page.locator("#run-config").fill(JSON.stringify({ configurable: { token_delay: 0.15 } }));
-      await page.locator('[data-field="messages"]').fill("one two three four five");
+      await page.locator("#run-config").fill(JSON.stringify({ configurable: { token_delay: 0.3 } }));
+      await page.locator('[data-field="messages"]').fill("one two three four five six seven eight nine ten");
       await page.locator("#submit-run").click();
       const ai = page.locator('#messages li[data-type="ai"] .content');
       await until(async () => ((await ai.count()) ? (await ai.first().textContent()).length > 3 : false), "the first tokens");
       const partial = await ai.first().textContent();
-      assert.notEqual(partial, "You said: one two three four five", "the run finished before the reload");
+      assert.notEqual(partial, "You said: one two three four five six seven eight nine ten", "the run finished before the reload");
       const thread = threadOf(page);
       const requestsBefore = log.requests.length;
       await page.reload();
-      await page.locator('#messages li[data-type="ai"] .content', { hasText: "You said: one two three four five" }).waitFor(WAIT);
+      await page.locator('#messages li[data-type="ai"] .content', { hasText: "You said: one two three four five six seven eight nine ten" }).waitFor(WAIT);
       const rejoined = log.requests.slice(requestsBefore).filter((r) => /\/threads\/[^/]+\/runs\/[^/]+\/stream$/.test(r.url.pathname) && r.method === "GET");
       assert.equal(rejoined.length, 1, "one join of the run's stream after the reload");
+      assert.equal(await ai.count(), 1, "the reply once, not twice");
       assert.ok(rejoined[0].url.pathname.includes(thread));
       await page.locator("#live-state", { hasText: "idle" }).waitFor(WAIT);
       const [run] = await client.runs.list(thread);
