@@ -8,6 +8,7 @@ shows comes from the API, through the same custom auth, with the headers the use
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from aiohttp import web
@@ -31,7 +32,7 @@ def _index(base: str) -> web.Response:
     """index.html with a `<base>` naming where the console is mounted: its relative asset
     URLs and the API URL it derives (`base` + `..`) hold at any depth and any prefix."""
     html = (DIST / "index.html").read_text(encoding="utf-8")
-    html = html.replace("<head>", f'<head>\n    <base href="{base}">', 1)
+    html = html.replace("<head>", f'<head>\n    <base href="{escape(base)}">', 1)
     return web.Response(text=html, content_type="text/html", headers={**_NO_CACHE, "Content-Security-Policy": CSP})
 
 
