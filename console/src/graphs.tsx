@@ -53,6 +53,12 @@ function AssistantDetail({ assistantId }: { assistantId: string }) {
           <a className="button" href={link("/runs", { assistant: a.assistant_id })}>Start a run</a>
         </header>
       )}
+      {a && (
+        <details className="about">
+          <summary>assistant <code>{a.assistant_id}</code>: config, context, metadata</summary>
+          <Json value={{ config: a.config, context: a.context, metadata: a.metadata, description: a.description }} />
+        </details>
+      )}
       <Section title="Graph" id="graph" actions={
         <label className="inline" title="?xray=true: draw the nodes of subgraphs">
           <input type="checkbox" id="xray" checked={xray} onChange={(e) => setXray(e.target.checked)} /> expand subgraphs

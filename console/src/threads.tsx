@@ -182,6 +182,12 @@ function ThreadDetail({ threadId }: { threadId: string }) {
           Waiting on an interrupt: <a href={link("/runs", { assistant, thread: threadId })}>answer it in Runs</a>
         </p>
       )}
+      {thread.data && (
+        <details className="about">
+          <summary>thread <code>{threadId}</code>: metadata, created {when(thread.data.created_at)}</summary>
+          <Json value={thread.data.metadata} />
+        </details>
+      )}
       <div className="columns">
         <Section title="Checkpoints" id="timeline">
           <p className="hint">Newest first. Click one to see it; tick two to compare.</p>
