@@ -86,9 +86,10 @@ function LiveRun({ assistantId, threadId, join, onThread }: { assistantId: strin
   useEffect(() => { // ?join=<run>: follow a run started elsewhere (a fork, another tab)
     if (join && threadId && !joined.current) {
       joined.current = true;
+      // from now on a reload rejoins through useStream (reconnectOnMount), not the URL
+      history.replaceState(null, "", location.href.replace(/([?&])join=[^&]*&?/, "$1").replace(/[?&]$/, ""));
       joinRun(join);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [join, threadId]);
 
   function joinRun(id: string) {

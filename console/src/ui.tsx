@@ -26,8 +26,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
       (error) => live && setState({ data: undefined, error, loading: false }),
     );
     return () => { live = false; };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, tick]);
+  }, [...deps, tick]); // `load` is a new closure each render: `deps` say when it changes
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
 }

@@ -257,7 +257,7 @@ describe("threads", () => {
       await page.locator(`#timeline li[data-checkpoint="${middle.checkpoint.checkpoint_id}"] button.link`).click();
       await page.locator("#state h2", { hasText: middle.checkpoint.checkpoint_id.slice(-8) }).waitFor(WAIT);
       await page.locator("#fork-run").click();
-      await page.waitForURL(/#\/runs\?.*join=/, WAIT);
+      await page.waitForURL(/#\/runs\?.*thread=/, WAIT);
       await until(async () => {
         const runs = await client.runs.list(thread);
         return runs.length === 3 && runs.every((r) => r.status === "success");
