@@ -3,7 +3,7 @@
 # threadloom, and React's useStream in Debian's Chromium (driven by playwright-core). Each
 # test file starts and stops its own server(s) on ephemeral 127.0.0.1 ports.
 #
-#   scripts/test-js.sh [sdk|browser|all]     (default: all)
+#   scripts/test-js.sh [sdk|browser|console|all]     (default: all)
 #
 # Installs what it needs: threadloom's venv (unless THREADLOOM_PYTHON names an interpreter
 # that already has it), `npm ci` in tests/js (skipped when package-lock.json is unchanged
@@ -13,7 +13,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 which="${1:-all}"
-case "$which" in sdk|browser|all) ;; *) echo "usage: $0 [sdk|browser|all]" >&2; exit 2 ;; esac
+case "$which" in sdk|browser|console|all) ;; *) echo "usage: $0 [sdk|browser|console|all]" >&2; exit 2 ;; esac
 
 command -v node >/dev/null || { echo "test-js: node is not installed (Node.js 20+ is needed)" >&2; exit 1; }
 command -v npm >/dev/null || { echo "test-js: npm is not installed" >&2; exit 1; }
@@ -44,12 +44,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
 fi
 
 status=0
-if [ "$which" != browser ]; then
+if [ "$which" = sdk ] || [ "$which" = all ]; then
   echo "== JS SDK suite (tests/js/sdk)"
   node --test --test-reporter=spec sdk/ || status=1
 fi
-if [ "$which" != sdk ]; then
+if [ "$which" = browser ] || [ "$which" = all ]; then
   echo "== useStream in Chromium (tests/js/browser)"
   node --test --test-reporter=spec browser/ || status=1
+fi
+if [ "$which" = console ] || [ "$which" = all ]; then
+  echo "== the console (/console) in Chromium (tests/js/console)"
+  node --test --test-reporter=spec console/ || status=1
 fi
 exit "$status"

@@ -13,6 +13,7 @@ from aiohttp import hdrs, web
 
 from .asgi import ASGIApp
 from .auth.middleware import install_auth, protect
+from .console import add_console
 from .context import PROJECT
 from .cors import CorsPolicy
 from .custom_app import load_custom_app
@@ -92,3 +93,5 @@ def mount_api(app: web.Application, modules: Iterable[ModuleType], project: Proj
     if http.mount_prefix:
         app.on_response_prepare.append(_prefix_locations(http.mount_prefix))
     _add_routes(app, modules, project)
+    if not http.disable_console:
+        add_console(app, prefix)

@@ -163,6 +163,7 @@ class HttpSection(Section):
     disable_a2a: bool = False  # the assistants as A2A agents (`/a2a/…`, the agent cards)
     disable_event_streaming: bool = False  # v3 thread streaming (`/threads/{id}/stream/events`, `/commands`)
     disable_ui: bool = False  # a surface threadloom does not serve: nothing to disable
+    disable_console: bool = False  # the console in the browser (`/console`)
     enable_custom_route_auth: bool = False  # with `auth`: the custom app's routes need a user too
     # accepted, not supported yet
     configurable_headers: dict[str, Any] | None = None

@@ -44,6 +44,8 @@ THREAD_OR_ASSISTANT = "Thread or assistant not found."
 SYSTEM_PATHS = ("/", "/ok", "/info", "/docs", "/openapi.json", "/metrics")
 # GET, and the catch-all that answers any other method with a 404 (as the official server)
 UNPROTECTED = {(method, path) for path in SYSTEM_PATHS for method in ("GET", "*")} | {("GET", "/docs/assets/{name}")}
+# the console's page and files: no data in them; what it shows comes through the API, as the user
+UNPROTECTED |= {("GET", "/console"), ("GET", "/console/{tail}")}
 
 
 # what alice owns ---------------------------------------------------------------------------------

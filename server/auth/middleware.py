@@ -1,7 +1,8 @@
 """Authentication in front of the protected routes: assistants, threads, runs, crons and
 the store (and the custom app's routes with `http.enable_custom_route_auth`). `/ok`,
-`/info`, `/metrics`, `/docs` and `/openapi.json` stay open, as do CORS preflights and,
-as on the official server (`/noauth`), requests of the SDK's in-process client."""
+`/info`, `/metrics`, `/docs`, `/openapi.json` and the console's page (its data comes
+through the API) stay open, as do CORS preflights and, as on the official server
+(`/noauth`), requests of the SDK's in-process client."""
 
 from __future__ import annotations
 
