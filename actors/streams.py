@@ -8,9 +8,6 @@ logs are kept as long as `Retention` says."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,9 +18,8 @@ from threadloom.protocol.storage import RunEventStore
 from .durable import DurableRunStream, EventWriter
 from .eventlog import RunStream
 from .modes import replayable
+from .periodic import Periodic
 from .replay import Replay, replay, replayed
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,7 +47,7 @@ class StreamRegistry:
         self._retention = retention
         self._writer = None if store is None else EventWriter(store, keep=resumable_capacity)
         self._resume_after: dict[str, int] = {}  # run_id → last persisted seq, for runs to resume
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper: Periodic | None = None
 
     async def start(self) -> None:
         """Before any run starts: learn where the logs of runs to resume go on, evict
@@ -60,14 +56,13 @@ class StreamRegistry:
             return
         self._resume_after = await self._store.unfinished_heads()
         await self.sweep()
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_periodically(), name="stream retention")
+        self._sweeper = Periodic("stream retention", self.sweep, self._retention.sweep_seconds, wait_first=True)
+        self._sweeper.start()
 
     async def stop(self) -> None:
         """After the last run stopped: persist what is left."""
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+            await self._sweeper.stop()
         if self._writer is not None:
             await self._writer.flush()
 
@@ -77,14 +72,6 @@ class StreamRegistry:
             return 0
         cutoff = clock.now() - timedelta(seconds=self._retention.seconds)
         return await self._store.sweep(finished_before=cutoff, keep_runs=self._retention.keep_runs)
-
-    async def _sweep_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(self._retention.sweep_seconds)
-            try:
-                await self.sweep()
-            except Exception:
-                logger.exception("could not sweep the persisted stream logs")
 
     def thread(self, thread_id: str) -> RunStream:
         """The thread's log, made on first use; only the most recently used are kept."""
