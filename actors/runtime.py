@@ -100,6 +100,13 @@ class Runtime:
         # otherwise come in between)
         await asyncio.gather(*(supervisor.started() for supervisor in recovered))
 
+    async def take_over(self, thread_id: str) -> None:
+        """Supervise a thread whose owner died (another process of the cluster): its
+        supervisor acquires it, then resumes its runs as at a restart. Not awaited: the
+        caller is the lease's heartbeat, which must not wait for recoveries."""
+        if not self.closing:
+            self.supervisors.get(thread_id)
+
     async def drain(self, grace_seconds: float) -> None:
         """Shut down gently: start no more runs, let running ones finish for up to
         `grace_seconds`, hand the rest back as pending (resumed by the next process),

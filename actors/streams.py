@@ -62,6 +62,16 @@ class StreamRegistry:
         await self.sweep()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_periodically(), name="stream retention")
 
+    async def learn_heads(self) -> None:
+        """Learn again where the persisted logs of unfinished runs go on: runs a thread's
+        supervisor recovers after another process of a cluster ran them (`start` only
+        saw the ones unfinished when this process started)."""
+        if self._store is None:
+            return
+        for run_id, last in (await self._store.unfinished_heads()).items():
+            if run_id not in self._live:
+                self._resume_after[run_id] = last
+
     async def stop(self) -> None:
         """After the last run stopped: persist what is left."""
         if self._sweeper is not None:

@@ -23,6 +23,7 @@ from .checkpoints import PostgresCheckpoints
 from .crons import PostgresCrons
 from .db import Database
 from .events import PostgresRunEvents
+from .leases import PostgresOwnership
 from .records import PostgresRuns, PostgresThreads
 from .saver import PostgresCheckpointer
 from .schema import SchemaTooNew, migrate
@@ -125,6 +126,10 @@ class PostgresStorage:
         finally:
             await conn.close()
         return cls(records, graph_pool, saver, store)
+
+    def cluster(self) -> PostgresOwnership:
+        """This process's membership of the processes sharing the database (`leases.py`)."""
+        return PostgresOwnership(self._db)
 
     def atomic(self) -> AbstractAsyncContextManager[None]:
         """A unit of work: the current task's record writes in the block commit together."""

@@ -54,7 +54,7 @@ class PostgresRunEvents:
                     if last > keep:
                         await cur.execute("DELETE FROM run_events WHERE run_id = %s AND seq <= %s", (run_id, last - keep))
 
-        await self._db.retrying(work)
+        await self._db.retrying(work, fenced=False)
 
     async def read(self, run_id: str, *, after: int, limit: int) -> list[StoredEvent]:
         rows = await self._db.fetchall(
@@ -91,4 +91,4 @@ class PostgresRunEvents:
                 await conn.execute("UPDATE run_logs SET evicted = true WHERE run_id = ANY(%s::text[])", (doomed,))
             return len(doomed)
 
-        return await self._db.retrying(work)
+        return await self._db.retrying(work, fenced=False)
