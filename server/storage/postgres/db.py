@@ -135,9 +135,13 @@ class Database:
         rows = await self.fetchall(sql, args)
         return rows[0] if rows else None
 
-    async def rowcount(self, sql: str, args: Any = ()) -> int:
+    async def rowcount(self, sql: str, args: Any = (), *, coordination: bool = False) -> int:
+        """`coordination`: a statement about the cluster itself (`leases.py`: a lease
+        renewal, a release), not about a thread's records: it neither waits for this
+        process's unit of work (a long one would starve the heartbeat, and a unit waiting
+        for a renewed lease would wait forever) nor is fenced."""
         async def work(conn: psycopg.AsyncConnection[Any]) -> int:
             cur = await conn.execute(sql, args)
             return cur.rowcount
 
-        return await self.retrying(work)
+        return await self.retrying(work, write=not coordination)

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 import psycopg
@@ -33,6 +34,10 @@ from .fence import FENCE, Fence, LocalLease
 log = logging.getLogger("threadloom.cluster")
 
 EXIT_LEASE_LOST = 70
+# Leaving the cluster (and a supervisor giving its thread back) is bounded: a statement
+# stuck behind a lock or a dead connection must not hold a shutdown up; a lease that was
+# not released runs out on its own.
+LEAVE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -122,13 +127,13 @@ class PostgresOwnership:
             "SELECT process_id, pid FROM processes WHERE host = %s AND expires_at > now() - interval '1 hour'", (host,)
         ):
             if not _alive(int(pid)):
-                await self._db.rowcount(
+                await self._statement(
                     "UPDATE processes SET expires_at = now() - make_interval(secs => %s) WHERE process_id = %s",
                     (self.settings.grace_seconds + 1, process_id),
                 )
-        await self._db.rowcount("DELETE FROM processes WHERE expires_at < now() - interval '1 hour'")
+        await self._statement("DELETE FROM processes WHERE expires_at < now() - interval '1 hour'")
         sent_at = time.monotonic()
-        await self._db.rowcount(
+        await self._statement(
             "INSERT INTO processes (process_id, url, host, pid, expires_at) "
             "VALUES (%s, %s, %s, %s, now() + make_interval(secs => %s))",
             (self.process_id, url, host, os.getpid(), self.settings.ttl_seconds),
@@ -148,7 +153,7 @@ class PostgresOwnership:
             await asyncio.sleep(self.settings.heartbeat_seconds)
             sent_at = time.monotonic()
             try:
-                renewed = await self._db.rowcount(
+                renewed = await self._statement(
                     "UPDATE processes SET heartbeat_at = now(), expires_at = now() + make_interval(secs => %s) "
                     "WHERE process_id = %s AND NOT fenced",
                     (self.settings.ttl_seconds, self.process_id),
@@ -167,6 +172,9 @@ class PostgresOwnership:
             except Exception:
                 log.warning("taking over orphaned threads failed", exc_info=True)
 
+    async def _statement(self, sql: str, args: Any = ()) -> int:
+        return await self._db.rowcount(sql, args, coordination=True)
+
     async def _take_orphans(self) -> None:
         rows = await self._db.fetchall(_ORPHANS, {"grace": self.settings.grace_seconds, "limit": 100})
         assert self._orphan_handler is not None
@@ -183,10 +191,14 @@ class PostgresOwnership:
         return True
 
     async def release(self, thread_id: str) -> None:
-        await self._db.rowcount(
-            "UPDATE thread_leases SET process_id = NULL WHERE thread_id = %s AND process_id = %s",
-            (thread_id, self.process_id),
-        )
+        try:
+            async with asyncio.timeout(LEAVE_SECONDS):
+                await self._statement(
+                    "UPDATE thread_leases SET process_id = NULL WHERE thread_id = %s AND process_id = %s",
+                    (thread_id, self.process_id),
+                )
+        except TimeoutError:
+            log.warning("giving thread %s back took over %s s; its lease runs out on its own", thread_id, LEAVE_SECONDS)
 
     async def owner_url(self, thread_id: str) -> str | None:
         """Where the live process that holds `thread_id` is reached, if it is another."""
@@ -197,14 +209,12 @@ class PostgresOwnership:
         """Stop renewing and leave the cluster: this process's threads are free at once."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
-            try:
-                await self._heartbeat
-            except (asyncio.CancelledError, Exception):
-                pass
+            await asyncio.wait([self._heartbeat], timeout=LEAVE_SECONDS)
         try:
-            await self._db.rowcount("UPDATE thread_leases SET process_id = NULL WHERE process_id = %s", (self.process_id,))
-            await self._db.rowcount("DELETE FROM processes WHERE process_id = %s", (self.process_id,))
-        except (psycopg.Error, Exception):
+            async with asyncio.timeout(LEAVE_SECONDS):
+                await self._statement("UPDATE thread_leases SET process_id = NULL WHERE process_id = %s", (self.process_id,))
+                await self._statement("DELETE FROM processes WHERE process_id = %s", (self.process_id,))
+        except (TimeoutError, psycopg.Error, Exception):
             log.warning("leaving the cluster failed; the lease expires on its own", exc_info=True)
 
 
