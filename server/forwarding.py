@@ -24,10 +24,11 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from threadloom.protocol.ids import is_uuid
+from threadloom.protocol.ids import is_uuid, parse_uuid
 
 from .asgi import HOP_BY_HOP
 from .context import CLUSTER
+from .http import raw_body
 
 FORWARDED = "X-Threadloom-Forwarded"
 _THREAD = re.compile(r"^/threads/([^/]+)(?:/|$)")
@@ -69,18 +70,24 @@ async def forward(request: web.Request, handler: Handler) -> web.StreamResponse:
 async def _thread_of(request: web.Request) -> str | None:
     """The thread a request is about: in its path, or the body of `POST /threads`."""
     if (match := _THREAD.match(request.path)) is not None:
-        return match[1] if is_uuid(match[1]) else None
+        return _canonical(match[1])
     if request.method == "POST" and request.path.rstrip("/") == "/threads" and request.can_read_body:
         try:
-            found = json.loads(await request.read() or b"{}").get("thread_id")
-        except (ValueError, AttributeError):
+            found = json.loads(await raw_body(request) or b"{}").get("thread_id")
+        except (ValueError, AttributeError, RecursionError):
             return None  # the handler says what is wrong with it
-        return found if isinstance(found, str) and is_uuid(found) else None
+        return _canonical(found)
     return None
 
 
+def _canonical(value: object) -> str | None:
+    """The thread's id as the handlers spell it (a UUID written in capitals, or in
+    braces, is the same thread), or None if it is not one (the handler answers that)."""
+    return parse_uuid(value, "thread") if isinstance(value, str) and is_uuid(value) else None
+
+
 async def _proxy(request: web.Request, owner: str) -> web.StreamResponse:
-    body = await request.read()
+    body = await raw_body(request)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT}
     headers[FORWARDED] = "1"
     session = request.config_dict[SESSION]
