@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from threadloom.protocol import clock
+from threadloom.protocol.ownership import Janitor
 from threadloom.protocol.storage import RunEventStore
 
 from .durable import DurableRunStream, EventWriter
 from .eventlog import RunStream
 from .modes import replayable
+from .ownership import alone
 from .replay import Replay, replay, replayed
 
 logger = logging.getLogger(__name__)
@@ -38,8 +40,10 @@ class Retention:
 class StreamRegistry:
     def __init__(
         self, *, buffer: int, resumable_capacity: int, keep_finished: int, keep_threads: int = 1_000,
-        store: RunEventStore | None = None, retention: Retention = Retention(),
+        store: RunEventStore | None = None, retention: Retention = Retention(), janitor: Janitor = alone,
     ) -> None:
+        """`janitor`: whether this process sweeps the persisted logs (one of a cluster does)."""
+        self._janitor = janitor
         self._buffer = buffer
         self._resumable_capacity = resumable_capacity
         self._keep_finished = keep_finished
@@ -59,7 +63,9 @@ class StreamRegistry:
         if self._store is None:
             return
         self._resume_after = await self._store.unfinished_heads()
-        await self.sweep()
+        async with self._janitor("stream retention") as mine:
+            if mine:
+                await self.sweep()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_periodically(), name="stream retention")
 
     async def learn_heads(self) -> None:
@@ -92,7 +98,9 @@ class StreamRegistry:
         while True:
             await asyncio.sleep(self._retention.sweep_seconds)
             try:
-                await self.sweep()
+                async with self._janitor("stream retention") as mine:
+                    if mine:
+                        await self.sweep()
             except Exception:
                 logger.exception("could not sweep the persisted stream logs")
 

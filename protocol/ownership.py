@@ -5,7 +5,12 @@ runs anything, and gives it back when it stops."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
+
+# `async with janitor(name) as mine:` — True in one process of a cluster at a time: the
+# periodic clean-ups (event log retention, TTL sweeps) run there only, once for the cluster
+Janitor = Callable[[str], AbstractAsyncContextManager[bool]]
 
 
 class ThreadOwnership(Protocol):
@@ -28,3 +33,5 @@ class Cluster(ThreadOwnership, Protocol):
         """Where the live process holding `thread_id` is reached, if another one does."""
     async def close(self) -> None:
         """Leave: release this process's threads and its lease."""
+    def janitor(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """`Janitor`: True while this process is the one to do the clean-up `name`."""

@@ -10,6 +10,7 @@ from aiohttp import web
 from threadloom.actors.crons import CronScheduler
 from threadloom.actors.runtime import Runtime, RuntimeSettings
 from threadloom.actors.contexts import fresh_context
+from threadloom.actors.ownership import alone
 from threadloom.actors.ttl import TtlSweeper
 from threadloom.protocol import clock
 from threadloom.protocol.ids import system_assistant_id
@@ -62,6 +63,17 @@ def _owned_elsewhere(app: web.Application) -> Callable[[str], Awaitable[bool]]:
     return elsewhere
 
 
+def _unless_elsewhere(app: web.Application, expire: Callable[[str, str], Awaitable[bool]]) -> Callable[[str, str], Awaitable[bool]]:
+    """A thread another live process supervises is left to a later sweep (its supervisor
+    lets it go once idle): only a thread's supervisor applies its TTL."""
+    elsewhere = _owned_elsewhere(app)
+
+    async def expire_here(thread_id: str, now: str) -> bool:
+        return False if await elsewhere(thread_id) else await expire(thread_id, now)
+
+    return expire_here
+
+
 def create_app(settings: Settings, graphs: GraphRegistry, project: Project | None = None) -> web.Application:
     """Raises `ConfigError` if project code `langgraph.json` names (the embedding
     function, the custom app, the encryption, the priority function) cannot be loaded."""
@@ -104,7 +116,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             api_url=api_url(project),
             default_ttl=project.checkpointer.ttl.default(),
         ), webhooks, resumed_in=storage.resumed_in if isinstance(storage, EncryptedStorage) else fresh_context,
-            priority=priority, ownership=cluster)
+            priority=priority, ownership=cluster, janitor=alone if cluster is None else cluster.janitor)
         app[RUNTIME] = rt
         app[RECORDS] = Records.of(storage)
         try:
@@ -137,7 +149,9 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
         """Threads carry a TTL from the API even without `checkpointer.ttl`: always swept."""
         ttl, rt = project.checkpointer.ttl, app[RUNTIME]
         sweeper = TtlSweeper(
-            threads=app[STORAGE].threads, expire=rt.expire, interval_minutes=ttl.sweep_interval_minutes, limit=ttl.sweep_limit,
+            threads=app[STORAGE].threads, expire=rt.expire if app[CLUSTER] is None else _unless_elsewhere(app, rt.expire),
+            interval_minutes=ttl.sweep_interval_minutes, limit=ttl.sweep_limit,
+            janitor=alone if (cluster := app[CLUSTER]) is None else cluster.janitor,
         )
         app[TTL_SWEEPER] = sweeper
         sweeper.start()

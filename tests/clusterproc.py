@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from langgraph_sdk import get_client
 
 from pgtest import rows
-from serverproc import ServerProcess
+from serverproc import GRAPHS, ServerProcess
 
 LEASES = {
     "THREADLOOM_HEARTBEAT_SECONDS": "0.2",
@@ -22,9 +23,9 @@ LEASES = {
 
 
 class Cluster:
-    def __init__(self, db: str, size: int) -> None:
+    def __init__(self, db: str, size: int, config: Path = GRAPHS) -> None:
         self.db = db
-        self.servers = [ServerProcess(db, env=LEASES) for _ in range(size)]  # type: ignore[arg-type]
+        self.servers = [ServerProcess(db, config=config, env=LEASES) for _ in range(size)]  # type: ignore[arg-type]
         self.clients: list[Any] = []
 
     async def start(self) -> Cluster:

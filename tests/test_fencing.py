@@ -19,11 +19,12 @@ from threadloom.server.storage.postgres.fence import FencedOut
 async def test_a_write_after_a_takeover_is_refused(postgres_for_tests: PostgresForTests) -> None:
     db = postgres_for_tests.new_database()
     storage = await PostgresStorage.open(db)
+    other = await PostgresStorage.open(db)  # another process on the same database
     try:
         now = clock.now_iso()
         tid = "00000000-0000-4000-8000-000000000001"
         await storage.threads.insert(Thread(thread_id=tid, created_at=now, updated_at=now, state_updated_at=now, metadata={}))
-        old, new = storage.cluster(), storage.cluster()
+        old, new = storage.cluster(), other.cluster()
         await old.register("http://old")
         await new.register("http://new")
 
@@ -44,4 +45,5 @@ async def test_a_write_after_a_takeover_is_refused(postgres_for_tests: PostgresF
         assert rows(db, "SELECT epoch FROM thread_leases WHERE thread_id = ?", (tid,)) == [(2,)]
     finally:
         await storage.close()
+        await other.close()
         postgres_for_tests.drop(db)

@@ -16,12 +16,14 @@ may already be running its threads. A process manager starts a new incarnation."
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +92,17 @@ LEFT JOIN thread_leases ON thread_leases.thread_id = r.thread_id
 WHERE r.status IN ('pending', 'running')
   AND (thread_leases.thread_id IS NULL OR thread_leases.process_id IS NULL OR NOT {_OWNER_ALIVE})
 LIMIT %(limit)s
+"""
+
+# The clean-ups run in the oldest live process, under an advisory lock held for the sweep
+# (two processes that both see themselves as the oldest while one's row expires never
+# sweep at once). Before any process registered (a storage opened by a script), the one
+# that asks does.
+_JANITOR = """
+SELECT pg_try_advisory_xact_lock(%(key)s)
+WHERE %(me)s = (SELECT process_id FROM processes WHERE expires_at > now() AND NOT fenced
+                ORDER BY started_at, process_id LIMIT 1)
+   OR NOT EXISTS (SELECT 1 FROM processes WHERE expires_at > now() AND NOT fenced)
 """
 
 _OWNER_URL = """
@@ -199,6 +212,17 @@ class PostgresOwnership:
                 )
         except TimeoutError:
             log.warning("giving thread %s back took over %s s; its lease runs out on its own", thread_id, LEAVE_SECONDS)
+
+    @asynccontextmanager
+    async def janitor(self, name: str) -> AsyncIterator[bool]:
+        """`protocol.ownership.Janitor`: True in one process of the cluster at a time, the
+        oldest live one, for as long as the block lasts (the lock is held by a transaction
+        on a connection of the pool until then)."""
+        key = int.from_bytes(hashlib.blake2b(f"threadloom janitor {name}".encode(), digest_size=8).digest(), "big", signed=True)
+        async with self._db.pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(_JANITOR, {"key": key, "me": self.process_id})
+            row = await cur.fetchone()
+            yield bool(row and row[0])
 
     async def owner_url(self, thread_id: str) -> str | None:
         """Where the live process that holds `thread_id` is reached, if it is another."""
