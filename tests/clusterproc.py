@@ -29,8 +29,9 @@ class Cluster:
         self.clients: list[Any] = []
 
     async def start(self) -> Cluster:
-        for server in self.servers:  # one at a time: each migrates under the lock, then serves
-            self.clients.append(get_client(url=await server.start(), api_key=None))
+        # together: the database is migrated already (and a migration takes a lock)
+        urls = await asyncio.gather(*(server.start() for server in self.servers))
+        self.clients.extend(get_client(url=url, api_key=None) for url in urls)
         return self
 
     async def close(self) -> None:
@@ -65,3 +66,31 @@ async def until(condition: Callable[[], Awaitable[bool] | bool], timeout: float 
         if time.monotonic() - start > timeout:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
         await asyncio.sleep(0.02)
+
+
+def check_thread_history(db: str, thread_id: str, run_ids: list[str]) -> None:
+    """Invariants read from the database after the fact, from the thread's checkpoints
+    (each stamped with the run that wrote it):
+
+    - one line of checkpoints, no fork: no checkpoint has two children, as two runs of
+      the thread running at once (or a stale owner writing after a takeover) would leave;
+    - along it, each run's checkpoints in one block (no two runs interleaved: never two
+      running at once), the blocks in the order the runs were made (FIFO);
+    - each run's input applied exactly once (one `input` checkpoint per run), a run
+      resumed after a crash going on from its last checkpoint rather than starting over."""
+    found = rows(db, "SELECT checkpoint_id, parent_checkpoint_id, metadata->>'run_id', metadata->>'source' "
+                 "FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ''", (thread_id,))
+    children: dict[object, list[object]] = {}
+    for checkpoint_id, parent, _, _ in found:
+        children.setdefault(parent, []).append(checkpoint_id)
+    assert all(len(kids) == 1 for kids in children.values()), f"a fork in the checkpoints of {thread_id}"
+    by_id = {checkpoint_id: (run_id, source) for checkpoint_id, _, run_id, source in found}
+    line, at = [], children.get(None, [None])[0]
+    while at is not None:
+        line.append(by_id[at])
+        at = (children.get(at) or [None])[0]
+    assert len(line) == len(found)
+    blocks = [run_id for i, (run_id, _) in enumerate(line) if i == 0 or line[i - 1][0] != run_id]
+    assert blocks == run_ids, "runs interleaved, or out of the order they were made"
+    inputs = [run_id for run_id, source in line if source == "input"]
+    assert inputs == run_ids, "an input applied twice, or not at all"

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from clusterproc import Cluster, until
+from clusterproc import Cluster, check_thread_history, until
 from pgtest import PostgresForTests, rows
 from support import seq, slow
 
@@ -70,6 +70,9 @@ async def test_a_killed_owners_threads_are_taken_over_in_order_each_run_once(clu
         # FIFO and each input once: run r's four items, in the order the runs were made
         items = (await p2.threads.get_state(tid))["values"]["items"]
         assert items == [item for r in range(5) for item in seq(f"r{r}", 4)]
+        # and from the database: one line of checkpoints, run after run, each input once
+        check_thread_history(cluster.db, tid, run_ids)
+    assert rows(cluster.db, "SELECT max(attempt) FROM runs") == [(2,)]  # the three running ones resumed
 
 
 async def test_a_paused_owner_is_fenced_out_and_stops(cluster: Cluster) -> None:
