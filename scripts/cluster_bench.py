@@ -193,12 +193,12 @@ async def main() -> None:
     parser.add_argument("--kills", type=int, default=10, help="takeover measurements (0: none)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs; PostgreSQL on the same machine")
-    for n in (int(x) for x in args.processes.split(",")):
+    for n in (int(x) for x in args.processes.split(",") if x):  # --processes '': no throughput runs
         r = await throughput(args.pg, n, args.threads, args.runs)
         print(f"throughput, {n} process(es): {r['runs_per_s']:.0f} runs/s ({r['runs']} runs of 10 ms on {args.threads} "
               f"threads in {r['seconds']:.1f} s); servers' CPU {r['server_cpu_ms_per_run']:.1f} ms/run; "
               f"machine CPUs {100 * r['machine_busy']:.0f}% busy", flush=True)
-    for rate in (float(x) for x in args.rates.split(",")):
+    for rate in (float(x) for x in args.rates.split(",") if x):
         s = await stream_latency(args.pg, rate, int(rate * args.seconds))
         print(f"stream latency across processes at {rate:.0f} events/s: p50 {s['p50_ms']:.1f} ms, "
               f"p99 {s['p99_ms']:.1f} ms, max {s['max_ms']:.1f} ms ({s['events']} events)", flush=True)
