@@ -75,6 +75,8 @@ class Workers:
                 served.add(int(line.result().split()[0]))
                 continue
             line.cancel()
+            if self.stopping.is_set():  # signalled while starting: the workers stop as asked
+                return await self._wait_all()
             failed = next(index for waiter, index in exits.items() if waiter in done)
             code = self.children[failed].returncode or 1
             print(f"threadloom: error: worker {failed} exited ({code}) before it served; stopping", file=sys.stderr, flush=True)
