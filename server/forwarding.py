@@ -19,11 +19,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import is_uuid, parse_uuid
 
 from .asgi import HOP_BY_HOP
@@ -114,3 +116,20 @@ async def _proxy(request: web.Request, owner: str) -> web.StreamResponse:
             {"detail": f"the process supervising this thread cannot be reached ({exc}): retry shortly"},
             status=503, headers={"Retry-After": "1"},
         )
+
+
+async def ask_owner(request: web.Request, owner: str, path: str, payload: Any) -> Any:
+    """`POST owner+path` with `payload` as JSON and the caller's headers (the owner
+    authorizes again), for a request about several threads (`/threads/prune`) whose parts
+    only the owners' supervisors may do; its JSON answer. A 503 if the owner cannot be
+    reached or does not answer 200."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT | {"content-encoding"}}
+    headers[FORWARDED] = "1"
+    try:
+        async with request.config_dict[SESSION].post(owner + path, json=payload, headers=headers) as answer:
+            if answer.status == 200:
+                return json.loads(await answer.read())
+            detail = f"the process supervising a thread answered {answer.status}"
+    except aiohttp.ClientConnectionError as exc:
+        detail = f"the process supervising a thread cannot be reached ({exc})"
+    raise ServiceUnavailable(f"{detail}: retry shortly")
