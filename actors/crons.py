@@ -38,10 +38,14 @@ class CronScheduler:
     def __init__(
         self, *, crons: CronStore, assistants: AssistantStore, graphs: GraphSource, submit: Submit, poll_seconds: float,
         fired_in: StoredContext[Cron] = fresh_context,
+        elsewhere: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         """`submit`: creates a run as an HTTP request does (`Runtime.submit`); `fired_in`:
-        the context a cron's run is submitted (and executes) in."""
+        the context a cron's run is submitted (and executes) in. `elsewhere(thread_id)`:
+        another live process of a cluster supervises the thread; its crons' slots are left
+        to that process's scheduler, which can submit to it."""
         self.fired_in = fired_in
+        self.elsewhere = elsewhere
         self.crons = crons
         self.assistants = assistants
         self.graphs = graphs
@@ -58,6 +62,8 @@ class CronScheduler:
         """Fire the crons due now."""
         now = clock.now()
         for cron in await self.crons.due(now, limit=BATCH):
+            if cron.thread_id is not None and self.elsewhere is not None and await self.elsewhere(cron.thread_id):
+                continue
             if await self._claim(cron, now):
                 await self._fire(cron)
 

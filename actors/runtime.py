@@ -11,7 +11,7 @@ from typing import Any
 from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import uuid7
 from threadloom.protocol.graphsource import GraphSource
-from threadloom.protocol.ownership import ThreadOwnership
+from threadloom.protocol.ownership import Janitor, ThreadOwnership
 from threadloom.protocol.priority import PriorityPolicy
 from threadloom.protocol.storage import Storage
 from threadloom.protocol.requests import RunCreate
@@ -22,7 +22,7 @@ from threadloom.protocol.users import run_configurable
 from .eventlog import RunStream
 from .execution import Action, RunExecution
 from .metrics import Metrics
-from .ownership import SingleProcess
+from .ownership import SingleProcess, alone
 from .registry import SupervisorRegistry
 from .slots import RunSlots
 from .streams import Retention, StreamRegistry
@@ -61,12 +61,13 @@ class Runtime:
     def __init__(
         self, storage: Storage, graphs: GraphSource, settings: RuntimeSettings, webhooks: Webhooks,
         ownership: ThreadOwnership | None = None, resumed_in: StoredContext[Run] = fresh_context,
-        priority: PriorityPolicy | None = None,
+        priority: PriorityPolicy | None = None, janitor: Janitor = alone,
     ) -> None:
         """`ownership`: which threads this process may supervise (all, by default);
         `resumed_in`: the context a run picked up from storage executes in (a fresh one
         by default: the request that submitted it is gone); `priority`: the project's run
-        priority, if any."""
+        priority, if any; `janitor`: whether this process does the periodic clean-ups (one
+        process of a cluster does)."""
         ownership = ownership or SingleProcess()
         self.storage = storage
         self.graphs = graphs
@@ -79,6 +80,7 @@ class Runtime:
             keep_finished=settings.keep_finished_streams,
             store=storage.events,
             retention=settings.stream_retention,
+            janitor=janitor,
         )
         self.metrics = Metrics()
         deps = ThreadDeps(
@@ -99,6 +101,13 @@ class Runtime:
         # finds it live, not finished (on a database whose reads await, requests would
         # otherwise come in between)
         await asyncio.gather(*(supervisor.started() for supervisor in recovered))
+
+    async def take_over(self, thread_id: str) -> None:
+        """Supervise a thread whose owner died (another process of the cluster): its
+        supervisor acquires it, then resumes its runs as at a restart. Not awaited: the
+        caller is the lease's heartbeat, which must not wait for recoveries."""
+        if not self.closing:
+            self.supervisors.get(thread_id)
 
     async def drain(self, grace_seconds: float) -> None:
         """Shut down gently: start no more runs, let running ones finish for up to

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from threadloom.protocol import clock
+from threadloom.protocol.ownership import Janitor
 from threadloom.protocol.storage import RunEventStore
 
 from .durable import DurableRunStream, EventWriter
 from .eventlog import RunStream
 from .modes import replayable
+from .ownership import alone
 from .periodic import Periodic
 from .replay import Replay, replay, replayed
 
@@ -34,8 +36,10 @@ class Retention:
 class StreamRegistry:
     def __init__(
         self, *, buffer: int, resumable_capacity: int, keep_finished: int, keep_threads: int = 1_000,
-        store: RunEventStore | None = None, retention: Retention = Retention(),
+        store: RunEventStore | None = None, retention: Retention = Retention(), janitor: Janitor = alone,
     ) -> None:
+        """`janitor`: whether this process sweeps the persisted logs (one of a cluster does)."""
+        self._janitor = janitor
         self._buffer = buffer
         self._resumable_capacity = resumable_capacity
         self._keep_finished = keep_finished
@@ -55,9 +59,19 @@ class StreamRegistry:
         if self._store is None:
             return
         self._resume_after = await self._store.unfinished_heads()
-        await self.sweep()
-        self._sweeper = Periodic("stream retention", self.sweep, self._retention.sweep_seconds, wait_first=True)
+        await self._sweep_if_mine()
+        self._sweeper = Periodic("stream retention", self._sweep_if_mine, self._retention.sweep_seconds, wait_first=True)
         self._sweeper.start()
+
+    async def learn_heads(self) -> None:
+        """Learn again where the persisted logs of unfinished runs go on: runs a thread's
+        supervisor recovers after another process of a cluster ran them (`start` only
+        saw the ones unfinished when this process started)."""
+        if self._store is None:
+            return
+        for run_id, last in (await self._store.unfinished_heads()).items():
+            if run_id not in self._live:
+                self._resume_after[run_id] = last
 
     async def stop(self) -> None:
         """After the last run stopped: persist what is left."""
@@ -72,6 +86,12 @@ class StreamRegistry:
             return 0
         cutoff = clock.now() - timedelta(seconds=self._retention.seconds)
         return await self._store.sweep(finished_before=cutoff, keep_runs=self._retention.keep_runs)
+
+    async def _sweep_if_mine(self) -> None:
+        """Once across a cluster: only the process whose turn it is sweeps."""
+        async with self._janitor("stream retention") as mine:
+            if mine:
+                await self.sweep()
 
     def thread(self, thread_id: str) -> RunStream:
         """The thread's log, made on first use; only the most recently used are kept."""

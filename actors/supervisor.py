@@ -163,7 +163,10 @@ class ThreadSupervisor(Actor):
             self._resting = thread.status
         self._priority = await self.deps.threads.priority(self.thread_id)
         exhausted = []
-        for run, attempts in await self.deps.runs.active(self.thread_id):
+        active = await self.deps.runs.active(self.thread_id)
+        if active:  # their logs go on from what was persisted, wherever they ran before
+            await self.deps.streams.learn_heads()
+        for run, attempts in active:
             if attempts >= self.deps.max_attempts:
                 exhausted.append((run, attempts))
             else:  # a run that was running starts its next attempt

@@ -9,8 +9,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from threadloom.protocol import clock
+from threadloom.protocol.ownership import Janitor
 from threadloom.protocol.storage import ThreadStore
 
+from .ownership import alone
 from .periodic import Periodic
 
 log = logging.getLogger(__name__)
@@ -19,13 +21,23 @@ Expire = Callable[[str, str], Awaitable[bool]]
 
 
 class TtlSweeper:
-    def __init__(self, *, threads: ThreadStore, expire: Expire, interval_minutes: float, limit: int) -> None:
+    def __init__(
+        self, *, threads: ThreadStore, expire: Expire, interval_minutes: float, limit: int, janitor: Janitor = alone,
+    ) -> None:
         """`expire(thread_id, now)`: apply the thread's TTL through its supervisor, True if
-        it did; `limit`: threads at most per sweep (the longest expired first)."""
+        it did; `limit`: threads at most per sweep (the longest expired first); `janitor`:
+        whether this process sweeps (one process of a cluster does)."""
         self.threads = threads
         self.expire = expire
         self.limit = limit
-        self._periodic = Periodic("ttl-sweeper", self.sweep, interval_minutes * 60)
+        self.janitor = janitor
+        self._periodic = Periodic("ttl-sweeper", self.turn, interval_minutes * 60)
+
+    async def turn(self) -> None:
+        """One period: sweep if it is this process's turn (`janitor`)."""
+        async with self.janitor("ttl") as mine:
+            if mine:
+                await self.sweep()
 
     def start(self) -> None:
         self._periodic.start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -10,6 +10,7 @@ from aiohttp import web
 from threadloom.actors.crons import CronScheduler
 from threadloom.actors.runtime import Runtime, RuntimeSettings
 from threadloom.actors.contexts import fresh_context
+from threadloom.actors.ownership import alone
 from threadloom.actors.ttl import TtlSweeper
 from threadloom.protocol import clock
 from threadloom.protocol.ids import system_assistant_id
@@ -17,16 +18,17 @@ from threadloom.protocol.resources import Assistant
 from threadloom.protocol.storage import Storage
 
 from .config import Project, Settings, api_url, assistant_configs
-from .context import RECORDS, RUNTIME, STORAGE, TTL_SWEEPER, Records
+from .context import CLUSTER, RECORDS, RUNTIME, STORAGE, TTL_SWEEPER, Records
 from .encryption.context import context_middleware
 from .encryption.loading import load_encryption
+from .listening import LISTENING, local_address, url
 from .graphs import GraphRegistry
-from . import looplag, requestid
+from . import forwarding, looplag, requestid
 from .middleware import errors
 from .mount import mount_api
 from .agents import a2a, mcp
 from .routes import assistants, crons, runs, store, system, thread_events, thread_stream, threads
-from .storage.backends import open_storage
+from .storage.backends import cluster_for, open_storage
 from .storage.encrypted import EncryptedStorage
 from .storage.index import index_config
 from .priority import PriorityAssigner
@@ -51,6 +53,25 @@ async def _register_system_assistants(
                 name=graph_id, created_at=now, updated_at=now, description=spec.description,
             )
         )
+
+
+def _owned_elsewhere(app: web.Application) -> Callable[[str], Awaitable[bool]]:
+    async def elsewhere(thread_id: str) -> bool:
+        cluster = app[CLUSTER]
+        return cluster is not None and bool(await cluster.owner_url(thread_id))
+
+    return elsewhere
+
+
+def _unless_elsewhere(app: web.Application, expire: Callable[[str, str], Awaitable[bool]]) -> Callable[[str, str], Awaitable[bool]]:
+    """A thread another live process supervises is left to a later sweep (its supervisor
+    lets it go once idle): only a thread's supervisor applies its TTL."""
+    elsewhere = _owned_elsewhere(app)
+
+    async def expire_here(thread_id: str, now: str) -> bool:
+        return False if await elsewhere(thread_id) else await expire(thread_id, now)
+
+    return expire_here
 
 
 def create_app(settings: Settings, graphs: GraphRegistry, project: Project | None = None) -> web.Application:
@@ -82,6 +103,9 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
 
     async def runtime_context(app: web.Application) -> AsyncIterator[None]:
         storage = app[STORAGE]
+        cluster = app[CLUSTER] = cluster_for(storage)
+        if cluster is not None:  # where the other processes forward this one's threads' requests
+            await cluster.register(url(local_address(app[LISTENING])) if LISTENING in app else "")
         rt = Runtime(storage, graphs, RuntimeSettings(
             jobs=settings.jobs,
             stream_buffer=settings.stream_buffer,
@@ -92,14 +116,20 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             api_url=api_url(project),
             default_ttl=project.checkpointer.ttl.default(),
         ), webhooks, resumed_in=storage.resumed_in if isinstance(storage, EncryptedStorage) else fresh_context,
-            priority=priority)
+            priority=priority, ownership=cluster, janitor=alone if cluster is None else cluster.janitor)
         app[RUNTIME] = rt
         app[RECORDS] = Records.of(storage)
         try:
             await rt.start()
+            if cluster is not None:
+                cluster.start(on_orphan=rt.take_over)
             yield
         finally:
-            await rt.stop()
+            try:
+                await rt.stop()
+            finally:
+                if cluster is not None:
+                    await cluster.close()
 
     async def cron_context(app: web.Application) -> AsyncIterator[None]:
         storage, rt = app[STORAGE], app[RUNTIME]
@@ -107,6 +137,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
             crons=storage.crons, assistants=storage.assistants, graphs=rt.graphs, submit=rt.submit,
             poll_seconds=settings.cron_poll_seconds,
             fired_in=storage.fired_in if isinstance(storage, EncryptedStorage) else fresh_context,
+            elsewhere=None if app[CLUSTER] is None else _owned_elsewhere(app),
         )
         scheduler.start()
         try:
@@ -118,7 +149,9 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
         """Threads carry a TTL from the API even without `checkpointer.ttl`: always swept."""
         ttl, rt = project.checkpointer.ttl, app[RUNTIME]
         sweeper = TtlSweeper(
-            threads=app[STORAGE].threads, expire=rt.expire, interval_minutes=ttl.sweep_interval_minutes, limit=ttl.sweep_limit,
+            threads=app[STORAGE].threads, expire=rt.expire if app[CLUSTER] is None else _unless_elsewhere(app, rt.expire),
+            interval_minutes=ttl.sweep_interval_minutes, limit=ttl.sweep_limit,
+            janitor=alone if (cluster := app[CLUSTER]) is None else cluster.janitor,
         )
         app[TTL_SWEEPER] = sweeper
         sweeper.start()
@@ -137,4 +170,5 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     mount_api(app, (system, assistants, threads, thread_stream, thread_events, runs, crons, store, mcp, a2a), project)
     if encryption is not None:  # after authentication: the context handler is given the user
         app.middlewares.append(context_middleware(encryption.context))
+    forwarding.install(app)  # innermost: after authentication, which the owner repeats
     return app

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from . import logs, redact
 from .config import ConfigError, Settings, apply_project, load_project, parse_args
+from .worker import Worker
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -40,11 +41,14 @@ async def serve(app: web.Application, settings: Settings) -> None:
     from .logs import ACCESS, AccessLogger
 
     host, port = settings.host, settings.port
+    worker = Worker.from_env()
     try:
-        sock = listen(host, port)
+        sock = worker.sock if worker is not None else listen(host, port)
+        # a worker is reached by the other processes on a port of its own (`workers.py`)
+        own = listen(host, 0) if worker is not None else sock
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
-    app[LISTENING] = sock.getsockname()
+    app[LISTENING] = own.getsockname()
     runner = web.AppRunner(
         app, handler_cancellation=True, access_log=ACCESS if settings.access_log else None, access_log_class=AccessLogger
     )
@@ -55,11 +59,18 @@ async def serve(app: web.Application, settings: Settings) -> None:
         await runner.cleanup()  # closes what did open, or its threads keep the process alive
         fail(f"could not start: {exc}", 1)
     await web.SockSite(runner, sock).start()
+    if own is not sock:
+        await web.SockSite(runner, own).start()
     _settle_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner: whoever waits for it may signal at once
         loop.add_signal_handler(sig, stop.set)
+    if worker is not None:  # the parent says when every worker serves
+        worker.ready(url(local_address(own.getsockname())))
+        await stop.wait()
+        await runner.cleanup()
+        return
     if settings.ready_file is not None:  # a URL this machine reaches, also when bound to every interface
         settings.ready_file.write_text(url(local_address(sock.getsockname())) + "\n")
     print(f"threadloom: serving on {url(sock.getsockname()[:2])}", flush=True)
@@ -82,13 +93,39 @@ def _settle_heap() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
+async def serve_workers(settings: Settings, argv: list[str]) -> int:
+    """`--workers N`: the parent of N serving processes (`workers.py`)."""
+    from .listening import local_address, url
+    from .workers import Workers, child_command
+
+    host, port = settings.host, settings.port
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1)
+
+    def ready() -> None:
+        if settings.ready_file is not None:
+            settings.ready_file.write_text(url(local_address(sock.getsockname())) + "\n")
+        print(f"threadloom: serving on {url(sock.getsockname()[:2])} ({settings.workers} workers)", flush=True)
+
+    try:
+        return await Workers(settings.workers, child_command(argv), sock).run(ready)
+    finally:
+        if settings.ready_file is not None:
+            settings.ready_file.unlink(missing_ok=True)
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     settings = parse_args(argv)
     logs.configure(settings.log_level, settings.log_format)
     try:
         project = load_project(settings.config)
     except ConfigError as exc:
         fail(str(exc))
+    if settings.workers > 1:  # its children are run with --workers 1
+        sys.exit(asyncio.run(serve_workers(settings, argv)))
     apply_project(project)
     redact.install(prefixes=[project.webhooks.env_prefix if project.webhooks else "LG_WEBHOOK_"])
     from .app import create_app

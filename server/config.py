@@ -42,6 +42,7 @@ class Settings:
     port: int = 2024
     db: str | None = DEFAULT_DB  # None: --memory
     jobs: int = 10
+    workers: int = 1  # processes serving the port (`workers.py`); more than 1 needs PostgreSQL
     log_level: str = "INFO"
     log_format: LogFormat = "text"
     access_log: bool = True
@@ -55,6 +56,10 @@ class Settings:
     shutdown_grace_seconds: float = 10.0
     resumable_events: int = 100_000  # events a resumable run's log keeps (in memory and persisted)
     stream_retention: Retention = field(default_factory=Retention)  # how long finished runs' persisted logs keep their events
+
+
+def is_postgres(db: str | None) -> bool:
+    return db is not None and db.startswith(("postgresql://", "postgres://"))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -118,6 +123,8 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     )
     store.add_argument("--memory", action="store_true", default=None, help="keep nothing after the process exits [THREADLOOM_MEMORY=1]")
     parser.add_argument("--jobs", type=_jobs, help="runs executing at once across all threads [THREADLOOM_JOBS, default 10]")
+    parser.add_argument("--workers", type=_jobs,
+                        help="processes serving the port, one cluster on a postgresql:// --db [THREADLOOM_WORKERS, default 1]")
     parser.add_argument("--shutdown-grace", type=_seconds,
                         help="on SIGTERM, seconds running runs may take to finish before they are handed back "
                         "as pending [THREADLOOM_SHUTDOWN_GRACE, default 10]")
@@ -160,6 +167,9 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         # DATABASE_URI, the official container's variable, beats THREADLOOM_DB: the image sets
         # THREADLOOM_DB to its volume, and `docker run -e DATABASE_URI=postgresql://…` means Postgres
         db = env.get("DATABASE_URI") or env.get("THREADLOOM_DB") or DEFAULT_DB
+    workers = args.workers if args.workers is not None else from_env("THREADLOOM_WORKERS", _jobs, 1)
+    if workers > 1 and not is_postgres(db):
+        parser.error(f"--workers {workers} needs a postgresql:// --db (SQLite is served by one process)")
     log_format = args.log_format or from_env("THREADLOOM_LOG_FORMAT", _log_format, "text")
     access_log = args.access_log if args.access_log is not None else from_env("THREADLOOM_ACCESS_LOG", _flag, True)
     ready_file = args.ready_file or (Path(env["THREADLOOM_READY_FILE"]) if env.get("THREADLOOM_READY_FILE") else None)
@@ -169,6 +179,7 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         port=port,
         db=db,
         jobs=jobs,
+        workers=workers,
         stream_buffer=stream_buffer,
         max_attempts=max_attempts,
         shutdown_grace_seconds=grace,

@@ -13,6 +13,7 @@ from threadloom.actors.runtime import Runtime
 from threadloom.actors.ttl import TtlSweeper
 from threadloom.protocol.errors import THREAD_OR_ASSISTANT_NOT_FOUND, NotFound, Unprocessable
 from threadloom.protocol.filters import Filter, matches
+from threadloom.protocol.ownership import Cluster
 from threadloom.protocol.ids import is_uuid, system_assistant_id
 from threadloom.protocol.requests import RunCreate
 from threadloom.protocol.resources import Assistant, Run, Thread
@@ -44,6 +45,7 @@ class Records:
 
 RUNTIME = web.AppKey("runtime", Runtime)
 RECORDS = web.AppKey("records", Records)
+CLUSTER: web.AppKey[Cluster | None] = web.AppKey("cluster")  # None: this process owns the database alone
 STORAGE: web.AppKey[Storage] = web.AppKey("storage")  # for the application's start-up and teardown only
 TTL_SWEEPER = web.AppKey("ttl_sweeper", TtlSweeper)  # threads' TTLs applied (`checkpointer.ttl`)
 PROJECT = web.AppKey("project", Project)  # what langgraph.json declares

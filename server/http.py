@@ -22,18 +22,24 @@ async def body(request: web.Request, kind: type[T]) -> T:
     """The request's body as its route declares it (operations.py): checked against the
     declared schema, with the official server's 422 texts, then decoded into `kind`, the
     type the declared body decodes into (or `dict[str, Any]`: the JSON as it was sent)."""
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise PayloadTooLarge("Request body too large") from None
-    except web.RequestPayloadError as exc:  # e.g. bytes not in the Content-Encoding it names
-        raise BadRequest(f"Invalid request body: {getattr(exc.__cause__, 'message', exc)}") from None
+    raw = await raw_body(request)
     declared = declared_body(request)
     if kind == dict[str, Any]:
         return cast(T, declared.json(raw))  # T is dict[str, Any] here
     if kind != declared.decodes:
         raise RuntimeError(f"{request.match_info.route.handler.__qualname__} reads a {kind}, its route declares {declared.name}")
     return declared.decode(raw)
+
+
+async def raw_body(request: web.Request) -> bytes:
+    """The request's body as sent (read once; aiohttp keeps it for later reads): 413 past
+    the size limit, 400 if it cannot be read."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge("Request body too large") from None
+    except web.RequestPayloadError as exc:  # e.g. bytes not in the Content-Encoding it names
+        raise BadRequest(f"Invalid request body: {getattr(exc.__cause__, 'message', exc)}") from None
 
 
 def json(value: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -3,6 +3,7 @@ test, and the real langgraph-sdk client pointed at it."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from threadloom.server.app import create_app
 from threadloom.server.config import Settings, load_project
 from threadloom.server.graphs import GraphRegistry
 
+from clusterservers import ClusterServers
 from pgtest import SKIPPED, Databases, PostgresForTests, shared
 
 GRAPHS = Path(__file__).parent / "graphs" / "langgraph.json"
@@ -87,12 +89,26 @@ def database(backend: str, request: pytest.FixtureRequest) -> Iterator[Databases
     databases.close()
 
 
+def cluster_size() -> int:
+    """`THREADLOOM_TEST_CLUSTER=3`: the servers the API tests start are clusters of 3 real
+    processes on the test's PostgreSQL database, behind a proxy that sends each request to
+    one picked at random (`clusterproc.py`, `clusterproxy.py`)."""
+    return int(os.environ.get("THREADLOOM_TEST_CLUSTER", "0") or 0)
+
+
 @pytest.fixture
-async def make_server(database: Databases, aiohttp_server: Any) -> MakeServer:
+async def make_server(database: Databases, aiohttp_server: Any, backend: str) -> AsyncIterator[MakeServer]:
     """Start a server with the given settings; returns its base URL. A server on the
     database of one still running is a restart: the running one stops first (one
     server per database). On Postgres, `db` (a path) names a database of the test's own."""
     running: dict[str, Any] = {}
+    if cluster_size():
+        clusters = ClusterServers(database, backend, cluster_size())
+        try:
+            yield clusters.start
+        finally:
+            await clusters.close()
+        return
 
     async def start(**settings: Any) -> str:
         settings["db"] = database(settings.get("db"))
@@ -103,7 +119,7 @@ async def make_server(database: Databases, aiohttp_server: Any) -> MakeServer:
             running[str(db)] = server
         return str(server.make_url("")).rstrip("/")
 
-    return start
+    yield start
 
 
 @pytest.fixture

@@ -209,7 +209,9 @@ async def test_authorization_filters_compiled_to_sql_keep_what_the_python_filter
 async def test_a_page_of_a_metadata_search_is_served_by_the_indexes(migrated_database: str) -> None:
     with psycopg.connect(migrated_database, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO threads SELECT 't' || i, '2026-01-01T00:00:00+00:00', to_char(i, 'FM000000'), '', "
+            "INSERT INTO threads SELECT 't' || i, '2026-01-01T00:00:00+00:00', "
+            # updated_at as threadloom writes it (ISO with an offset: the TTL column parses it)
+            "to_char(timestamp '2026-01-01' + i * interval '1 second', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+00:00', '', "
             "json_build_object('owner', 'u' || (i % 1000)), 'idle', '{}', NULL, '{}', NULL FROM generate_series(1, 20000) i"
         )
         conn.execute("ANALYZE threads")

@@ -42,7 +42,8 @@ from threadloom.protocol.search import check_select, extract_value, parse_extrac
 from threadloom.protocol.state import thread_state
 from threadloom.protocol.ttl import requested
 
-from ..context import authorize, get_thread, reader, records, runtime, thread_for
+from ..context import CLUSTER, authorize, get_thread, reader, records, runtime, thread_for
+from ..forwarding import ask_owner
 from ..http import body, json, json_off_loop, no_content, page_total, paged, path_uuid, query_bool, query_int
 from ..operations import Param, flag, operation
 
@@ -143,7 +144,11 @@ async def prune_threads(request: web.Request) -> web.Response:
         thread = await records(request).threads.get(thread_id)
         if thread is None or not matches(thread.metadata, filter):
             continue
-        if req.strategy == "keep_latest":
+        if (cluster := request.config_dict.get(CLUSTER)) is not None and (owner := await cluster.owner_url(thread_id)):
+            # another process supervises it: that one prunes it
+            answer = await ask_owner(request, owner, "/threads/prune", {"thread_ids": [thread_id], "strategy": req.strategy})
+            pruned += int(answer["pruned_count"])
+        elif req.strategy == "keep_latest":
             pruned += await rt.keep_latest(thread_id)
         elif await rt.delete_thread(thread_id):  # its supervisor cancels its runs first
             pruned += 1

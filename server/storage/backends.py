@@ -6,9 +6,11 @@ from typing import Any
 
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
+from threadloom.protocol.ownership import Cluster
 from threadloom.protocol.storage import Storage
 from threadloom.server.encryption.handlers import Handlers
 
+from .encrypted import EncryptedStorage
 from .encrypted.opening import open_encrypted
 from .sqlite import SqliteStorage
 
@@ -33,3 +35,15 @@ async def open_storage(
     if encryption is None:
         return await backend(None)
     return await open_encrypted(backend, encryption)
+
+
+def cluster_for(storage: Storage) -> Cluster | None:
+    """The thread ownership shared with the other processes on the same database, or None
+    where one process owns the database (SQLite: a second one is refused)."""
+    if isinstance(storage, EncryptedStorage):
+        storage = storage.backend
+    if isinstance(storage, SqliteStorage):
+        return None
+    from .postgres import PostgresStorage
+
+    return storage.cluster() if isinstance(storage, PostgresStorage) else None

@@ -49,6 +49,11 @@ class EncryptedStorage:
             inner.saver if codec is None else EncryptedMetadataSaver(inner.saver, codec.json, loop)
         )
 
+    @property
+    def backend(self) -> Storage:
+        """The storage it encrypts for."""
+        return self._inner
+
     # The encryption context of work no live request asked for, read back from the
     # markers stored with it: the request's that submitted the run, or created the cron.
 

@@ -18,11 +18,14 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from threadloom.actors.periodic import Periodic
+
 from .assistants import PostgresAssistants
 from .checkpoints import PostgresCheckpoints
 from .crons import PostgresCrons
 from .db import Database
 from .events import PostgresRunEvents
+from .leases import PostgresOwnership
 from .records import PostgresRuns, PostgresThreads
 from .saver import PostgresCheckpointer
 from .schema import SchemaTooNew, migrate
@@ -68,6 +71,8 @@ class PostgresStorage:
         self.crons = PostgresCrons(db)
         self.events = PostgresRunEvents(db)
         self.checkpoints = PostgresCheckpoints(db, saver)
+        self._cluster = PostgresOwnership(db)
+        self._store_sweeper: Periodic | None = None
 
     @classmethod
     async def open(
@@ -111,8 +116,6 @@ class PostgresStorage:
                 await store.setup()
 
             await migrate(conn, then=langgraph_setup)
-            if store_ttl and store_ttl.get("sweep_interval_minutes"):
-                await store.start_ttl_sweeper()
         except SchemaTooNew as exc:
             await _close(pools)
             raise CannotConnect(f"{where}: {exc}") from None
@@ -124,7 +127,21 @@ class PostgresStorage:
             raise
         finally:
             await conn.close()
-        return cls(records, graph_pool, saver, store)
+        storage = cls(records, graph_pool, saver, store)
+        if store_ttl and (minutes := store_ttl.get("sweep_interval_minutes")):
+            # LangGraph's own sweeper would run in every process: this one runs in one
+            storage._store_sweeper = Periodic("store-ttl", storage._sweep_store, float(minutes) * 60)
+            storage._store_sweeper.start()
+        return storage
+
+    async def _sweep_store(self) -> None:
+        async with self._cluster.janitor("store ttl") as mine:
+            if mine:
+                await self.store.sweep_ttl()
+
+    def cluster(self) -> PostgresOwnership:
+        """This process's membership of the processes sharing the database (`leases.py`)."""
+        return self._cluster
 
     def atomic(self) -> AbstractAsyncContextManager[None]:
         """A unit of work: the current task's record writes in the block commit together."""
@@ -132,7 +149,8 @@ class PostgresStorage:
 
     async def close(self) -> None:
         try:
-            await self.store.stop_ttl_sweeper()
+            if self._store_sweeper is not None:
+                await self._store_sweeper.stop()
         finally:
             await _close([self._graph_pool, self._records])
 

@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout, TooManyRequests
 from threadloom.protocol.serde import dumps
 
 from ..unavailable import StorageUnavailable
+from . import fence
 
 # How often a statement is tried when its connection broke under it (a restarted server,
 # a terminated backend): before the next try the pool checks its idle connections and
@@ -72,6 +73,7 @@ class Database:
             token = self._unit.set((asyncio.current_task(), conn))
             try:
                 yield
+                await fence.check(conn)  # last: the work may set the transaction up first
             finally:
                 self._unit.reset(token)
 
@@ -94,20 +96,25 @@ class Database:
                 raise
             raise StorageUnavailable(f"the database connection failed: {exc}") from exc
 
-    async def retrying(self, work: Any, *, write: bool = True) -> Any:
+    async def retrying(self, work: Any, *, write: bool = True, fenced: bool = True) -> Any:
         """`await work(conn)` in one transaction, tried again when the connection broke
         (each statement here is safe to repeat: the transaction rolled back). A write
-        waits for another task's unit of work to end."""
+        waits for another task's unit of work to end, and is fenced (`fence.py`) unless
+        `fenced` is False (the event logs, written by a task shared by every thread)."""
+        check = write and fenced
         if self._in_unit() is not None:  # a retry would repeat part of the unit only
             async with self.transaction() as conn:
-                return await work(conn)
+                return await work(conn)  # the unit's transaction was checked when it began
         if write and self._gate.locked():
             async with self._gate:
                 pass
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.transaction() as conn:
-                    return await work(conn)
+                    result = await work(conn)
+                    if check:  # after the work, which may set the transaction up first; before the commit
+                        await fence.check(conn)
+                    return result
             except StorageUnavailable as exc:
                 # no connection within the pool's timeout, or the queue for one full: say so now
                 if attempt == ATTEMPTS or isinstance(exc.__cause__, (PoolTimeout, TooManyRequests)):
@@ -128,9 +135,13 @@ class Database:
         rows = await self.fetchall(sql, args)
         return rows[0] if rows else None
 
-    async def rowcount(self, sql: str, args: Any = ()) -> int:
+    async def rowcount(self, sql: str, args: Any = (), *, coordination: bool = False) -> int:
+        """`coordination`: a statement about the cluster itself (`leases.py`: a lease
+        renewal, a release), not about a thread's records: it neither waits for this
+        process's unit of work (a long one would starve the heartbeat, and a unit waiting
+        for a renewed lease would wait forever) nor is fenced."""
         async def work(conn: psycopg.AsyncConnection[Any]) -> int:
             cur = await conn.execute(sql, args)
             return cur.rowcount
 
-        return await self.retrying(work)
+        return await self.retrying(work, write=not coordination)

@@ -51,7 +51,7 @@ class PostgresRunEvents:
                     if last > keep:
                         await _evict(cur, run_id, last - keep)
 
-        await self._db.retrying(work)
+        await self._db.retrying(work, fenced=False)
 
     async def read(self, run_id: str, *, after: int, limit: int) -> list[StoredEvent]:
         # from the row holding `after` (a batch's row may hold events past it), in order
@@ -91,7 +91,7 @@ class PostgresRunEvents:
                 await conn.execute("UPDATE run_logs SET evicted = true WHERE run_id = ANY(%s::text[])", (doomed,))
             return len(doomed)
 
-        return await self._db.retrying(work)
+        return await self._db.retrying(work, fenced=False)
 
 
 async def _insert(cur: psycopg.AsyncCursor[Any], run_id: str, rows: Sequence[tuple[Any, ...]]) -> None:

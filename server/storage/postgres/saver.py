@@ -27,6 +27,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..checkpoint_metadata import OfficialCheckpointMetadata
 from ..unavailable import StorageUnavailable
+from .fence import wait_local
 
 T = TypeVar("T")
 RETRY_SECONDS = 60.0
@@ -72,6 +73,8 @@ class RetryingPostgresSaver(AsyncPostgresSaver):
     async def aput(
         self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
     ) -> RunnableConfig:
+        await wait_local()
+
         async def put() -> RunnableConfig:
             kept = await retry_broken(lambda: self._with_kept_values(config, checkpoint, new_versions), pool=self.conn)
             return await retry_broken(lambda: super(RetryingPostgresSaver, self).aput(config, kept, metadata, new_versions), pool=self.conn)
@@ -81,6 +84,7 @@ class RetryingPostgresSaver(AsyncPostgresSaver):
     async def aput_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
     ) -> None:
+        await wait_local()
         await self._whole(
             config, retry_broken(lambda: super(RetryingPostgresSaver, self).aput_writes(config, writes, task_id, task_path), pool=self.conn)
         )

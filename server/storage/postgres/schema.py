@@ -157,6 +157,31 @@ MIGRATIONS: list[str] = [
     -- to last_seq (null: the row is one event)
     ALTER TABLE run_events ADD COLUMN last_seq bigint;
     """,
+    """
+    -- several processes on one database (`leases.py`): one row per process incarnation,
+    -- alive while expires_at (set from the database clock) is in the future
+    CREATE TABLE processes (
+        process_id text COLLATE "C" PRIMARY KEY,
+        url text NOT NULL,  -- where the other processes forward this one's threads' requests
+        host text NOT NULL,  -- with pid: a restart on the same machine knows its predecessor died
+        pid integer NOT NULL,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        heartbeat_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        -- another process took one of its threads over: its lease is never renewed again
+        fenced boolean NOT NULL DEFAULT false
+    );
+    -- which process supervises a thread; epoch, +1 at every acquisition, fences writes
+    CREATE TABLE thread_leases (
+        thread_id text COLLATE "C" PRIMARY KEY,
+        process_id text COLLATE "C",
+        epoch bigint NOT NULL,
+        acquired_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE INDEX thread_leases_by_process ON thread_leases (process_id);
+    -- the safety net under the leases: never two running runs on one thread
+    CREATE UNIQUE INDEX runs_one_running ON runs (thread_id) WHERE status = 'running';
+    """,
 ]
 
 

@@ -1,0 +1,135 @@
+"""Any process serves any request (issue 13): a request about a thread that another live
+process of the cluster supervises is sent on to that process over HTTP, and its answer
+(a stream included) comes back as it is produced.
+
+Why forward rather than admit runs in the database: the owner's supervisor then keeps
+deciding everything about its thread in its mailbox, one message at a time, exactly as
+in one process (all four multitask strategies, rollback of the checkpoints, joins and
+thread streams from its in-memory event logs), so no guarantee needs a second
+implementation in SQL. The cost is a hop for requests that land on a non-owner, and a
+503 (Retry-After) if the owner dies while the request is on its way; runs it admitted are
+in the database and are taken over with it.
+
+A forwarded request carries `X-Threadloom-Forwarded` and is never forwarded again: if the
+thread changed hands meanwhile, the process it reached serves it (its supervisor fails to
+acquire the thread, a 503 with Retry-After, if another live process holds it)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from threadloom.protocol.errors import ServiceUnavailable
+from threadloom.protocol.ids import is_uuid, parse_uuid
+
+from .asgi import HOP_BY_HOP
+from .context import CLUSTER
+from .http import raw_body
+
+FORWARDED = "X-Threadloom-Forwarded"
+_THREAD = re.compile(r"^/threads/([^/]+)(?:/|$)")
+_NOT_SENT = HOP_BY_HOP | {"host", "content-length"}
+_NOT_RETURNED = HOP_BY_HOP | {"content-length"}
+SESSION = web.AppKey("forwarding_session", aiohttp.ClientSession)
+
+
+def install(app: web.Application) -> None:
+    app.cleanup_ctx.append(_session)
+    app.middlewares.append(forward)
+
+
+async def _session(app: web.Application) -> AsyncIterator[None]:
+    # streams hold their connection as long as a run: no pool limit and no total timeout;
+    # bodies go back as they came (compressed or not)
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=5)
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=timeout, auto_decompress=False
+    ) as session:
+        app[SESSION] = session
+        yield
+
+
+@web.middleware
+async def forward(request: web.Request, handler: Handler) -> web.StreamResponse:
+    cluster = request.config_dict.get(CLUSTER)
+    if cluster is None or FORWARDED in request.headers:
+        return await handler(request)
+    thread_id = await _thread_of(request)
+    if thread_id is None:
+        return await handler(request)
+    owner = await cluster.owner_url(thread_id)
+    if not owner:
+        return await handler(request)
+    return await _proxy(request, owner)
+
+
+async def _thread_of(request: web.Request) -> str | None:
+    """The thread a request is about: in its path, or the body of `POST /threads`."""
+    if (match := _THREAD.match(request.path)) is not None:
+        return _canonical(match[1])
+    if request.method == "POST" and request.path.rstrip("/") == "/threads" and request.can_read_body:
+        try:
+            found = json.loads(await raw_body(request) or b"{}").get("thread_id")
+        except (ValueError, AttributeError, RecursionError):
+            return None  # the handler says what is wrong with it
+        return _canonical(found)
+    return None
+
+
+def _canonical(value: object) -> str | None:
+    """The thread's id as the handlers spell it (a UUID written in capitals, or in
+    braces, is the same thread), or None if it is not one (the handler answers that)."""
+    return parse_uuid(value, "thread") if isinstance(value, str) and is_uuid(value) else None
+
+
+async def _proxy(request: web.Request, owner: str) -> web.StreamResponse:
+    body = await raw_body(request)
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT}
+    headers[FORWARDED] = "1"
+    session = request.config_dict[SESSION]
+    response: web.StreamResponse | None = None
+    try:
+        async with session.request(
+            request.method, owner + request.rel_url.raw_path_qs, headers=headers, data=body or None,
+            allow_redirects=False,
+        ) as upstream:
+            response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+            for key, value in upstream.headers.items():
+                if key.lower() not in _NOT_RETURNED:
+                    response.headers.add(key, value)
+            await response.prepare(request)
+            async for chunk in upstream.content.iter_any():
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+    except aiohttp.ClientConnectionError as exc:
+        if response is not None:  # the owner died mid-answer: the stream ends; a client resumes it elsewhere
+            return response
+        # the owner died: its lease runs out, then another process takes the thread over
+        return web.json_response(
+            {"detail": f"the process supervising this thread cannot be reached ({exc}): retry shortly"},
+            status=503, headers={"Retry-After": "1"},
+        )
+
+
+async def ask_owner(request: web.Request, owner: str, path: str, payload: Any) -> Any:
+    """`POST owner+path` with `payload` as JSON and the caller's headers (the owner
+    authorizes again), for a request about several threads (`/threads/prune`) whose parts
+    only the owners' supervisors may do; its JSON answer. A 503 if the owner cannot be
+    reached or does not answer 200."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT | {"content-encoding"}}
+    headers[FORWARDED] = "1"
+    try:
+        async with request.config_dict[SESSION].post(owner + path, json=payload, headers=headers) as answer:
+            if answer.status == 200:
+                return json.loads(await answer.read())
+            detail = f"the process supervising a thread answered {answer.status}"
+    except aiohttp.ClientConnectionError as exc:
+        detail = f"the process supervising a thread cannot be reached ({exc})"
+    raise ServiceUnavailable(f"{detail}: retry shortly")

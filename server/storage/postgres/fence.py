@@ -1,0 +1,82 @@
+"""Fencing of a thread's writes by the epoch of its lease (`leases.py`).
+
+A thread's supervisor, once it holds the thread's lease, sets `FENCE` in its own task's
+context; its runs' executions, started from that task, inherit it. Every write the
+records make in that context also takes the lease row `FOR SHARE` and checks the epoch,
+in the same transaction, just before it commits: a process that lost the thread (paused past its
+lease, then taken over, which bumps the epoch) gets `FencedOut` and writes nothing, and a
+takeover waits for a write already past the check to commit. LangGraph's saver writes checkpoints on connections of its own, out of reach of that
+check; they are fenced by this process's lease as its own monotonic clock sees it
+(`LocalLease`): it ends before the database's `expires_at`, and a takeover waits `grace`
+past that, so a checkpoint write that passed the check lands before any takeover unless
+the process paused longer than `grace` between the check and the write. A context variable rather
+than a parameter on every store method: the storage port stays the same for SQLite, where
+one process owns every thread."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+
+class LocalLease:
+    """This process's lease on its own monotonic clock (which runs on while the process
+    is stopped): valid until a margin before the database's `expires_at`."""
+
+    def __init__(self) -> None:
+        self.valid_until = 0.0
+
+    def renewed(self, sent_at: float, ttl_seconds: float) -> None:
+        """A renewal sent at `sent_at` (monotonic, before the statement) succeeded: the
+        database set `expires_at` to its `now() + ttl` at some later moment."""
+        self.valid_until = sent_at + ttl_seconds - min(0.5, ttl_seconds / 4)
+
+    def valid(self) -> bool:
+        return time.monotonic() < self.valid_until
+
+
+@dataclass(frozen=True)
+class Fence:
+    thread_id: str
+    epoch: int
+    lease: LocalLease
+
+
+FENCE: ContextVar[Fence | None] = ContextVar("threadloom_fence", default=None)
+
+
+class FencedOut(Exception):
+    """This process no longer holds the thread: another took it over."""
+
+
+async def check(conn: psycopg.AsyncConnection[Any]) -> None:
+    """In the current transaction on `conn`: raise `FencedOut` unless the context's
+    fence (if any) still holds, and keep it held until the transaction ends."""
+    fence = FENCE.get()
+    if fence is None:
+        return
+    cur = await conn.execute(
+        "SELECT 1 FROM thread_leases WHERE thread_id = %s AND epoch = %s FOR SHARE", (fence.thread_id, fence.epoch)
+    )
+    if await cur.fetchone() is None:
+        raise FencedOut(f"thread {fence.thread_id}: lease epoch {fence.epoch} was taken over by another process")
+
+
+async def wait_local(seconds: float = 60.0) -> None:
+    """Before a checkpoint write (which cannot take the lease row in its transaction): if
+    the context's fence is set and this process's lease may have lapsed (the database was
+    out of reach, the process paused), wait for the heartbeat to renew it; a process whose
+    threads were taken over meanwhile stops instead. `FencedOut` after `seconds`."""
+    fence = FENCE.get()
+    if fence is None or fence.lease.valid():
+        return
+    deadline = time.monotonic() + seconds
+    while not fence.lease.valid():
+        if time.monotonic() > deadline:
+            raise FencedOut(f"thread {fence.thread_id}: this process's lease lapsed; not writing")
+        await asyncio.sleep(0.05)
