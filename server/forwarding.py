@@ -118,17 +118,19 @@ async def _proxy(request: web.Request, owner: str) -> web.StreamResponse:
         )
 
 
-async def ask_owner(request: web.Request, owner: str, path: str, payload: Any) -> Any:
+async def ask_owner(request: web.Request, owner: str, path: str, payload: Any) -> tuple[int, Any]:
     """`POST owner+path` with `payload` as JSON and the caller's headers (the owner
-    authorizes again), for a request about several threads (`/threads/prune`) whose parts
-    only the owners' supervisors may do; its JSON answer. A 503 if the owner cannot be
-    reached or does not answer 200."""
+    authorizes again), for a request about several threads (`/threads/prune`,
+    `/runs/cancel`) whose parts only the owners' supervisors may do: the owner's status
+    and JSON answer (None without a body). A 503 if the owner cannot be reached or
+    fails."""
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT | {"content-encoding"}}
     headers[FORWARDED] = "1"
     try:
         async with request.config_dict[SESSION].post(owner + path, json=payload, headers=headers) as answer:
-            if answer.status == 200:
-                return json.loads(await answer.read())
+            raw = await answer.read()
+            if answer.status < 500:
+                return answer.status, json.loads(raw) if raw else None
             detail = f"the process supervising a thread answered {answer.status}"
     except aiohttp.ClientConnectionError as exc:
         detail = f"the process supervising a thread cannot be reached ({exc})"

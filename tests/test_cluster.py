@@ -10,6 +10,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from clusterproc import Cluster, check_thread_history, until
@@ -165,3 +166,21 @@ async def test_creating_a_thread_another_process_supervises_is_answered_by_its_o
     same = await p2.threads.create(thread_id=tid, if_exists="do_nothing")
     assert same["thread_id"] == tid
     await p2.runs.join(tid, run["run_id"])
+
+
+async def test_bulk_cancel_and_prune_reach_each_threads_owner(cluster: Cluster) -> None:
+    p1, p2, p3 = cluster.clients
+    t1 = (await p1.threads.create())["thread_id"]
+    t2 = (await p2.threads.create())["thread_id"]
+    r1 = await p1.runs.create(t1, "slow", input=slow("a", 200, delay=0.05))
+    r2 = await p2.runs.create(t2, "slow", input=slow("b", 200, delay=0.05))
+    assert [cluster.index_of(cluster.owner_url(t)) for t in (t1, t2)] == [0, 1]
+    await until(lambda: rows(cluster.db, "SELECT count(*) FROM runs WHERE status = 'running'") == [(2,)], 10, "both running")
+    async with aiohttp.ClientSession() as http:  # from a third process, which supervises neither
+        async with http.post(f"{cluster.servers[2].url}/runs/cancel?action=interrupt", json={"status": "running"}) as resp:
+            assert resp.status == 204, await resp.text()
+    await p3.runs.join(t1, r1["run_id"])
+    await p3.runs.join(t2, r2["run_id"])
+    assert [(await p3.runs.get(t, r["run_id"]))["status"] for t, r in ((t1, r1), (t2, r2))] == ["interrupted"] * 2
+    assert await p3.threads.prune([t1, t2]) == {"pruned_count": 2}
+    assert rows(cluster.db, "SELECT count(*) FROM threads") == [(0,)]

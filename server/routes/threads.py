@@ -146,8 +146,10 @@ async def prune_threads(request: web.Request) -> web.Response:
             continue
         if (cluster := request.config_dict.get(CLUSTER)) is not None and (owner := await cluster.owner_url(thread_id)):
             # another process supervises it: that one prunes it
-            answer = await ask_owner(request, owner, "/threads/prune", {"thread_ids": [thread_id], "strategy": req.strategy})
-            pruned += int(answer["pruned_count"])
+            status, answer = await ask_owner(
+                request, owner, "/threads/prune", {"thread_ids": [thread_id], "strategy": req.strategy}
+            )
+            pruned += int(answer["pruned_count"]) if status == 200 else 0
         elif req.strategy == "keep_latest":
             pruned += await rt.keep_latest(thread_id)
         elif await rt.delete_thread(thread_id):  # its supervisor cancels its runs first
