@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from .execution import RunExecution
 from .supervisor import ThreadSupervisor
 from .threaddeps import ThreadDeps
@@ -15,6 +19,7 @@ class SupervisorRegistry:
         self._actors: dict[str, ThreadSupervisor] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._reaping: set[asyncio.Task[None]] = set()
+        self._watched: Counter[str] = Counter()
 
     def get(self, thread_id: str) -> ThreadSupervisor:
         """The thread's supervisor. Looking it up and sending to it happen in one step of
@@ -24,6 +29,25 @@ class SupervisorRegistry:
             actor = self._actors[thread_id] = ThreadSupervisor(thread_id, self._deps, on_idle=self.idle)
             actor.start()
         return actor
+
+    @asynccontextmanager
+    async def watch(self, thread_id: str) -> AsyncIterator[bool]:
+        """Keep the thread's supervisor, and so its ownership in a cluster, while a stream
+        of the thread is open here: the runs made on it later, from any process, are then
+        sent to this one and reach the stream. Yields whether this process supervises the
+        thread (False: another process took it first)."""
+        self._watched[thread_id] += 1
+        try:
+            actor = self.get(thread_id)
+            await actor.started()
+            yield not actor.stopped
+        finally:
+            self._watched[thread_id] -= 1
+            if not self._watched[thread_id]:
+                del self._watched[thread_id]
+                kept = self._actors.get(thread_id)
+                if kept is not None and not kept.busy:
+                    self.idle(kept)
 
     def executions(self) -> list[RunExecution]:
         """The runs executing now (waiting for a slot included), one at most per thread."""
@@ -51,7 +75,7 @@ class SupervisorRegistry:
 
     def _reap(self, actor: ThreadSupervisor) -> None:
         self._timers.pop(actor.thread_id, None)
-        if actor.busy or not actor.idle or self._actors.get(actor.thread_id) is not actor:
+        if actor.busy or not actor.idle or actor.thread_id in self._watched or self._actors.get(actor.thread_id) is not actor:
             return
         del self._actors[actor.thread_id]
         task = asyncio.get_running_loop().create_task(actor.stop())

@@ -12,10 +12,16 @@ in the database and are taken over with it.
 
 A forwarded request carries `X-Threadloom-Forwarded` and is never forwarded again: if the
 thread changed hands meanwhile, the process it reached serves it (its supervisor fails to
-acquire the thread, a 503 with Retry-After, if another live process holds it)."""
+acquire the thread, a 503 with Retry-After, if another live process holds it).
+
+A stream of a thread (`/threads/{id}/stream`, the v3 `/threads/{id}/stream/events` over
+SSE or a WebSocket) is served by the thread's owner, and opening one on a thread nobody
+supervises makes this process its owner for as long as it is open: every run made on the
+thread meanwhile, from whichever process, is then sent here and reaches the stream."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -29,12 +35,14 @@ from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import is_uuid, parse_uuid
 
 from .asgi import HOP_BY_HOP
-from .context import CLUSTER
+from .context import CLUSTER, RUNTIME
 from .http import raw_body
 
 FORWARDED = "X-Threadloom-Forwarded"
 _THREAD = re.compile(r"^/threads/([^/]+)(?:/|$)")
+_THREAD_STREAM = re.compile(r"^/threads/[^/]+/stream(?:/events)?/?$")
 _NOT_SENT = HOP_BY_HOP | {"host", "content-length"}
+_SOCKET_HANDSHAKE = {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol"}
 _NOT_RETURNED = HOP_BY_HOP | {"content-length"}
 SESSION = web.AppKey("forwarding_session", aiohttp.ClientSession)
 
@@ -63,10 +71,17 @@ async def forward(request: web.Request, handler: Handler) -> web.StreamResponse:
     thread_id = await _thread_of(request)
     if thread_id is None:
         return await handler(request)
-    owner = await cluster.owner_url(thread_id)
-    if not owner:
+    forwarded = FORWARDED in request.headers
+    if not forwarded and (owner := await cluster.owner_url(thread_id)):
+        return await _proxy(request, owner)
+    if not _THREAD_STREAM.match(request.path):
         return await handler(request)
-    return await _proxy(request, owner)
+    async with request.config_dict[RUNTIME].supervisors.watch(thread_id) as supervised:
+        if supervised:
+            return await handler(request)
+    if not forwarded and (owner := await cluster.owner_url(thread_id)):  # another process took it first
+        return await _proxy(request, owner)
+    raise ServiceUnavailable("this thread is changing hands between the server's processes: retry shortly")
 
 
 async def _thread_of(request: web.Request) -> str | None:
@@ -89,6 +104,8 @@ def _canonical(value: object) -> str | None:
 
 
 async def _proxy(request: web.Request, owner: str) -> web.StreamResponse:
+    if web.WebSocketResponse().can_prepare(request).ok:
+        return await _proxy_socket(request, owner)
     body = await raw_body(request)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT}
     headers[FORWARDED] = "1"
@@ -111,11 +128,56 @@ async def _proxy(request: web.Request, owner: str) -> web.StreamResponse:
     except aiohttp.ClientConnectionError as exc:
         if response is not None:  # the owner died mid-answer: the stream ends; a client resumes it elsewhere
             return response
-        # the owner died: its lease runs out, then another process takes the thread over
-        return web.json_response(
-            {"detail": f"the process supervising this thread cannot be reached ({exc}): retry shortly"},
-            status=503, headers={"Retry-After": "1"},
+        return _unreachable(exc)
+
+
+async def _proxy_socket(request: web.Request, owner: str) -> web.StreamResponse:
+    """A WebSocket: the owner's handshake first (what it refuses, this process refuses
+    with the same status), then every message passed on both ways until either side
+    closes, with its close code."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT | _SOCKET_HANDSHAKE}
+    headers[FORWARDED] = "1"
+    offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
+    try:
+        upstream = await request.config_dict[SESSION].ws_connect(
+            owner + request.rel_url.raw_path_qs, headers=headers, protocols=offered, autoping=True,
         )
+    except aiohttp.WSServerHandshakeError as exc:
+        return web.json_response({"detail": exc.message or "refused"}, status=exc.status)
+    except aiohttp.ClientConnectionError as exc:
+        return _unreachable(exc)
+    async with upstream:
+        socket = web.WebSocketResponse(protocols=(upstream.protocol,) if upstream.protocol else ())
+        await socket.prepare(request)
+        pumps = [asyncio.create_task(_pump(upstream, socket)), asyncio.create_task(_pump(socket, upstream))]
+        try:
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pump in pumps:
+                pump.cancel()
+            await asyncio.wait(pumps)
+        code = upstream.close_code if upstream.closed else socket.close_code
+        await socket.close(code=code or aiohttp.WSCloseCode.GOING_AWAY)
+        await upstream.close(code=socket.close_code or aiohttp.WSCloseCode.GOING_AWAY)
+    return socket
+
+
+async def _pump(source: Any, sink: Any) -> None:
+    """The messages `source` receives, sent on by `sink` (either side's WebSocket), until
+    `source` closes."""
+    async for message in source:
+        if message.type is aiohttp.WSMsgType.TEXT:
+            await sink.send_str(message.data)
+        elif message.type is aiohttp.WSMsgType.BINARY:
+            await sink.send_bytes(message.data)
+
+
+def _unreachable(exc: Exception) -> web.Response:
+    # the owner died: its lease runs out, then another process takes the thread over
+    return web.json_response(
+        {"detail": f"the process supervising this thread cannot be reached ({exc}): retry shortly"},
+        status=503, headers={"Retry-After": "1"},
+    )
 
 
 async def ask_owner(request: web.Request, owner: str, path: str, payload: Any) -> tuple[int, Any]:

@@ -25,6 +25,7 @@ from threadloom.server.app import create_app
 from threadloom.server.config import Settings, load_project
 from threadloom.server.graphs import GraphRegistry
 
+from clusterproc import Cluster
 from clusterservers import ClusterServers
 from pgtest import SKIPPED, Databases, PostgresForTests, shared
 
@@ -139,3 +140,16 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
     """A raw HTTP client, for exact status codes, headers and bodies."""
     async with aiohttp.ClientSession() as s:
         yield s
+
+
+@pytest.fixture
+async def cluster(postgres_for_tests: PostgresForTests) -> AsyncIterator[Cluster]:
+    """Three `python -m server` processes on a PostgreSQL database of their own, with
+    short leases (`clusterproc.py`)."""
+    db = postgres_for_tests.new_database()
+    three = Cluster(db, 3)
+    try:
+        yield await three.start()
+    finally:
+        await three.close()
+        postgres_for_tests.drop(db)

@@ -8,25 +8,12 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest
 
 from clusterproc import Cluster, check_thread_history, until
-from pgtest import PostgresForTests, rows
+from pgtest import rows
 from support import seq, slow
-
-
-@pytest.fixture
-async def cluster(postgres_for_tests: PostgresForTests) -> AsyncIterator[Cluster]:
-    db = postgres_for_tests.new_database()
-    three = Cluster(db, 3)
-    try:
-        yield await three.start()
-    finally:
-        await three.close()
-        postgres_for_tests.drop(db)
 
 
 async def test_create_on_one_join_on_another_cancel_from_a_third(cluster: Cluster) -> None:
