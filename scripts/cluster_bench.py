@@ -148,7 +148,8 @@ async def throughput(admin: str, processes: int, threads: int, runs: int) -> dic
     }
 
 
-async def stream_latency(admin: str, rate: float, count: int) -> dict[str, float]:
+async def stream_latency(admin: str, rate: float, count: int, via: int = 2) -> dict[str, float]:
+    """`via` 2: the stream is read through P2 (forwarded); 1: from P1 itself, the floor."""
     async with fresh_database(admin) as db:
         p1 = await Server(db).start()
         p2 = await Server(db).start()
@@ -161,7 +162,8 @@ async def stream_latency(admin: str, rate: float, count: int) -> dict[str, float
                 async with http.post(f"{p1.url}/threads/{tid}/runs", json=run) as resp:
                     run_id = (await resp.json())["run_id"]
                 latencies: list[float] = []
-                async with http.get(f"{p2.url}/threads/{tid}/runs/{run_id}/stream") as resp:
+                reader = p2 if via == 2 else p1
+                async with http.get(f"{reader.url}/threads/{tid}/runs/{run_id}/stream") as resp:
                     assert resp.status == 200, await resp.text()
                     event = ""
                     async for raw in resp.content:
@@ -199,9 +201,10 @@ async def main() -> None:
               f"threads in {r['seconds']:.1f} s); servers' CPU {r['server_cpu_ms_per_run']:.1f} ms/run; "
               f"machine CPUs {100 * r['machine_busy']:.0f}% busy", flush=True)
     for rate in (float(x) for x in args.rates.split(",") if x):
-        s = await stream_latency(args.pg, rate, int(rate * args.seconds))
-        print(f"stream latency across processes at {rate:.0f} events/s: p50 {s['p50_ms']:.1f} ms, "
-              f"p99 {s['p99_ms']:.1f} ms, max {s['max_ms']:.1f} ms ({s['events']} events)", flush=True)
+        for via, what in ((2, "across processes"), (1, "from the owner itself (the floor)")):
+            s = await stream_latency(args.pg, rate, int(rate * args.seconds), via)
+            print(f"stream latency {what} at {rate:.0f} events/s: p50 {s['p50_ms']:.1f} ms, "
+                  f"p99 {s['p99_ms']:.1f} ms, max {s['max_ms']:.1f} ms ({s['events']} events)", flush=True)
     if args.kills:
         out = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "takeover_bench.py"), "--pg", args.pg, "--kills", str(args.kills)],
