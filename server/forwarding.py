@@ -21,7 +21,6 @@ thread meanwhile, from whichever process, is then sent here and reaches the stre
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -34,16 +33,13 @@ from aiohttp.typedefs import Handler
 from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import is_uuid, parse_uuid
 
-from .asgi import HOP_BY_HOP
 from .context import CLUSTER, RUNTIME
 from .http import raw_body
+from .relay import Unreachable, passed_headers, relay
 
 FORWARDED = "X-Threadloom-Forwarded"
 _THREAD = re.compile(r"^/threads/([^/]+)(?:/|$)")
 _THREAD_STREAM = re.compile(r"^/threads/[^/]+/stream(?:/events)?/?$")
-_NOT_SENT = HOP_BY_HOP | {"host", "content-length"}
-_SOCKET_HANDSHAKE = {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol"}
-_NOT_RETURNED = HOP_BY_HOP | {"content-length"}
 SESSION = web.AppKey("forwarding_session", aiohttp.ClientSession)
 
 
@@ -104,72 +100,10 @@ def _canonical(value: object) -> str | None:
 
 
 async def _proxy(request: web.Request, owner: str) -> web.StreamResponse:
-    if web.WebSocketResponse().can_prepare(request).ok:
-        return await _proxy_socket(request, owner)
-    body = await raw_body(request)
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT}
-    headers[FORWARDED] = "1"
-    session = request.config_dict[SESSION]
-    response: web.StreamResponse | None = None
     try:
-        async with session.request(
-            request.method, owner + request.rel_url.raw_path_qs, headers=headers, data=body or None,
-            allow_redirects=False,
-        ) as upstream:
-            response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-            for key, value in upstream.headers.items():
-                if key.lower() not in _NOT_RETURNED:
-                    response.headers.add(key, value)
-            await response.prepare(request)
-            async for chunk in upstream.content.iter_any():
-                await response.write(chunk)
-            await response.write_eof()
-            return response
-    except aiohttp.ClientConnectionError as exc:
-        if response is not None:  # the owner died mid-answer: the stream ends; a client resumes it elsewhere
-            return response
+        return await relay(request, request.config_dict[SESSION], owner, {FORWARDED: "1"})
+    except Unreachable as exc:
         return _unreachable(exc)
-
-
-async def _proxy_socket(request: web.Request, owner: str) -> web.StreamResponse:
-    """A WebSocket: the owner's handshake first (what it refuses, this process refuses
-    with the same status), then every message passed on both ways until either side
-    closes, with its close code."""
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT | _SOCKET_HANDSHAKE}
-    headers[FORWARDED] = "1"
-    offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
-    try:
-        upstream = await request.config_dict[SESSION].ws_connect(
-            owner + request.rel_url.raw_path_qs, headers=headers, protocols=offered, autoping=True,
-        )
-    except aiohttp.WSServerHandshakeError as exc:
-        return web.json_response({"detail": exc.message or "refused"}, status=exc.status)
-    except aiohttp.ClientConnectionError as exc:
-        return _unreachable(exc)
-    async with upstream:
-        socket = web.WebSocketResponse(protocols=(upstream.protocol,) if upstream.protocol else ())
-        await socket.prepare(request)
-        pumps = [asyncio.create_task(_pump(upstream, socket)), asyncio.create_task(_pump(socket, upstream))]
-        try:
-            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pump in pumps:
-                pump.cancel()
-            await asyncio.wait(pumps)
-        code = upstream.close_code if upstream.closed else socket.close_code
-        await socket.close(code=code or aiohttp.WSCloseCode.GOING_AWAY)
-        await upstream.close(code=socket.close_code or aiohttp.WSCloseCode.GOING_AWAY)
-    return socket
-
-
-async def _pump(source: Any, sink: Any) -> None:
-    """The messages `source` receives, sent on by `sink` (either side's WebSocket), until
-    `source` closes."""
-    async for message in source:
-        if message.type is aiohttp.WSMsgType.TEXT:
-            await sink.send_str(message.data)
-        elif message.type is aiohttp.WSMsgType.BINARY:
-            await sink.send_bytes(message.data)
 
 
 def _unreachable(exc: Exception) -> web.Response:
@@ -186,8 +120,7 @@ async def ask_owner(request: web.Request, owner: str, path: str, payload: Any) -
     `/runs/cancel`) whose parts only the owners' supervisors may do: the owner's status
     and JSON answer (None without a body). A 503 if the owner cannot be reached or
     fails."""
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT | {"content-encoding"}}
-    headers[FORWARDED] = "1"
+    headers = {**passed_headers(request, also={"content-encoding"}), FORWARDED: "1"}
     try:
         async with request.config_dict[SESSION].post(owner + path, json=payload, headers=headers) as answer:
             raw = await answer.read()

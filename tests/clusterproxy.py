@@ -1,6 +1,6 @@
 """An HTTP proxy that sends each request to a process of a cluster picked at random (seeded:
-a failing test sends the same requests to the same processes again), passing bodies and
-streams through as they come. The API tests run through it against 3 processes
+a failing test sends the same requests to the same processes again), passing bodies,
+streams and WebSockets through as they come (`server/relay.py`). The API tests run through it against 3 processes
 (`THREADLOOM_TEST_CLUSTER=3`, `conftest.py`)."""
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ import random
 import aiohttp
 from aiohttp import web
 
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-    "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
-})
+from threadloom.server.relay import relay
+
 
 
 class RandomProxy:
@@ -48,18 +46,4 @@ class RandomProxy:
         backend = self._random.choice(self.backends)
         self.sent.append(backend)
         assert self._session is not None
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
-        body = await request.read()
-        async with self._session.request(
-            request.method, backend + request.rel_url.raw_path_qs, headers=headers, data=body or None,
-            allow_redirects=False,
-        ) as upstream:
-            response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-            for key, value in upstream.headers.items():
-                if key.lower() not in HOP_BY_HOP:
-                    response.headers.add(key, value)
-            await response.prepare(request)
-            async for chunk in upstream.content.iter_any():
-                await response.write(chunk)
-            await response.write_eof()
-            return response
+        return await relay(request, self._session, backend, {})
