@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import time
+from pathlib import Path
 
 import aiohttp
 
 from clusterproc import Cluster, check_thread_history, until
-from pgtest import rows
+from pgtest import PostgresForTests, rows
 from support import seq, slow
 
 
@@ -171,3 +173,43 @@ async def test_bulk_cancel_and_prune_reach_each_threads_owner(cluster: Cluster) 
     assert [(await p3.runs.get(t, r["run_id"]))["status"] for t, r in ((t1, r1), (t2, r2))] == ["interrupted"] * 2
     assert await p3.threads.prune([t1, t2]) == {"pruned_count": 2}
     assert rows(cluster.db, "SELECT count(*) FROM threads") == [(0,)]
+
+
+BLOCKER = '''
+import time
+from typing import TypedDict
+from langgraph.graph import START, StateGraph
+
+class State(TypedDict, total=False):
+    seconds: float
+    done: bool
+
+async def block(state: State) -> State:
+    time.sleep(state["seconds"])  # on the event loop, as a careless async node does
+    return {"done": True}
+
+graph = StateGraph(State).add_node("block", block).add_edge(START, "block").compile()
+'''
+
+
+async def test_a_node_blocking_the_event_loop_past_the_lease_does_not_cost_the_thread(
+    postgres_for_tests: PostgresForTests, tmp_path: Path,
+) -> None:
+    """The lease is renewed from a thread of its own: a graph node that blocks its
+    process's loop for twice TTL + grace is not taken for a dead process."""
+    (tmp_path / "blocker.py").write_text(BLOCKER)
+    (tmp_path / "langgraph.json").write_text(json.dumps({"graphs": {"blocker": "./blocker.py:graph"}}))
+    db = postgres_for_tests.new_database()
+    two = Cluster(db, 2, config=tmp_path / "langgraph.json")
+    try:
+        p1, p2 = (await two.start()).clients
+        tid = (await p1.threads.create())["thread_id"]
+        run = await p1.runs.create(tid, "blocker", input={"seconds": 4.0})
+        await p2.runs.join(tid, run["run_id"])
+        assert (await p2.runs.get(tid, run["run_id"]))["status"] == "success"
+        assert rows(db, "SELECT attempt FROM runs") == [(1,)]
+        assert two.epoch(tid) == 1 and two.index_of(two.owner_url(tid)) == 0
+        assert two.servers[0].proc is not None and two.servers[0].proc.returncode is None
+    finally:
+        await two.close()
+        postgres_for_tests.drop(db)

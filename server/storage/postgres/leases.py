@@ -32,6 +32,7 @@ import psycopg
 
 from .db import Database
 from .fence import FENCE, Fence, LocalLease
+from .heartbeat import Heartbeat
 
 log = logging.getLogger("threadloom.cluster")
 
@@ -119,13 +120,14 @@ class PostgresOwnership:
         self, db: Database, settings: LeaseSettings | None = None, *,
         on_lost: Callable[[], None] | None = None,
     ) -> None:
-        """`on_lost`: called when the heartbeat finds this process's lease expired
-        (default: exit the process with code 70)."""
+        """`on_lost`: called (in the heartbeat's thread) when the heartbeat finds this
+        process fenced (default: exit the process with code 70)."""
         self._db = db
         self.settings = settings or LeaseSettings.from_env()
         self.process_id = uuid.uuid4().hex
         self._on_lost = on_lost or _exit_lease_lost
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._heartbeat: Heartbeat | None = None
+        self._orphans: asyncio.Task[None] | None = None
         self._orphan_handler: Callable[[str], Awaitable[None]] | None = None
         self.lease = LocalLease()
 
@@ -155,31 +157,26 @@ class PostgresOwnership:
         log.info("process %s registered at %s", self.process_id, url)
 
     def start(self, on_orphan: Callable[[str], Awaitable[None]]) -> None:
-        """Renew this process's lease every heartbeat and, at each, take over the threads
-        with unfinished runs that no live process holds (`on_orphan(thread_id)` starts
-        their supervisor, which acquires them)."""
+        """Renew this process's lease every heartbeat (in a thread of its own,
+        `heartbeat.py`) and, after each renewal, take over the threads with unfinished
+        runs that no live process holds (`on_orphan(thread_id)` starts their supervisor,
+        which acquires them)."""
         self._orphan_handler = on_orphan
-        self._heartbeat = asyncio.get_running_loop().create_task(self._beat(), name="lease heartbeat")
+        beats = asyncio.Event()
+        conninfo = self._db.pool.conninfo
+        assert isinstance(conninfo, str)  # the pools are opened on a URL
+        self._heartbeat = Heartbeat(
+            conninfo, self.process_id, self.lease,
+            every=self.settings.heartbeat_seconds, ttl=self.settings.ttl_seconds,
+            on_renewed=beats.set, on_lost=self._on_lost,
+        )
+        self._heartbeat.start()
+        self._orphans = asyncio.get_running_loop().create_task(self._take_orphans_at_each(beats), name="takeovers")
 
-    async def _beat(self) -> None:
+    async def _take_orphans_at_each(self, beats: asyncio.Event) -> None:
         while True:
-            await asyncio.sleep(self.settings.heartbeat_seconds)
-            sent_at = time.monotonic()
-            try:
-                renewed = await self._statement(
-                    "UPDATE processes SET heartbeat_at = now(), expires_at = now() + make_interval(secs => %s) "
-                    "WHERE process_id = %s AND NOT fenced",
-                    (self.settings.ttl_seconds, self.process_id),
-                )
-            except Exception:  # the database is away: the lease runs out on its own clock
-                log.warning("lease renewal failed", exc_info=True)
-                continue
-            if renewed == 0:
-                log.error("process %s: another process took over its threads (it was paused or cut off from the "
-                          "database past its lease): stopping", self.process_id)
-                self._on_lost()
-                return
-            self.lease.renewed(sent_at, self.settings.ttl_seconds)
+            await beats.wait()
+            beats.clear()
             try:
                 await self._take_orphans()
             except Exception:
@@ -231,9 +228,11 @@ class PostgresOwnership:
 
     async def close(self) -> None:
         """Stop renewing and leave the cluster: this process's threads are free at once."""
+        if self._orphans is not None:
+            self._orphans.cancel()
+            await asyncio.wait([self._orphans], timeout=LEAVE_SECONDS)
         if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.wait([self._heartbeat], timeout=LEAVE_SECONDS)
+            await self._heartbeat.stop(LEAVE_SECONDS)
         try:
             async with asyncio.timeout(LEAVE_SECONDS):
                 await self._statement("UPDATE thread_leases SET process_id = NULL WHERE process_id = %s", (self.process_id,))
