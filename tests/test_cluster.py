@@ -1,6 +1,7 @@
 """Several server processes on one PostgreSQL database (issue 13): any process serves any
 thread's requests, one process supervises a thread at a time, and the threads of a
-process killed with SIGKILL (or paused past its lease) are taken over by the others."""
+process killed with SIGKILL (or paused past its lease) are taken over by the others, and
+those of a process whose event loop a graph node blocks are not."""
 
 from __future__ import annotations
 
