@@ -184,3 +184,17 @@ async def test_bulk_cancel_and_prune_reach_each_threads_owner(cluster: Cluster) 
     assert [(await p3.runs.get(t, r["run_id"]))["status"] for t, r in ((t1, r1), (t2, r2))] == ["interrupted"] * 2
     assert await p3.threads.prune([t1, t2]) == {"pruned_count": 2}
     assert rows(cluster.db, "SELECT count(*) FROM threads") == [(0,)]
+
+
+async def test_deleting_an_assistant_reaches_each_of_its_threads_owner(cluster: Cluster) -> None:
+    p1, p2, p3 = cluster.clients
+    aid = (await p3.assistants.create("slow"))["assistant_id"]
+    t1 = (await p1.threads.create())["thread_id"]
+    t2 = (await p2.threads.create())["thread_id"]
+    await p1.runs.create(t1, aid, input=slow("a", 200, delay=0.05))
+    await p2.runs.create(t2, aid, input=slow("b", 200, delay=0.05))
+    assert [cluster.index_of(cluster.owner_url(t)) for t in (t1, t2)] == [0, 1]
+    await until(lambda: rows(cluster.db, "SELECT count(*) FROM runs WHERE status = 'running'") == [(2,)], 10, "both running")
+    await p3.assistants.delete(aid, delete_threads=True)  # from a third process, which supervises neither
+    assert rows(cluster.db, "SELECT count(*) FROM threads") == [(0,)]
+    assert rows(cluster.db, "SELECT count(*) FROM runs") == [(0,)]
