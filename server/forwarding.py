@@ -25,6 +25,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from threadloom.protocol.a2a import tasks as a2a_tasks
 from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import is_uuid, parse_uuid
 
@@ -34,6 +35,7 @@ from .http import raw_body
 
 FORWARDED = "X-Threadloom-Forwarded"
 _THREAD = re.compile(r"^/threads/([^/]+)(?:/|$)")
+_A2A = re.compile(r"^/a2a/[^/]+/?$")
 _NOT_SENT = HOP_BY_HOP | {"host", "content-length"}
 _NOT_RETURNED = HOP_BY_HOP | {"content-length"}
 SESSION = web.AppKey("forwarding_session", aiohttp.ClientSession)
@@ -70,16 +72,26 @@ async def forward(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 async def _thread_of(request: web.Request) -> str | None:
-    """The thread a request is about: in its path, or the body of `POST /threads`."""
+    """The thread a request is about: in its path, or the body of `POST /threads`, or the
+    context an A2A JSON-RPC request names (`POST /a2a/{assistant_id}`)."""
     if (match := _THREAD.match(request.path)) is not None:
         return _canonical(match[1])
-    if request.method == "POST" and request.path.rstrip("/") == "/threads" and request.can_read_body:
-        try:
-            found = json.loads(await raw_body(request) or b"{}").get("thread_id")
-        except (ValueError, AttributeError, RecursionError):
-            return None  # the handler says what is wrong with it
-        return _canonical(found)
+    if request.method != "POST" or not request.can_read_body:
+        return None
+    if request.path.rstrip("/") == "/threads":
+        return _canonical((await _json_body(request) or {}).get("thread_id"))
+    if _A2A.match(request.path) is not None:
+        return _canonical(a2a_tasks.context_of(await _json_body(request)))
     return None
+
+
+async def _json_body(request: web.Request) -> dict[str, Any] | None:
+    """The request's body as JSON; None if it is not (the handler says what is wrong)."""
+    try:
+        found = json.loads(await raw_body(request) or b"{}")
+    except (ValueError, RecursionError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _canonical(value: object) -> str | None:

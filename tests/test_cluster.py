@@ -198,3 +198,22 @@ async def test_deleting_an_assistant_reaches_each_of_its_threads_owner(cluster: 
     await p3.assistants.delete(aid, delete_threads=True)  # from a third process, which supervises neither
     assert rows(cluster.db, "SELECT count(*) FROM threads") == [(0,)]
     assert rows(cluster.db, "SELECT count(*) FROM runs") == [(0,)]
+
+
+async def test_an_a2a_message_in_a_context_another_process_supervises(cluster: Cluster) -> None:
+    talker = "/a2a/talker"
+    message = {"messageId": "m1", "role": "ROLE_USER", "parts": [{"text": "hi"}]}
+    async with aiohttp.ClientSession() as http:
+        async def send(index: int, body: dict[str, object]) -> tuple[int, dict[str, object]]:
+            rpc = {"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": body}}
+            async with http.post(cluster.servers[index].url + talker, json=rpc) as resp:
+                return resp.status, await resp.json()
+
+        status, first = await send(0, message)
+        context = first["result"]["task"]["contextId"]  # type: ignore[index]
+        assert cluster.index_of(cluster.owner_url(context)) == 0  # P1 still supervises it (idle, not yet let go)
+        status, second = await send(1, {**message, "messageId": "m2", "contextId": context})
+        assert status == 200 and "result" in second, second
+        assert second["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED"  # type: ignore[index]
+
+
