@@ -25,6 +25,8 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from threadloom.actors.actor import ActorStopped
+from threadloom.actors.supervisor import NotOwner
 from threadloom.protocol.a2a import tasks as a2a_tasks
 from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import is_uuid, parse_uuid
@@ -65,10 +67,16 @@ async def forward(request: web.Request, handler: Handler) -> web.StreamResponse:
     thread_id = await _thread_of(request)
     if thread_id is None:
         return await handler(request)
-    owner = await cluster.owner_url(thread_id)
-    if not owner:
+    if owner := await cluster.owner_url(thread_id):
+        return await _proxy(request, owner)
+    try:
         return await handler(request)
-    return await _proxy(request, owner)
+    except ActorStopped as exc:
+        # nobody held the thread at the look-up, but another process acquired it before
+        # this one's supervisor could: that process answers
+        if not isinstance(exc.__cause__, NotOwner) or not (owner := await cluster.owner_url(thread_id)):
+            raise
+        return await _proxy(request, owner)
 
 
 async def _thread_of(request: web.Request) -> str | None:

@@ -217,3 +217,21 @@ async def test_an_a2a_message_in_a_context_another_process_supervises(cluster: C
         assert second["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED"  # type: ignore[index]
 
 
+
+async def test_a_thread_no_process_holds_taken_by_two_at_once_answers_both(cluster: Cluster) -> None:
+    """Runs enqueued at once through two processes on threads nobody supervises (their
+    owner stopped): one process acquires each thread, the other's request goes on to it."""
+    p1, p2, p3 = cluster.clients
+    tids = [(await p1.threads.create())["thread_id"] for _ in range(5)]
+    owner = cluster.servers[0]
+    assert owner.proc is not None
+    owner.proc.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(owner.proc.wait(), 30) == 0
+    assert [cluster.owner_url(tid) for tid in tids] == [None] * 5
+    runs = await asyncio.gather(*(
+        client.runs.create(tid, "slow", input=slow(name, 2, delay=0.01), multitask_strategy="enqueue")
+        for tid in tids for name, client in (("a", p2), ("b", p3))
+    ))
+    for tid, run in zip([t for t in tids for _ in range(2)], runs, strict=True):
+        await p3.runs.join(tid, run["run_id"])
+        assert (await p3.runs.get(tid, run["run_id"]))["status"] == "success"
