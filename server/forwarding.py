@@ -38,7 +38,8 @@ from .http import raw_body
 FORWARDED = "X-Threadloom-Forwarded"
 _THREAD = re.compile(r"^/threads/([^/]+)(?:/|$)")
 _A2A = re.compile(r"^/a2a/[^/]+/?$")
-_NOT_SENT = HOP_BY_HOP | {"host", "content-length"}
+# the body is sent as aiohttp read it: already decoded from its Content-Encoding
+_NOT_SENT = HOP_BY_HOP | {"host", "content-length", "content-encoding"}
 _NOT_RETURNED = HOP_BY_HOP | {"content-length"}
 SESSION = web.AppKey("forwarding_session", aiohttp.ClientSession)
 
@@ -144,7 +145,7 @@ async def ask_owner(request: web.Request, owner: str, path: str, payload: Any) -
     `/runs/cancel`) whose parts only the owners' supervisors may do: the owner's status
     and JSON answer (None without a body). A 503 if the owner cannot be reached or
     fails."""
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT | {"content-encoding"}}
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_SENT}
     headers[FORWARDED] = "1"
     try:
         async with request.config_dict[SESSION].post(owner + path, json=payload, headers=headers) as answer:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
+import json
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -235,3 +237,15 @@ async def test_a_thread_no_process_holds_taken_by_two_at_once_answers_both(clust
     for tid, run in zip([t for t in tids for _ in range(2)], runs, strict=True):
         await p3.runs.join(tid, run["run_id"])
         assert (await p3.runs.get(tid, run["run_id"]))["status"] == "success"
+
+
+async def test_a_compressed_body_reaches_the_owner_readable(cluster: Cluster) -> None:
+    p1, _, _ = cluster.clients
+    tid = (await p1.threads.create())["thread_id"]
+    assert cluster.index_of(cluster.owner_url(tid)) == 0
+    body = gzip.compress(json.dumps({"metadata": {"k": "v"}}).encode())
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    async with aiohttp.ClientSession() as http:  # sent to P2, forwarded to P1
+        async with http.patch(f"{cluster.servers[1].url}/threads/{tid}", data=body, headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+            assert (await resp.json())["metadata"]["k"] == "v"
