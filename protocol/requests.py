@@ -26,6 +26,7 @@ Metadata = dict[str, Any]
 StreamMode = Literal["values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"]
 STREAM_MODES = frozenset(get_args(StreamMode))
 Durability = Literal["sync", "async", "exit"]
+PruneStrategy = Literal["delete", "keep_latest"]  # of a thread: delete it, or its history but the latest
 Interrupts = Literal["*"] | list[str]
 Webhook = Annotated[str, msgspec.Meta(min_length=1, max_length=65536, extra_json_schema={"format": "uri-reference"})]
 # an assistant's UUID, or a graph's id (its system assistant)
@@ -137,7 +138,7 @@ class RunCreate(msgspec.Struct, kw_only=True):
 class ThreadTtl(msgspec.Struct, kw_only=True):
     """The time-to-live for the thread."""
 
-    strategy: Literal["delete", "keep_latest"] = "delete"
+    strategy: PruneStrategy = "delete"
     ttl: float | None = None
 
 
@@ -190,7 +191,7 @@ class ThreadSearch(ThreadCount, kw_only=True):
 
 class ThreadPrune(msgspec.Struct, kw_only=True):
     thread_ids: list[Uuid]
-    strategy: Literal["delete", "keep_latest"] = "delete"
+    strategy: PruneStrategy = "delete"
 
 
 class HistoryRequest(msgspec.Struct, kw_only=True):

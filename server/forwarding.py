@@ -30,6 +30,9 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from threadloom.actors.actor import ActorStopped
+from threadloom.actors.supervisor import NotOwner
+from threadloom.protocol.a2a import tasks as a2a_tasks
 from threadloom.protocol.errors import ServiceUnavailable
 from threadloom.protocol.ids import is_uuid, parse_uuid
 
@@ -40,6 +43,7 @@ from .relay import Unreachable, passed_headers, relay
 FORWARDED = "X-Threadloom-Forwarded"
 _THREAD = re.compile(r"^/threads/([^/]+)(?:/|$)")
 _THREAD_STREAM = re.compile(r"^/threads/[^/]+/stream(?:/events)?/?$")
+_A2A = re.compile(r"^/a2a/[^/]+/?$")
 SESSION = web.AppKey("forwarding_session", aiohttp.ClientSession)
 
 
@@ -62,35 +66,53 @@ async def _session(app: web.Application) -> AsyncIterator[None]:
 @web.middleware
 async def forward(request: web.Request, handler: Handler) -> web.StreamResponse:
     cluster = request.config_dict.get(CLUSTER)
-    if cluster is None or FORWARDED in request.headers:
+    forwarded = FORWARDED in request.headers
+    watching = _THREAD_STREAM.match(request.path) is not None
+    if cluster is None or (forwarded and not watching):
         return await handler(request)
     thread_id = await _thread_of(request)
     if thread_id is None:
         return await handler(request)
-    forwarded = FORWARDED in request.headers
     if not forwarded and (owner := await cluster.owner_url(thread_id)):
         return await _proxy(request, owner)
-    if not _THREAD_STREAM.match(request.path):
-        return await handler(request)
-    async with request.config_dict[RUNTIME].supervisors.watch(thread_id) as supervised:
-        if supervised:
+    if watching:
+        async with request.config_dict[RUNTIME].supervisors.watch(thread_id) as supervised:
+            if supervised:
+                return await handler(request)
+    else:
+        try:
             return await handler(request)
-    if not forwarded and (owner := await cluster.owner_url(thread_id)):  # another process took it first
+        except ActorStopped as exc:
+            if not isinstance(exc.__cause__, NotOwner):
+                raise
+    # nobody held the thread at the look-up, but another process acquired it before this
+    # one's supervisor could (which failed before doing anything): that process answers
+    if not forwarded and (owner := await cluster.owner_url(thread_id)):
         return await _proxy(request, owner)
     raise ServiceUnavailable("this thread is changing hands between the server's processes: retry shortly")
 
 
 async def _thread_of(request: web.Request) -> str | None:
-    """The thread a request is about: in its path, or the body of `POST /threads`."""
+    """The thread a request is about: in its path, or the body of `POST /threads`, or the
+    context an A2A JSON-RPC request names (`POST /a2a/{assistant_id}`)."""
     if (match := _THREAD.match(request.path)) is not None:
         return _canonical(match[1])
-    if request.method == "POST" and request.path.rstrip("/") == "/threads" and request.can_read_body:
-        try:
-            found = json.loads(await raw_body(request) or b"{}").get("thread_id")
-        except (ValueError, AttributeError, RecursionError):
-            return None  # the handler says what is wrong with it
-        return _canonical(found)
+    if request.method != "POST" or not request.can_read_body:
+        return None
+    if request.path.rstrip("/") == "/threads":
+        return _canonical((await _json_body(request) or {}).get("thread_id"))
+    if _A2A.match(request.path) is not None:
+        return _canonical(a2a_tasks.context_of(await _json_body(request)))
     return None
+
+
+async def _json_body(request: web.Request) -> dict[str, Any] | None:
+    """The request's body as JSON; None if it is not (the handler says what is wrong)."""
+    try:
+        found = json.loads(await raw_body(request) or b"{}")
+    except (ValueError, RecursionError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _canonical(value: object) -> str | None:
@@ -120,7 +142,7 @@ async def ask_owner(request: web.Request, owner: str, path: str, payload: Any) -
     `/runs/cancel`) whose parts only the owners' supervisors may do: the owner's status
     and JSON answer (None without a body). A 503 if the owner cannot be reached or
     fails."""
-    headers = {**passed_headers(request, also={"content-encoding"}), FORWARDED: "1"}
+    headers = {**passed_headers(request), FORWARDED: "1"}
     try:
         async with request.config_dict[SESSION].post(owner + path, json=payload, headers=headers) as answer:
             raw = await answer.read()

@@ -14,7 +14,8 @@ from aiohttp import web
 from .asgi import HOP_BY_HOP
 from .http import raw_body
 
-_NOT_SENT = HOP_BY_HOP | {"host", "content-length"}
+# the body is sent as aiohttp read it: already decoded from its Content-Encoding
+_NOT_SENT = HOP_BY_HOP | {"host", "content-length", "content-encoding"}
 _NOT_RETURNED = HOP_BY_HOP | {"content-length"}
 _SOCKET_HANDSHAKE = frozenset({"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol"})
 
@@ -25,7 +26,7 @@ class Unreachable(Exception):
 
 def passed_headers(request: web.Request, also: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
     """The request's end-to-end headers (hop-by-hop ones, `Host` and `Content-Length`
-    are the connection's, not the request's), less `also`."""
+    are the connection's, not the request's; its body is passed on decoded), less `also`."""
     dropped = _NOT_SENT | also
     return {k: v for k, v in request.headers.items() if k.lower() not in dropped}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import signal
 import time
@@ -174,6 +175,69 @@ async def test_bulk_cancel_and_prune_reach_each_threads_owner(cluster: Cluster) 
     assert [(await p3.runs.get(t, r["run_id"]))["status"] for t, r in ((t1, r1), (t2, r2))] == ["interrupted"] * 2
     assert await p3.threads.prune([t1, t2]) == {"pruned_count": 2}
     assert rows(cluster.db, "SELECT count(*) FROM threads") == [(0,)]
+
+
+async def test_deleting_an_assistant_reaches_each_of_its_threads_owner(cluster: Cluster) -> None:
+    p1, p2, p3 = cluster.clients
+    aid = (await p3.assistants.create("slow"))["assistant_id"]
+    t1 = (await p1.threads.create())["thread_id"]
+    t2 = (await p2.threads.create())["thread_id"]
+    await p1.runs.create(t1, aid, input=slow("a", 200, delay=0.05))
+    await p2.runs.create(t2, aid, input=slow("b", 200, delay=0.05))
+    assert [cluster.index_of(cluster.owner_url(t)) for t in (t1, t2)] == [0, 1]
+    await until(lambda: rows(cluster.db, "SELECT count(*) FROM runs WHERE status = 'running'") == [(2,)], 10, "both running")
+    await p3.assistants.delete(aid, delete_threads=True)  # from a third process, which supervises neither
+    assert rows(cluster.db, "SELECT count(*) FROM threads") == [(0,)]
+    assert rows(cluster.db, "SELECT count(*) FROM runs") == [(0,)]
+
+
+async def test_an_a2a_message_in_a_context_another_process_supervises(cluster: Cluster) -> None:
+    talker = "/a2a/talker"
+    message = {"messageId": "m1", "role": "ROLE_USER", "parts": [{"text": "hi"}]}
+    async with aiohttp.ClientSession() as http:
+        async def send(index: int, body: dict[str, object]) -> tuple[int, dict[str, object]]:
+            rpc = {"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": body}}
+            async with http.post(cluster.servers[index].url + talker, json=rpc) as resp:
+                return resp.status, await resp.json()
+
+        status, first = await send(0, message)
+        context = first["result"]["task"]["contextId"]  # type: ignore[index]
+        assert cluster.index_of(cluster.owner_url(context)) == 0  # P1 still supervises it (idle, not yet let go)
+        status, second = await send(1, {**message, "messageId": "m2", "contextId": context})
+        assert status == 200 and "result" in second, second
+        assert second["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED"  # type: ignore[index]
+
+
+
+async def test_a_thread_no_process_holds_taken_by_two_at_once_answers_both(cluster: Cluster) -> None:
+    """Runs enqueued at once through two processes on threads nobody supervises (their
+    owner stopped): one process acquires each thread, the other's request goes on to it."""
+    p1, p2, p3 = cluster.clients
+    tids = [(await p1.threads.create())["thread_id"] for _ in range(5)]
+    owner = cluster.servers[0]
+    assert owner.proc is not None
+    owner.proc.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(owner.proc.wait(), 30) == 0
+    assert [cluster.owner_url(tid) for tid in tids] == [None] * 5
+    runs = await asyncio.gather(*(
+        client.runs.create(tid, "slow", input=slow(name, 2, delay=0.01), multitask_strategy="enqueue")
+        for tid in tids for name, client in (("a", p2), ("b", p3))
+    ))
+    for tid, run in zip([t for t in tids for _ in range(2)], runs, strict=True):
+        await p3.runs.join(tid, run["run_id"])
+        assert (await p3.runs.get(tid, run["run_id"]))["status"] == "success"
+
+
+async def test_a_compressed_body_reaches_the_owner_readable(cluster: Cluster) -> None:
+    p1, _, _ = cluster.clients
+    tid = (await p1.threads.create())["thread_id"]
+    assert cluster.index_of(cluster.owner_url(tid)) == 0
+    body = gzip.compress(json.dumps({"metadata": {"k": "v"}}).encode())
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    async with aiohttp.ClientSession() as http:  # sent to P2, forwarded to P1
+        async with http.patch(f"{cluster.servers[1].url}/threads/{tid}", data=body, headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+            assert (await resp.json())["metadata"]["k"] == "v"
 
 
 BLOCKER = '''

@@ -38,6 +38,7 @@ CHOSEN = {
     ],
     "test_threads_api.py": ["test_prune_deletes_threads_and_skips_unknown_ids"],
     "test_store.py": ["test_put_get_search_delete"],
+    "test_assistants.py": ["test_delete_threads"],
     "test_crons.py": ["test_thread_cron_record_and_timezone", "test_search_and_count"],
     "test_thread_state.py": [
         "test_update_state_appends_as_a_node_and_recomputes_status",

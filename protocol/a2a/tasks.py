@@ -43,6 +43,26 @@ class TaskRef:
             return None
 
 
+def context_of(rpc: Any) -> str | None:
+    """The context (thread) a single JSON-RPC request names, unchecked: the thread of its
+    message's `taskId`, else that message's `contextId`, else the thread of the task `id`
+    of a task method (`GetTask`, `CancelTask`, `SubscribeToTask`, ...)."""
+    params = rpc.get("params") if isinstance(rpc, dict) else None
+    if not isinstance(params, dict):
+        return None
+    message = params.get("message")
+    if isinstance(message, dict):
+        task = _task_named(message.get("taskId"))
+        context = message.get("contextId")
+        return task.thread_id if task else context if isinstance(context, str) else None
+    task = _task_named(params.get("id"))
+    return task.thread_id if task else None
+
+
+def _task_named(value: object) -> TaskRef | None:
+    return TaskRef.parse(value) if isinstance(value, str) else None
+
+
 def start_stamp(start_id: str) -> dict[str, str]:
     return {"task_start_id": start_id}
 

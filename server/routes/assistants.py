@@ -47,6 +47,7 @@ from .. import graphinfo
 from ..context import authorize, caller, records, runtime
 from ..http import body, json, no_content, page_total, paged, path_uuid, query_bool
 from ..operations import Param, flag, operation
+from ..owners import cancel_runs_anywhere, prune_thread
 
 routes = web.RouteTableDef()
 
@@ -286,16 +287,15 @@ async def delete_assistant(request: web.Request) -> web.Response:
     `delete_threads=true`, deletes the threads whose metadata names it."""
     assistant_id = path_uuid(request, "assistant_id", "assistant")
     delete_threads = request.query.get("delete_threads", "").lower() == "true"
-    rt = runtime(request)
     filter = await authorize(request, "assistants", "delete", {"assistant_id": assistant_id})
     existing = await records(request).assistants.get(assistant_id)
     if existing is None or not matches(existing.metadata, filter) or not await records(request).assistants.delete(assistant_id):
         raise NotFound(f"Assistant with ID {assistant_id} not found")
     runs = await records(request).runs.find_active(assistant_id=assistant_id)
-    await rt.cancel_runs(runs, "interrupt", f"assistant {assistant_id} was deleted")
+    await cancel_runs_anywhere(request, runs, "interrupt", f"assistant {assistant_id} was deleted")
     if delete_threads:
         for thread_id in await _threads_of(records(request).threads, assistant_id):
-            await rt.delete_thread(thread_id)
+            await prune_thread(request, thread_id, "delete")
     return no_content()
 
 

@@ -32,10 +32,10 @@ from threadloom.protocol.resources import Run, RunStatus
 from threadloom.protocol.search import check_select
 from threadloom.protocol.serde import dumps
 
-from ..context import CLUSTER, api_url, authorize, authorize_run, caller, run_for, records, runtime, thread_for
-from ..forwarding import ask_owner
+from ..context import api_url, authorize, authorize_run, caller, run_for, records, runtime, thread_for
 from ..http import body, json, no_content, path_uuid, query_bool, query_int, query_list
 from ..operations import Param, flag, operation
+from ..owners import cancel_runs_anywhere
 from ..sse import http_error, write_error, write_stream
 
 routes = web.RouteTableDef()
@@ -417,7 +417,6 @@ async def cancel_runs(request: web.Request) -> web.Response:
     req = await body(request, RunsCancel)
     if req.status is not None and (req.thread_id or req.run_ids):  # (an empty list of ids is none, as there)
         raise Unprocessable(STATUS_ALONE)
-    rt = runtime(request)
     action = cancel_action(request.query.get("action"))
     if req.status is None:
         thread_id = parse_uuid(req.thread_id, "thread")
@@ -426,29 +425,7 @@ async def cancel_runs(request: web.Request) -> web.Response:
     else:
         runs = await records(request).runs.find_active(status=None if req.status == "all" else req.status)
     runs = await _cancellable(request, runs, action)
-    runs, elsewhere = await _by_owner(request, runs)
-    cancelled = bool(await rt.cancel_runs(runs, action, f"{action} requested via POST /runs/cancel"))
-    for (owner, thread_id), run_ids in elsewhere.items():  # each thread's owner cancels its runs
-        status, _ = await ask_owner(
-            request, owner, f"/runs/cancel?action={action}", {"thread_id": thread_id, "run_ids": run_ids}
-        )
-        cancelled = cancelled or status == 204
+    cancelled = await cancel_runs_anywhere(request, runs, action, f"{action} requested via POST /runs/cancel")
     if not cancelled:
-        raise NotFound(NOTHING_TO_CANCEL if req.status is None and (runs or elsewhere) else "No runs found to cancel.")
+        raise NotFound(NOTHING_TO_CANCEL if req.status is None and runs else "No runs found to cancel.")
     return no_content()
-
-
-async def _by_owner(request: web.Request, runs: list[Run]) -> tuple[list[Run], dict[tuple[str, str], list[str]]]:
-    """The runs this process supervises, and by (owner, thread) those of threads another
-    live process of a cluster supervises."""
-    cluster = request.config_dict.get(CLUSTER)
-    if cluster is None:
-        return runs, {}
-    here: list[Run] = []
-    elsewhere: dict[tuple[str, str], list[str]] = {}
-    for run in runs:
-        if owner := await cluster.owner_url(run.thread_id):
-            elsewhere.setdefault((owner, run.thread_id), []).append(run.run_id)
-        else:
-            here.append(run)
-    return here, elsewhere

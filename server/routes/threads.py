@@ -42,10 +42,10 @@ from threadloom.protocol.search import check_select, extract_value, parse_extrac
 from threadloom.protocol.state import thread_state
 from threadloom.protocol.ttl import requested
 
-from ..context import CLUSTER, authorize, get_thread, reader, records, runtime, thread_for
-from ..forwarding import ask_owner
+from ..context import authorize, get_thread, reader, records, runtime, thread_for
 from ..http import body, json, json_off_loop, no_content, page_total, paged, path_uuid, query_bool, query_int
 from ..operations import Param, flag, operation
+from ..owners import prune_thread
 
 routes = web.RouteTableDef()
 
@@ -134,7 +134,6 @@ async def count_threads(request: web.Request) -> web.Response:
 async def prune_threads(request: web.Request) -> web.Response:
     """Delete the threads (`delete`) or their history (`keep_latest`); unknown ids are skipped."""
     req = await body(request, ThreadPrune)
-    rt = runtime(request)
     thread_ids = _distinct_ids(req.thread_ids, "thread_ids")
     # asked once per thread (and once for none: a refused user is refused all the same)
     asked: list[str | None] = [*thread_ids] or [None]
@@ -144,16 +143,7 @@ async def prune_threads(request: web.Request) -> web.Response:
         thread = await records(request).threads.get(thread_id)
         if thread is None or not matches(thread.metadata, filter):
             continue
-        if (cluster := request.config_dict.get(CLUSTER)) is not None and (owner := await cluster.owner_url(thread_id)):
-            # another process supervises it: that one prunes it
-            status, answer = await ask_owner(
-                request, owner, "/threads/prune", {"thread_ids": [thread_id], "strategy": req.strategy}
-            )
-            pruned += int(answer["pruned_count"]) if status == 200 else 0
-        elif req.strategy == "keep_latest":
-            pruned += await rt.keep_latest(thread_id)
-        elif await rt.delete_thread(thread_id):  # its supervisor cancels its runs first
-            pruned += 1
+        pruned += await prune_thread(request, thread_id, req.strategy)  # a deleted thread's runs are cancelled first
     return json({"pruned_count": pruned})
 
 
