@@ -1,5 +1,5 @@
 """Takeover time after `kill -9` of a thread's owner, with the default lease settings
-(heartbeat 1 s, TTL 5 s, grace 2 s) unless the THREADLOOM_* variables say otherwise.
+(heartbeat 1 s, TTL 4 s, grace 1.5 s) unless the THREADLOOM_* variables say otherwise.
 
 Starts two `python -m server` processes on a fresh database of the PostgreSQL server
 given, and `--kills` times: makes a thread on the first process with a long run, waits

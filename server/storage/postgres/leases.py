@@ -46,8 +46,8 @@ LEAVE_SECONDS = 5.0
 @dataclass(frozen=True)
 class LeaseSettings:
     heartbeat_seconds: float = 1.0  # renewal of this process's row
-    ttl_seconds: float = 5.0  # a row not renewed for this long is expired
-    grace_seconds: float = 2.0  # after expiry, before its threads are taken over
+    ttl_seconds: float = 4.0  # a row not renewed for this long is expired
+    grace_seconds: float = 1.5  # after expiry, before its threads are taken over
 
     @classmethod
     def from_env(cls) -> LeaseSettings:
