@@ -14,8 +14,10 @@ from aiohttp import web
 from .asgi import HOP_BY_HOP
 from .http import raw_body
 
-# the body is sent as aiohttp read it: already decoded from its Content-Encoding
-_NOT_SENT = HOP_BY_HOP | {"host", "content-length", "content-encoding"}
+# the body is sent as aiohttp read it: already decoded from its Content-Encoding. `Host`
+# goes on: the other server then names the address the client used, as a balancer's
+# backends do (an A2A card's URL, for one).
+_NOT_SENT = HOP_BY_HOP | {"content-length", "content-encoding"}
 _NOT_RETURNED = HOP_BY_HOP | {"content-length"}
 _SOCKET_HANDSHAKE = frozenset({"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol"})
 
@@ -25,8 +27,8 @@ class Unreachable(Exception):
 
 
 def passed_headers(request: web.Request, also: frozenset[str] | set[str] = frozenset()) -> dict[str, str]:
-    """The request's end-to-end headers (hop-by-hop ones, `Host` and `Content-Length`
-    are the connection's, not the request's; its body is passed on decoded), less `also`."""
+    """The request's end-to-end headers (hop-by-hop ones and `Content-Length` are the
+    connection's, not the request's; its body is passed on decoded), less `also`."""
     dropped = _NOT_SENT | also
     return {k: v for k, v in request.headers.items() if k.lower() not in dropped}
 
