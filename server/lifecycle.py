@@ -44,10 +44,10 @@ class Lifecycle:
     priority: PriorityAssigner | None
 
     def install(self, app: web.Application) -> None:
-        app.cleanup_ctx.extend((self.storage, self.runtime, self.crons, self.ttl))
+        app.cleanup_ctx.extend((self.storage_context, self.runtime_context, self.cron_context, self.ttl_context))
         app.on_shutdown.append(self.drain)
 
-    async def storage(self, app: web.Application) -> AsyncIterator[None]:
+    async def storage_context(self, app: web.Application) -> AsyncIterator[None]:
         storage = await open_storage(
             self.settings.db, store_index=self.store_index, store_ttl=self.project.store.ttl_config(),
             encryption=self.encryption,
@@ -60,7 +60,7 @@ class Lifecycle:
         finally:
             await storage.close()
 
-    async def runtime(self, app: web.Application) -> AsyncIterator[None]:
+    async def runtime_context(self, app: web.Application) -> AsyncIterator[None]:
         storage = app[STORAGE]
         cluster = app[CLUSTER] = cluster_for(storage)
         if cluster is not None:  # where the other processes forward this one's threads' requests
@@ -90,7 +90,7 @@ class Lifecycle:
                 if cluster is not None:
                     await cluster.close()
 
-    async def crons(self, app: web.Application) -> AsyncIterator[None]:
+    async def cron_context(self, app: web.Application) -> AsyncIterator[None]:
         storage, rt = app[STORAGE], app[RUNTIME]
         scheduler = CronScheduler(
             crons=storage.crons, assistants=storage.assistants, graphs=rt.graphs, submit=rt.submit,
@@ -104,7 +104,7 @@ class Lifecycle:
         finally:
             await scheduler.stop()
 
-    async def ttl(self, app: web.Application) -> AsyncIterator[None]:
+    async def ttl_context(self, app: web.Application) -> AsyncIterator[None]:
         """Threads carry a TTL from the API even without `checkpointer.ttl`: always swept."""
         ttl, rt = self.project.checkpointer.ttl, app[RUNTIME]
         sweeper = TtlSweeper(

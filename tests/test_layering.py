@@ -85,7 +85,7 @@ def test_one_place_opens_storage() -> None:
         for path in sources(*PACKAGES)
         if "open_storage(" in path.read_text() and path.relative_to(ROOT).as_posix() != "server/storage/backends.py"
     ]
-    assert callers == ["server/app.py"]
+    assert callers == ["server/lifecycle.py"]
     backends = [
         f"{path.relative_to(ROOT)}:{line} imports {module}"
         for path in sources(*PACKAGES)
