@@ -5,7 +5,7 @@ taking its threads over would run them twice until it noticed.
 
 The event loop ticks a monotonic timestamp every 100 ms. The heartbeat renews while the
 loop is stalled (it says so in the log past `STALL_WARNING_SECONDS`), up to
-`stall_fatal_seconds` (THREADLOOM_LOOP_STALL_FATAL_SECONDS, 10 minutes): a loop stuck
+`LeaseSettings.stall_fatal_seconds` (10 minutes): a loop stuck
 that long is taken for dead, and the process exits with code 70 (fail-stop) so that the
 others take its threads over."""
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from collections.abc import Callable
 import psycopg
 
 from .fence import LocalLease
+from .leasesettings import LeaseSettings
 
 log = logging.getLogger("threadloom.cluster")
 
@@ -38,17 +38,15 @@ class Heartbeat:
     process took one of its threads): it must end the process."""
 
     def __init__(
-        self, conninfo: str, process_id: str, lease: LocalLease, *, every: float, ttl: float,
+        self, conninfo: str, process_id: str, lease: LocalLease, settings: LeaseSettings, *,
         on_renewed: Callable[[], None], on_lost: Callable[[], None],
     ) -> None:
         self._conninfo = conninfo
         self._process_id = process_id
         self._lease = lease
-        self._every = every
-        self._ttl = ttl
+        self._settings = settings
         self._on_renewed = on_renewed
         self._on_lost = on_lost
-        self.stall_fatal_seconds = float(os.environ.get("THREADLOOM_LOOP_STALL_FATAL_SECONDS", 600))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="threadloom lease heartbeat", daemon=True)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -77,9 +75,9 @@ class Heartbeat:
     def _run(self) -> None:
         conn: psycopg.Connection | None = None
         warned = False
-        while not self._stop.wait(self._every):
+        while not self._stop.wait(self._settings.heartbeat_seconds):
             stalled = time.monotonic() - self._ticked
-            if stalled > self.stall_fatal_seconds:
+            if stalled > self._settings.stall_fatal_seconds:
                 log.critical("the event loop has not run for %.0f s: stopping (its threads go to the other processes)", stalled)
                 self._on_lost()
                 return
@@ -90,10 +88,10 @@ class Heartbeat:
             try:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(
-                        self._conninfo, autocommit=True, connect_timeout=max(1, int(self._ttl)),
-                        options=f"-c statement_timeout={int(self._ttl * 1000)}",
+                        self._conninfo, autocommit=True, connect_timeout=max(1, int(self._settings.ttl_seconds)),
+                        options=f"-c statement_timeout={int(self._settings.ttl_seconds * 1000)}",
                     )
-                renewed = conn.execute(_RENEW, (self._ttl, self._process_id)).rowcount
+                renewed = conn.execute(_RENEW, (self._settings.ttl_seconds, self._process_id)).rowcount
             except psycopg.Error:  # the database is away: the lease runs out on its own clock
                 log.warning("lease renewal failed", exc_info=True)
                 if conn is not None:
@@ -105,7 +103,7 @@ class Heartbeat:
                           "database past its lease): stopping", self._process_id)
                 self._on_lost()
                 return
-            self._lease.renewed(sent_at, self._ttl)
+            self._lease.renewed(sent_at, self._settings.ttl_seconds)
             self._renewed()
         if conn is not None:
             conn.close()

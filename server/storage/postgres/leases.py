@@ -24,7 +24,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 
@@ -33,6 +32,7 @@ import psycopg
 from .db import Database
 from .fence import FENCE, Fence, LocalLease
 from .heartbeat import Heartbeat
+from .leasesettings import LeaseSettings
 
 log = logging.getLogger("threadloom.cluster")
 
@@ -41,23 +41,6 @@ EXIT_LEASE_LOST = 70
 # stuck behind a lock or a dead connection must not hold a shutdown up; a lease that was
 # not released runs out on its own.
 LEAVE_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class LeaseSettings:
-    heartbeat_seconds: float = 1.0  # renewal of this process's row
-    ttl_seconds: float = 4.0  # a row not renewed for this long is expired
-    grace_seconds: float = 1.5  # after expiry, before its threads are taken over
-
-    @classmethod
-    def from_env(cls) -> LeaseSettings:
-        """THREADLOOM_HEARTBEAT_SECONDS, THREADLOOM_LEASE_TTL_SECONDS, THREADLOOM_LEASE_GRACE_SECONDS."""
-        env = os.environ
-        return cls(
-            heartbeat_seconds=float(env.get("THREADLOOM_HEARTBEAT_SECONDS", cls.heartbeat_seconds)),
-            ttl_seconds=float(env.get("THREADLOOM_LEASE_TTL_SECONDS", cls.ttl_seconds)),
-            grace_seconds=float(env.get("THREADLOOM_LEASE_GRACE_SECONDS", cls.grace_seconds)),
-        )
 
 
 # the owner's row is alive (its lease has not expired, grace included)
@@ -166,9 +149,7 @@ class PostgresOwnership:
         conninfo = self._db.pool.conninfo
         assert isinstance(conninfo, str)  # the pools are opened on a URL
         self._heartbeat = Heartbeat(
-            conninfo, self.process_id, self.lease,
-            every=self.settings.heartbeat_seconds, ttl=self.settings.ttl_seconds,
-            on_renewed=beats.set, on_lost=self._on_lost,
+            conninfo, self.process_id, self.lease, self.settings, on_renewed=beats.set, on_lost=self._on_lost
         )
         self._heartbeat.start()
         self._orphans = asyncio.get_running_loop().create_task(self._take_orphans_at_each(beats), name="takeovers")
