@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from threadloom.protocol.errors import StorageBusy
 from threadloom.protocol.serde import dumps
 
 from .schema import migrate
+from .worker import Worker
 
 T = TypeVar("T")
 BUSY_LIMIT_SECONDS = 30.0  # how long a write waits for another writer before it gives up
@@ -54,7 +54,7 @@ class Database:
         # of a search may take milliseconds, which the event loop must not wait for
         self.reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.reader.execute("PRAGMA query_only=ON")
-        self._reading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="threadloom-reads")
+        self._reading = Worker("threadloom-reads")
         self._busy_limit = busy_limit
         self._writing = asyncio.Lock()
         self._unit: asyncio.Task[Any] | None = None  # the task whose unit of work is open
@@ -63,10 +63,10 @@ class Database:
         """Run `work` (which reads, and decodes what it read) on the reading connection,
         off the event loop. It sees what is committed: not the writes of a unit of work
         still open."""
-        return await asyncio.get_running_loop().run_in_executor(self._reading, work, self.reader)
+        return await self._reading.call(work, self.reader)
 
     def close(self) -> None:
-        self._reading.shutdown(wait=True)
+        self._reading.shutdown()
         self.reader.close()
         self.conn.close()
 

@@ -23,11 +23,8 @@ version moves) stays gone.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self, TypeVar
 
 from langchain_core.runnables import RunnableConfig
@@ -42,6 +39,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from ..checkpoint_metadata import OfficialCheckpointMetadata
+from .worker import Worker
 
 T = TypeVar("T")
 
@@ -62,7 +60,7 @@ class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
         self._saver = SqliteSaver(conn, serde=serde)
         super().__init__(serde=self._saver.serde)
         self._conn = conn
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoints")
+        self._worker = Worker("threadloom-checkpoints")
 
     @classmethod
     async def open(cls, path: str, serde: SerializerProtocol | None = None) -> Self:
@@ -73,12 +71,12 @@ class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
 
     async def close(self) -> None:
         await self._call(self._conn.close)
-        self._thread.shutdown()
+        self._worker.shutdown()
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        """In the caller's context (the serializer may read its context variables)."""
-        context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self._thread, context.run, fn, *args)
+        """On the worker thread, in the caller's context (the serializer may read its
+        context variables)."""
+        return await self._worker.call(fn, *args)
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work` in one write transaction on the worker thread: every statement it runs
