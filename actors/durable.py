@@ -134,7 +134,7 @@ class EventWriter:
     async def _write(self, heads: dict[DurableRunStream, int], pending: dict[DurableRunStream, list[Event]], count: int) -> None:
         try:
             await self._store.append(
-                {stream.run_id: events for stream, events in pending.items()},
+                {stream.run_id: [(e.seq, e.name, e.data) for e in events] for stream, events in pending.items()},
                 heads={stream.run_id: seq for stream, seq in heads.items()}, keep=self._keep,
             )
         except Exception:

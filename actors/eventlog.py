@@ -19,10 +19,15 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import NamedTuple, Protocol
 
+import msgspec
+
 from threadloom.protocol import sse
 
 
-class Event(NamedTuple):
+class Event(msgspec.Struct, frozen=True, gc=False):
+    """Untracked by the cyclic collector (it holds no container): a run's ring holds
+    thousands, which the collector would otherwise walk again and again."""
+
     seq: int
     name: str
     data: bytes
