@@ -17,6 +17,7 @@ from typing import Any
 
 REDACTED = "[redacted]"
 MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
+_REDACTED_MARK = "_threadloom_redacted"  # set on a record once it is redacted
 
 _SCHEMES = r"(?:bearer|basic|token|digest|apikey|api-key)"
 # `Bearer <credential>` in free text (RFC 6750 b64token), when it looks like one
@@ -103,10 +104,12 @@ class Redactor(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self._secrets = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
+        self._by_length = sorted(self._secrets, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
+        request = _REQUEST_SECRETS.get()
         # longest first: a secret containing another is replaced whole
-        for secret in sorted(self._secrets.union(_REQUEST_SECRETS.get()), key=len, reverse=True):
+        for secret in sorted(self._secrets.union(request), key=len, reverse=True) if request else self._by_length:
             text = text.replace(secret, REDACTED)
         text = _FIELD.sub(_field, text)
         text = _SCHEME.sub(_scheme, text)
@@ -134,7 +137,8 @@ class Redactor(logging.Filter):
             record.stack_info = self.redact(record.stack_info)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        self.redact_record(record)
+        if not getattr(record, _REDACTED_MARK, False):  # made before `install`, or by another factory
+            self.redact_record(record)
         return True
 
 
@@ -160,6 +164,7 @@ def install(secrets: Iterable[str] = (), prefixes: Iterable[str] = ()) -> Redact
     def redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make(*args, **kwargs)
         redactor.redact_record(record)
+        setattr(record, _REDACTED_MARK, True)  # the handlers' filter need not do it again
         return record
 
     logging.setLogRecordFactory(redacted_record)
