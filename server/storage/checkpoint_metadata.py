@@ -14,7 +14,6 @@ subgraph call's node and path, and object values such as a configurable dict.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
@@ -24,12 +23,14 @@ _CHECKPOINT_KEYS = frozenset({"checkpoint_ns", "checkpoint_id", "run_id", "threa
 _REQUEST_KEYS = frozenset(
     {"langgraph_request_id", "langgraph_auth_user", "langgraph_auth_user_id", "langgraph_auth_permissions"}
 )
+_NOT_FROM_CONFIGURABLE = _CHECKPOINT_KEYS | _REQUEST_KEYS
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def _storable(value: Any) -> bool:
     """Whether the saver can store it (its metadata is JSON; the official server's is
     msgpack, which takes more: a value only it could keep is left out here)."""
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, _PLAIN):
         return True
     try:
         json.dumps(value)
@@ -38,20 +39,21 @@ def _storable(value: Any) -> bool:
     return True
 
 
-def _kept(mapping: Mapping[str, Any], left_out: frozenset[str]) -> dict[str, Any]:
-    return {k: v for k, v in mapping.items() if k not in left_out and _storable(v)}
-
-
 def official_metadata(config: RunnableConfig, metadata: CheckpointMetadata) -> CheckpointMetadata:
-    """`metadata` with what the official server's saver adds from `config`."""
+    """`metadata` with what the official server's saver adds from `config` (in one pass:
+    it runs for every checkpoint a run writes)."""
     configurable = config.get("configurable") or {}
-    plain = {k: v for k, v in configurable.items() if not k.startswith("__")}
-    return cast(CheckpointMetadata, {
-        "thread_id": str(configurable["thread_id"]),
-        **_kept(plain, _CHECKPOINT_KEYS | _REQUEST_KEYS),
-        **_kept(config.get("metadata") or {}, _REQUEST_KEYS),
-        **{k: v for k, v in metadata.items() if k not in _REQUEST_KEYS},
-    })
+    out: dict[str, Any] = {"thread_id": str(configurable["thread_id"])}
+    for key, value in configurable.items():
+        if key not in _NOT_FROM_CONFIGURABLE and not key.startswith("__") and _storable(value):
+            out[key] = value
+    for key, value in (config.get("metadata") or {}).items():
+        if key not in _REQUEST_KEYS and _storable(value):
+            out[key] = value
+    for key, value in metadata.items():
+        if key not in _REQUEST_KEYS:
+            out[key] = value
+    return cast(CheckpointMetadata, out)
 
 
 class OfficialCheckpointMetadata(BaseCheckpointSaver[Any]):
