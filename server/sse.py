@@ -20,31 +20,47 @@ HEARTBEAT_SECONDS = 5.0
 
 class SseResponse(web.StreamResponse):
     """A `text/event-stream` response; from `prepare` until `stop_streaming`, a heartbeat
-    comment goes out every `heartbeat` seconds."""
+    comment goes out every `heartbeat` seconds (a timer, and a task only to write one)."""
 
     def __init__(self, *, headers: dict[str, str] | None = None, heartbeat: float | None = None) -> None:
         super().__init__(status=200, headers={**sse.HEADERS, **(headers or {})})
         # read at construction time, so the interval can be changed (e.g. by tests)
         self._interval = HEARTBEAT_SECONDS if heartbeat is None else heartbeat
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._beating: asyncio.Task[None] | None = None
+        self._streaming = False
 
     async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
         writer = await super().prepare(request)
-        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+        self._streaming = True
+        self._beat_later()
         return writer
 
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.write(sse.HEARTBEAT)
-            except (ConnectionResetError, RuntimeError):  # the client left, or the stream ended
-                return
+    def _beat_later(self) -> None:
+        if self._streaming:
+            self._timer = asyncio.get_running_loop().call_later(self._interval, self._beat)
+
+    def _beat(self) -> None:
+        self._timer = None
+        self._beating = asyncio.get_running_loop().create_task(self._write_beat())
+
+    async def _write_beat(self) -> None:
+        try:
+            await self.write(sse.HEARTBEAT)
+        except (ConnectionResetError, RuntimeError):  # the client left, or the stream ended
+            return
+        finally:
+            self._beating = None
+        self._beat_later()
 
     def stop_streaming(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            self._heartbeat = None
+        self._streaming = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._beating is not None:
+            self._beating.cancel()
+            self._beating = None
 
 
 def http_error(exc: ApiError) -> dict[str, str]:
