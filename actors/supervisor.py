@@ -341,19 +341,21 @@ class ThreadSupervisor(Actor):
             await self.deps.runs.set_status(outcome.run_id, "pending", attempt=execution.attempt - 1)
             return
         thread = await self.deps.threads.get(self.thread_id)
-        if thread is not None:
-            thread = self._settled(thread, outcome, execution.run.kwargs.config["configurable"]["graph_id"])
-        run_status = None if outcome.status == "rollback" else outcome.status
-        await self.deps.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
+        if thread is not None and execution.run.kwargs.temporary and not self.busy:
+            # A temporary run executes without a checkpointer, so its thread holds no
+            # checkpoints: deleting the record, and its runs with it, is all there is to
+            # write (not the run's outcome first, nor a saver round trip).
+            await self.deps.threads.delete(self.thread_id)
+        else:
+            if thread is not None:
+                thread = self._settled(thread, outcome, execution.run.kwargs.config["configurable"]["graph_id"])
+            run_status = None if outcome.status == "rollback" else outcome.status
+            await self.deps.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
+            if thread is None:  # deleted while the run was writing: drop what it wrote since
+                await self.deps.checkpoints.delete_thread(self.thread_id)
         self._report(execution.run, outcome.status, outcome.error, outcome.state, outcome.started_at, outcome.ended_at)
         run_done = dumps({"status": "run_done", "run_id": outcome.run_id})
         self.deps.streams.thread_publish(self.thread_id, "metadata", run_done)
-        if thread is None:  # deleted while the run was writing: drop what it wrote since
-            await self.deps.checkpoints.delete_thread(self.thread_id)
-        elif execution.run.kwargs.temporary and not self.busy:
-            # A temporary run executes without a checkpointer, so its thread holds no
-            # checkpoints: deleting the record is enough (and saves a saver round trip).
-            await self.deps.threads.delete(self.thread_id)
         self.deps.streams.finished(outcome.run_id)
         self._advance()
 
