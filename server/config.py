@@ -106,9 +106,8 @@ def _log_format(value: str) -> LogFormat:
     return "json" if value == "json" else "text"
 
 
-def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Flags win over their environment variables, which win over the defaults."""
-    env = os.environ if environ is None else environ
+def _parser() -> _Parser:
+    """The command line: each flag names the variable it stands for, and its default."""
     parser = _Parser(
         prog="threadloom", description="Serve LangGraph graphs over the LangGraph Platform API.",
         epilog="Installed, the command is `threadloom` (or `python -m threadloom.server`); in a checkout, `python -m server`.",
@@ -140,6 +139,27 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
                         help="a line per request: method, path, status, duration, request id [THREADLOOM_ACCESS_LOG, default on]")
     parser.add_argument("--ready-file", type=Path,
                         help="once serving, write the URL served to this file [THREADLOOM_READY_FILE]")
+    return parser
+
+
+def _database(args: argparse.Namespace, env: Mapping[str, str], memory: Callable[[], bool]) -> str | None:
+    """The database to serve on (None: in memory). An explicit flag beats either variable:
+    `--db x` wins over THREADLOOM_MEMORY=1 (`memory()` reads that one, only if asked)."""
+    if args.memory:
+        return None
+    if args.db is not None:
+        return str(args.db)
+    if memory():
+        return None
+    # DATABASE_URI, the official container's variable, beats THREADLOOM_DB: the image sets
+    # THREADLOOM_DB to its volume, and `docker run -e DATABASE_URI=postgresql://…` means Postgres
+    return env.get("DATABASE_URI") or env.get("THREADLOOM_DB") or DEFAULT_DB
+
+
+def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Flags win over their environment variables, which win over the defaults."""
+    env = os.environ if environ is None else environ
+    parser = _parser()
     args = parser.parse_args(argv)
 
     def from_env(name: str, convert: Callable[[str], Any], default: Any) -> Any:
@@ -156,17 +176,7 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     max_attempts = args.max_attempts or from_env("THREADLOOM_MAX_ATTEMPTS", _jobs, 3)
     grace = args.shutdown_grace if args.shutdown_grace is not None else from_env("THREADLOOM_SHUTDOWN_GRACE", _seconds, 10.0)
     stream_buffer = args.stream_buffer or from_env("THREADLOOM_STREAM_BUFFER", _stream_buffer, DEFAULT_STREAM_BUFFER)
-    # an explicit flag beats either variable: `--db x` wins over THREADLOOM_MEMORY=1
-    if args.memory:
-        db = None
-    elif args.db is not None:
-        db = args.db
-    elif from_env("THREADLOOM_MEMORY", _flag, False):
-        db = None
-    else:
-        # DATABASE_URI, the official container's variable, beats THREADLOOM_DB: the image sets
-        # THREADLOOM_DB to its volume, and `docker run -e DATABASE_URI=postgresql://…` means Postgres
-        db = env.get("DATABASE_URI") or env.get("THREADLOOM_DB") or DEFAULT_DB
+    db = _database(args, env, lambda: bool(from_env("THREADLOOM_MEMORY", _flag, False)))
     workers = args.workers if args.workers is not None else from_env("THREADLOOM_WORKERS", _jobs, 1)
     if workers > 1 and not is_postgres(db):
         parser.error(f"--workers {workers} needs a postgresql:// --db (SQLite is served by one process)")
