@@ -87,7 +87,8 @@ def _settle_heap() -> None:
     the process: the cyclic collector stops walking it (`gc.freeze`), and runs on the
     young generation less often. At Python's default (every 700 allocations) a stream
     of custom events paid for a collection every few hundred events, and each older one
-    walked the run's whole ring of events: a quarter of the CPU of a stream."""
+    walked the run's whole ring of events (no longer tracked since: `eventlog.Event`):
+    a quarter of the CPU of a stream."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
