@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import threading
 from collections.abc import Iterator
 
@@ -64,12 +65,16 @@ async def test_a_caller_that_stops_waiting_does_not_stop_the_call_nor_the_next(w
         done.set()
         return "late"
 
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda loop, context: errors.append(context))
     waiting = asyncio.ensure_future(worker.call(slow))
     await asyncio.sleep(0)
     waiting.cancel()
     release.set()
     assert await asyncio.wait_for(worker.call(lambda: "next"), 10) == "next"  # the worker lives on
     assert done.is_set() and waiting.cancelled()
+    assert errors == []  # the late result was dropped, not set on the cancelled future
 
 
 async def test_shutdown_returns_once_the_calls_made_before_it_are_done(worker: Worker) -> None:
@@ -78,3 +83,13 @@ async def test_shutdown_returns_once_the_calls_made_before_it_are_done(worker: W
     worker.shutdown()
     assert done == [0, 1, 2, 3, 4]
     await asyncio.gather(*pending)
+
+
+async def test_a_worker_nobody_shut_down_ends_its_thread_once_collected() -> None:
+    worker = Worker("test-forgotten")
+    assert await worker.call(lambda: 1) == 1
+    thread = worker._thread
+    del worker
+    gc.collect()
+    thread.join(10)
+    assert not thread.is_alive()

@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import queue
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -27,9 +28,11 @@ class Worker:
     def __init__(self, name: str) -> None:
         self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         # a daemon: a process that exits without `shutdown` is not held up by it (what it
-        # was writing is one SQLite transaction, rolled back when it is cut short)
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        # was writing is one SQLite transaction, rolled back when it is cut short); the
+        # thread holds the queue, not the worker, and ends once the worker is collected
+        self._thread = threading.Thread(target=_serve, args=(self._calls,), name=name, daemon=True)
         self._thread.start()
+        weakref.finalize(self, self._calls.put, None)
 
     def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """`fn(*args)` on the worker, in the caller's context (its context variables), after
@@ -45,17 +48,18 @@ class Worker:
             self._calls.put(None)
             self._thread.join()
 
-    def _serve(self) -> None:
-        while (call := self._calls.get()) is not None:
-            loop, future, context, fn, args = call
-            try:
-                result, error = context.run(fn, *args), None
-            except BaseException as exc:  # handed to the caller, whatever it is
-                result, error = None, exc
-            try:
-                loop.call_soon_threadsafe(_settle, future, result, error)
-            except RuntimeError:  # the loop is closed: nobody waits for this any more
-                pass
+
+def _serve(calls: queue.SimpleQueue[_Call | None]) -> None:
+    while (call := calls.get()) is not None:
+        loop, future, context, fn, args = call
+        try:
+            result, error = context.run(fn, *args), None
+        except BaseException as exc:  # handed to the caller, whatever it is
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(_settle, future, result, error)
+        except RuntimeError:  # the loop is closed: nobody waits for this any more
+            pass
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
