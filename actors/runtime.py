@@ -42,6 +42,8 @@ from .contexts import StoredContext, fresh_context
 from .threaddeps import ThreadDeps
 from .webhooks import Webhooks
 
+RECOVERING_AT_ONCE = 8  # supervisors starting at once at a restart (PostgreSQL's pool has 10 connections)
+
 
 @dataclass(frozen=True)
 class RuntimeSettings:
@@ -96,11 +98,18 @@ class Runtime:
     async def start(self) -> None:
         """Wake the supervisors of threads a previous process left unfinished."""
         await self.streams.start()  # first: resumed runs' logs go on from the persisted ones
-        recovered = [self.supervisors.get(thread_id) for thread_id in await self.storage.threads.needing_recovery()]
-        # serve once they hold their runs again: a join or stream of a recovered run then
-        # finds it live, not finished (on a database whose reads await, requests would
-        # otherwise come in between)
-        await asyncio.gather(*(supervisor.started() for supervisor in recovered))
+        # A few at a time: each supervisor makes a few storage calls as it starts, and
+        # thousands at once would overflow PostgreSQL's pool (refused beyond its queue) and
+        # hold the loop. Serve once they all hold their runs again: a join or stream of a
+        # recovered run then finds it live, not finished (on a database whose reads await,
+        # requests would otherwise come in between).
+        gate = asyncio.Semaphore(RECOVERING_AT_ONCE)
+
+        async def recover(thread_id: str) -> None:
+            async with gate:
+                await self.supervisors.get(thread_id).started()
+
+        await asyncio.gather(*(recover(thread_id) for thread_id in await self.storage.threads.needing_recovery()))
 
     async def take_over(self, thread_id: str) -> None:
         """Supervise a thread whose owner died (another process of the cluster): its

@@ -24,6 +24,7 @@ class ServerProcess:
         self.env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(ROOT), str(ROOT / "tests"))), **(env or {})}
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
+        self.output: list[str] = []  # what it wrote (stdout and stderr), line by line
 
     async def start(self) -> str:
         env = self.env
@@ -33,6 +34,7 @@ class ServerProcess:
         assert self.proc.stdout is not None
         while True:
             line = (await asyncio.wait_for(self.proc.stdout.readline(), 30)).decode()
+            self.output.append(line)
             if not line:
                 raise RuntimeError("the server exited before it was ready")
             if match := re.search(r"serving on (http://\S+)", line):
@@ -43,8 +45,8 @@ class ServerProcess:
 
     async def _drain(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
-        while await self.proc.stdout.readline():
-            pass
+        while line := await self.proc.stdout.readline():
+            self.output.append(line.decode(errors="replace"))
 
     async def signal(self, sig: signal.Signals) -> int:
         assert self.proc is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import uuid
 
 import pytest
 
@@ -139,6 +140,33 @@ async def test_a_run_that_keeps_crashing_the_server_fails_after_max_attempts(dat
         assert thread["status"] == "error"
         assert thread["error"]["error"] == "RunAttemptsExceeded"
         assert "exceeded max attempts" in thread["error"]["message"]
+    finally:
+        await client.http.client.aclose()
+        await server.kill()
+
+
+async def test_a_restart_recovers_more_threads_at_once_than_the_storage_serves(database, tmp_path):
+    """250 threads left with a run each: more than PostgreSQL's pool serves at once (10
+    connections, 200 waiting). Every supervisor starts, none refused, and every run ends."""
+    db = database(tmp_path / "db.sqlite")
+    server = ServerProcess(db, "--jobs", "1")
+    client = get_client(url=await server.start(), api_key=None)
+    blocker = await client.runs.create(str(uuid.uuid4()), "slow", input={"steps": 1, "delay": 600}, if_not_exists="create")
+    left = [
+        await client.runs.create(str(uuid.uuid4()), "slow", input={"steps": 1, "delay": 0}, if_not_exists="create")
+        for _ in range(249)
+    ]
+    await server.kill()
+    await client.http.client.aclose()
+
+    server = ServerProcess(db)
+    client = get_client(url=await server.start(), api_key=None)
+    try:
+        for run in left:
+            await asyncio.wait_for(client.runs.join(run["thread_id"], run["run_id"]), 60)
+            assert (await client.runs.get(run["thread_id"], run["run_id"]))["status"] == "success"
+        assert (await client.runs.get(blocker["thread_id"], blocker["run_id"]))["status"] == "running"
+        assert not [line for line in server.output if "failed to start" in line or "Traceback" in line], server.output
     finally:
         await client.http.client.aclose()
         await server.kill()

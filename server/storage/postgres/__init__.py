@@ -32,7 +32,8 @@ from .schema import SchemaTooNew, migrate
 from .store import open_store
 
 POOL_SIZE = 10  # connections per pool, at most
-MAX_WAITING = 200  # requests queued for a connection before the next is refused at once
+MAX_WAITING = 10_000  # requests queued for a connection before the next is refused at once (a burst of
+# a thousand streams queues, each for at most POOL_TIMEOUT)
 POOL_TIMEOUT = 5.0  # seconds a request waits for a connection
 CONNECT_TIMEOUT = 5  # seconds to reach the server
 
