@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 import sqlite3
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiosqlite
-from langgraph.store.base import PutOp
+from langgraph.store.base import Op, PutOp, Result, SearchOp
 from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+from .storefields import index_fields, search_by_fields
 
 
 def _floats(blob: bytes) -> tuple[float, ...]:
@@ -75,7 +77,20 @@ class MicrosecondStore(AsyncSqliteStore):
     to the second: a write and its update in the same second tie, and a search (newest
     first) cannot say which is newer. This one stamps them to the microsecond, strictly
     increasing, as the official server's store does (its in-memory store keeps Python
-    datetimes). `open_store` gives its connection the clock."""
+    datetimes). `open_store` gives its connection the clock.
+
+    A search whose filter is plain values of top-level fields (the common case) is served
+    by `storefields.py`'s index; any other by LangGraph's query."""
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        ops = list(ops)
+        if len(ops) == 1 and isinstance(ops[0], SearchOp) and not (ops[0].query and self.index_config):
+            refresh = bool(ops[0].refresh_ttl and self.ttl_config and self.ttl_config.get("refresh_on_read"))
+            async with self.lock:
+                found = await search_by_fields(self.conn, ops[0], refresh=refresh)
+            if found is not None:
+                return [found]
+        return await super().abatch(ops)
 
     def _prepare_batch_PUT_queries(
         self, put_ops: Sequence[tuple[int, PutOp]]
@@ -93,6 +108,7 @@ async def open_store(
     if index is not None and not hasattr(sqlite3.Connection, "enable_load_extension"):
         await _python_distances(conn)
     await store.setup()
+    await index_fields(conn)
     if ttl and ttl.get("sweep_interval_minutes"):
         await store.start_ttl_sweeper()  # stopped by `SqliteStorage.close`
     return store
