@@ -33,8 +33,8 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     priority = PriorityAssigner.load(project.priority.path, project.base_dir) if project.priority.path else None
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
     requestid.install(app)
-    looplag.install(app)
     Lifecycle(settings, project, graphs, store_index, webhooks, system_configs, encryption, priority).install(app)
+    looplag.install(app)  # after: the loop is watched once the server has started, not while it starts
     mount_api(app, (system, assistants, threads, thread_stream, thread_events, runs, crons, store, mcp, a2a), project)
     if encryption is not None:  # after authentication: the context handler is given the user
         app.middlewares.append(context_middleware(encryption.context))

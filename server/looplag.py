@@ -55,7 +55,8 @@ LOOP_LAG = web.AppKey("loop_lag", LoopLag)
 
 
 def install(app: web.Application) -> None:
-    """Watch the loop for as long as the application runs."""
+    """Watch the loop from the start of this cleanup context (installed after the others: once
+    the storage is open and interrupted runs are recovered) until the application stops."""
     app[LOOP_LAG] = LoopLag()
 
     async def watching(app: web.Application) -> AsyncIterator[None]:
