@@ -226,3 +226,18 @@ async def test_on_postgres_a_page_of_threads_is_found_by_index(pg_storage: Any, 
         **query, limit=10, offset=10, sort_by=sort_by, sort_order="desc"))
     if where:
         await pg_assert_no_scan(pg_storage, lambda: pg_storage.threads.count(**where))
+
+
+async def test_on_postgres_a_filtered_store_search_walks_the_items_newest_first(pg_storage: Any) -> None:
+    """LangGraph's query of a store search with a filter matching many items: PostgreSQL
+    reads the newest items until the page is full, not the whole namespace to sort it."""
+    from langgraph.store.base import PutOp
+
+    await pg_storage.store.abatch([PutOp(("docs", f"u{i % 10}"), f"item-{i}", {"kind": "abc"[i % 3]}) for i in range(3000)])
+    async with pg_storage._db.pool.connection() as conn:
+        await conn.execute("ANALYZE store")
+        cur = await conn.execute(
+            "EXPLAIN SELECT prefix, key, value FROM store WHERE prefix LIKE %s AND value->%s = %s::jsonb "
+            "ORDER BY updated_at DESC LIMIT 10", ("docs%", "kind", '"a"'))
+        plan = "\n".join(r[0] for r in await cur.fetchall())
+    assert "Index Scan Backward using threadloom_store_updated_at" in plan and "Sort" not in plan, plan

@@ -29,7 +29,7 @@ from .leases import PostgresOwnership
 from .records import PostgresRuns, PostgresThreads
 from .saver import PostgresCheckpointer
 from .schema import SchemaTooNew, migrate
-from .store import open_store
+from .store import NEWEST_FIRST, open_store
 
 POOL_SIZE = 10  # connections per pool, at most
 MAX_WAITING = 10_000  # requests queued for a connection before the next is refused at once (a burst of
@@ -115,6 +115,7 @@ class PostgresStorage:
             async def langgraph_setup() -> None:
                 await saver.setup()
                 await store.setup()
+                await conn.execute(NEWEST_FIRST)
 
             await migrate(conn, then=langgraph_setup)
         except SchemaTooNew as exc:
