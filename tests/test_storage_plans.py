@@ -241,3 +241,17 @@ async def test_on_postgres_a_filtered_store_search_walks_the_items_newest_first(
             "ORDER BY updated_at DESC LIMIT 10", ("docs%", "kind", '"a"'))
         plan = "\n".join(r[0] for r in await cur.fetchall())
     assert "Index Scan Backward using threadloom_store_updated_at" in plan and "Sort" not in plan, plan
+
+
+async def test_on_postgres_tables_loaded_since_their_last_analyze_are_analyzed_at_a_start(pg_storage: Any) -> None:
+    """Rows written just before a start (a restore, a bulk load): the planner gets their
+    statistics at once, not when autovacuum comes by, and so the plans above."""
+    from threadloom.server.storage.postgres.schema import analyze_stale
+
+    async with pg_storage._db.pool.connection() as conn:
+        await conn.execute("INSERT INTO store (prefix, key, value) SELECT 'docs', 'k' || i, '{}' FROM generate_series(1, 500) i")
+        await conn.execute("SELECT pg_stat_force_next_flush()")  # this session's counts, flushed before it answers
+        assert "store" in await analyze_stale(conn)
+        assert "store" not in await analyze_stale(conn)
+        cur = await conn.execute("SELECT reltuples FROM pg_class WHERE relname = 'store' AND relnamespace = current_schema()::regnamespace")
+        assert (await cur.fetchone())[0] == 500

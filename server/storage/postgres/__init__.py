@@ -28,7 +28,7 @@ from .events import PostgresRunEvents
 from .leases import PostgresOwnership
 from .records import PostgresRuns, PostgresThreads
 from .saver import PostgresCheckpointer
-from .schema import SchemaTooNew, migrate
+from .schema import SchemaTooNew, analyze_stale, migrate
 from .store import NEWEST_FIRST, open_store
 
 POOL_SIZE = 10  # connections per pool, at most
@@ -118,6 +118,7 @@ class PostgresStorage:
                 await conn.execute(NEWEST_FIRST)
 
             await migrate(conn, then=langgraph_setup)
+            await analyze_stale(conn)
         except SchemaTooNew as exc:
             await _close(pools)
             raise CannotConnect(f"{where}: {exc}") from None

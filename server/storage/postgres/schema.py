@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import psycopg
+from psycopg import sql
 
 # Any 64-bit number of our own: held for the migrations of every process on the database.
 LOCK_KEY = 0x7468726561646C6F  # "threadlo"
@@ -229,3 +230,22 @@ async def migrate(conn: psycopg.AsyncConnection, *, then: Callable[[], Awaitable
         return len(MIGRATIONS)
     finally:
         await conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+
+
+# Tables changed by more than autovacuum's threshold since their last ANALYZE (the default
+# `autovacuum_analyze_threshold` and `_scale_factor`): data loaded just before a start.
+# Until autovacuum gets to them, the planner would take them for what they were (often
+# empty) and pick plans that read them whole.
+_STALE_STATISTICS = """
+SELECT relname FROM pg_stat_user_tables
+WHERE schemaname = current_schema() AND n_mod_since_analyze > 50 + 0.1 * greatest(n_live_tup - n_mod_since_analyze, 0)
+"""
+
+
+async def analyze_stale(conn: psycopg.AsyncConnection) -> list[str]:
+    """ANALYZE the tables autovacuum would analyze next; returns their names."""
+    cur = await conn.execute(_STALE_STATISTICS)
+    stale = [str(row[0]) for row in await cur.fetchall()]
+    for table in stale:
+        await conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+    return stale
