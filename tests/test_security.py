@@ -22,6 +22,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from auth_support import AUTH_CONFIG, Http, Reply, serve, write_project
 from conftest import make_app
 
@@ -406,6 +408,23 @@ def test_redact_hides_credentials(redactor: Redactor, text: str, secret: str) ->
 ])
 def test_redact_leaves_ordinary_text_alone(redactor: Redactor, text: str) -> None:
     assert redactor.redact(text) == text
+
+
+_WORDS = ["Authorization", "x-api_key", "API-KEY", "ApiKey", "client_secret", "PASSWORD", "passwd", "token",
+          "Credentials", "cookie", "Bearer", "basic", "Digest", "https://user", "name", "é", "\u212a"]
+_SEPARATORS = [": ", "=", " ", '": "', "'=b'", ":", "", "@"]
+_VALUES = ["abc-123_XYZ.9", "Tok3n/xyz=", "pw@host", "none", "host/path", "words here", ""]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from(_SEPARATORS), st.sampled_from(_VALUES),
+                          st.sampled_from(["", " ", "&", ";", "\n"])), max_size=4))
+def test_the_quick_look_for_clues_never_skips_a_line_the_patterns_would_change(parts: list[tuple[str, ...]]) -> None:
+    """`redact` skips the patterns for a line without any word they need: it must give
+    what the patterns give on every line."""
+    text = "".join("".join(part) for part in parts)
+    patterns = redact._URL_USERINFO.sub(rf"\1{REDACTED}@", redact._SCHEME.sub(redact._scheme, redact._FIELD.sub(redact._field, text)))
+    assert Redactor().redact(text) == patterns
 
 
 def test_secret_values_picks_secret_looking_variables() -> None:

@@ -23,6 +23,7 @@ version moves) stays gone.
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, Self, TypeVar
@@ -182,6 +183,11 @@ class ThreadedSqliteSaver(BaseCheckpointSaver[str]):
 
     async def aget_delta_channel_history(self, *, config: RunnableConfig, channels: Sequence[str]) -> Any:
         return await self._call(lambda: self._saver.get_delta_channel_history(config=config, channels=channels))
+
+
+# LangGraph asks at every run whether `put_writes` takes `task_path` (`inspect.signature`):
+# computed once here, that costs 5 µs instead of 20
+ThreadedSqliteSaver.put_writes.__signature__ = inspect.signature(ThreadedSqliteSaver.put_writes)  # type: ignore[attr-defined]
 
 
 class SqliteCheckpointer(OfficialCheckpointMetadata, ThreadedSqliteSaver):
