@@ -17,7 +17,7 @@ from ..unavailable import StorageUnavailable
 # LangGraph's store has no index on `updated_at`: a filtered search (newest first) read and
 # sorted every item of the namespace; with it, PostgreSQL walks the items newest first and
 # stops after the page when the filter matches many of them (issue 17)
-NEWEST_FIRST = "CREATE INDEX IF NOT EXISTS threadloom_store_updated_at ON store (updated_at)"
+NEWEST_FIRST = "CREATE INDEX CONCURRENTLY IF NOT EXISTS threadloom_store_updated_at ON store (updated_at)"
 
 
 class MissingExtension(Exception):
