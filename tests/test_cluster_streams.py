@@ -87,5 +87,16 @@ async def test_a_v3_stream_on_a_new_thread_sees_a_run_made_on_another_process(cl
         await until(lambda: cluster.owner_url(tid) is not None, 10, "the stream's process owning the thread")
         async with aiohttp.ClientSession() as http:  # a v3 run, started on P1
             await command(http, cluster.servers[0].url, tid, "run.start", {"assistant_id": "slow", "input": slow("n", 3, 0.01)})
+        # the stream sees the run's steps; `thread.output` alone would not show it: with
+        # no run seen yet, the SDK answers it from the thread's state, which may still
+        # be the empty one of a thread whose run has not begun
+        assert await asyncio.wait_for(_values_until(thread, seq("n", 3)), 30) == seq("n", 3)
         assert (await asyncio.wait_for(thread.output, 30))["items"] == seq("n", 3)
     assert cluster.index_of(cluster.owner_url(tid)) == 1
+
+
+async def _values_until(thread: Any, items: list[str]) -> list[str]:
+    async for snapshot in thread.values:
+        if (snapshot or {}).get("items") == items:
+            return items
+    return []
