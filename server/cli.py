@@ -39,6 +39,7 @@ async def serve(app: web.Application, settings: Settings) -> None:
 
     from .listening import LISTENING, local_address, url
     from .logs import ACCESS, AccessLogger
+    from .looplag import LOOP_LAG
 
     host, port = settings.host, settings.port
     worker = Worker.from_env()
@@ -62,6 +63,7 @@ async def serve(app: web.Application, settings: Settings) -> None:
     if own is not sock:
         await web.SockSite(runner, own).start()
     _settle_heap()
+    app[LOOP_LAG].skip_current()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner: whoever waits for it may signal at once
