@@ -10,8 +10,8 @@ then starts `python -m server` on it and measures, with raw aiohttp:
   a search costs everyone else: the event loop is shared);
 - the event loop's lag over the whole run (from `/metrics`);
 - with `--streams`: 1,000 concurrent run streams of 200 custom events each (`--jobs 10`),
-  events/s and the server's CPU per event, beside their floor (the same runs of the same
-  graph and checkpointer in this process, no HTTP); 1,000 joiners of one run of 1,000
+  events/s and the server's CPU per event, beside their floor (the same stateless runs of
+  the same graph in this process, no HTTP); 1,000 joiners of one run of 1,000
   events, until all are done; the server's memory per open SSE stream and per idle
   thread supervisor.
 
@@ -44,7 +44,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import CONFIG, READY, ROOT, _tail, floor_saver, load_graph, percentile, process_cpu  # noqa: E402
+from bench import CONFIG, READY, ROOT, _tail, load_graph, percentile, process_cpu  # noqa: E402
 
 from langgraph.checkpoint.base import create_checkpoint, empty_checkpoint  # noqa: E402
 from langgraph.store.base import PutOp  # noqa: E402
@@ -282,27 +282,21 @@ async def many_streams(server: Server, streams: int, events: int) -> dict[str, f
     return {"events_per_s": total / seconds, "cpu_us_per_event": cpu / total * 1e6, "seconds": seconds}
 
 
-async def floor_streams(db: str | None, tmpdir: str, streams: int, events: int, jobs: int = 10) -> dict[str, float]:
+async def floor_streams(streams: int, events: int, jobs: int = 10) -> dict[str, float]:
     """The floor of `many_streams`: the same runs of the same graph in this process, no
-    HTTP, `jobs` at a time (the server's `--jobs`), each on a fresh thread of the server's
-    kind of checkpointer (the SQLite saver on a file, or LangGraph's `AsyncPostgresSaver`
-    on `db`); this process's CPU per event."""
-    saver, close = await floor_saver(argparse.Namespace(db=db, concurrency=[jobs]), tmpdir)
-    graph = load_graph("emit").copy(update={"checkpointer": saver})
+    HTTP, `jobs` at a time (the server's `--jobs`), with no checkpointer (a stateless run
+    has none on the server either); this process's CPU per event."""
+    graph = load_graph("emit")
     slots = asyncio.Semaphore(jobs)
 
     async def one() -> int:
         async with slots:
-            config = {"configurable": {"thread_id": str(uuid.uuid4())}}
-            return sum([1 async for _ in graph.astream({"count": events}, config, stream_mode="custom")])
+            return sum([1 async for _ in graph.astream({"count": events}, stream_mode="custom")])
 
-    try:
-        await asyncio.gather(*(one() for _ in range(jobs)))  # warm-up
-        cpu, start = time.process_time(), time.perf_counter()
-        total = sum(await asyncio.gather(*(one() for _ in range(streams))))
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    finally:
-        await close()
+    await asyncio.gather(*(one() for _ in range(jobs)))  # warm-up
+    cpu, start = time.process_time(), time.perf_counter()
+    total = sum(await asyncio.gather(*(one() for _ in range(streams))))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert total == streams * events, f"{total} of {streams * events} events"
     return {"events_per_s": total / seconds, "cpu_us_per_event": cpu / total * 1e6, "seconds": seconds}
 
@@ -418,9 +412,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             results = await measure(server.url, ids, args.n, rng)
             if args.streams:
                 async with aiohttp.ClientSession() as http:
-                    with database(args.db, tmpdir, "floor") as floor_db:
-                        streams["floor of the 1,000 streams"] = await floor_streams(
-                            floor_db if args.db else None, tmpdir, 1000, 200)
+                    streams["floor of the 1,000 streams"] = await floor_streams(1000, 200)
                     before = await loop_lag(http, server.url)
                     streams["1,000 streams × 200 events"] = await many_streams(server, 1000, 200)
                     streams["loop lag under streams"] = lag_quantiles(before, await loop_lag(http, server.url))
@@ -458,7 +450,7 @@ def main(argv: list[str] | None = None) -> None:
             floor = out["streams"]["floor of the 1,000 streams"]
             print(f"| 1,000 run streams × 200 events, --jobs 10 | {fan['events_per_s']:,.0f} ev/s, "
                   f"{fan['cpu_us_per_event']:.0f} µs CPU/event | ≥ 30,000 ev/s, ≤ 20 µs |")
-            print(f"| their floor: the same runs in process, 10 at a time, no HTTP | {floor['events_per_s']:,.0f} ev/s, "
+            print(f"| their floor: the same stateless runs in process, 10 at a time, no HTTP | {floor['events_per_s']:,.0f} ev/s, "
                   f"{floor['cpu_us_per_event']:.0f} µs CPU/event; server/floor: "
                   f"{floor['events_per_s'] / fan['events_per_s']:.2f}x time, "
                   f"{fan['cpu_us_per_event'] / floor['cpu_us_per_event']:.2f}x CPU | |")
