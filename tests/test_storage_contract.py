@@ -5,6 +5,7 @@ backend (`storage_backends.BACKENDS`), so that they all mean the same by a filte
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -386,3 +387,11 @@ def test_random_filters_match_as_the_reference_says(
                 assert [t.thread_id for t in found] == expected, query
 
     asyncio.run(check())
+
+
+async def test_the_saver_says_it_takes_a_writes_task_path(storage: Storage) -> None:
+    """LangGraph passes `task_path` to the saver's writes only when their signature has
+    it (and asks at every run: the server's savers keep the answer, `signatures.py`):
+    writes of parallel tasks are then given back in task order."""
+    for method in (storage.saver.aput_writes, storage.saver.put_writes):
+        assert "task_path" in inspect.signature(method).parameters

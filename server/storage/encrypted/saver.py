@@ -28,8 +28,10 @@ from threadloom.server.encryption.context import current
 from threadloom.server.encryption.loop import HandlerLoop
 
 from ..checkpoint_metadata import official_metadata
+from ..signatures import kept_signatures
 
 
+@kept_signatures
 class EncryptedMetadataSaver(BaseCheckpointSaver[Any]):
     """`inner` with its checkpoints' metadata encrypted. Its synchronous methods call
     the handlers on `loop` (see `loop.py`)."""

@@ -26,6 +26,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg_pool import AsyncConnectionPool
 
 from ..checkpoint_metadata import OfficialCheckpointMetadata
+from ..signatures import kept_signatures
 from ..unavailable import StorageUnavailable
 from .fence import wait_local
 
@@ -65,6 +66,7 @@ def _at_path(metadata: Any, dotted: str) -> Any:
     return metadata
 
 
+@kept_signatures
 class RetryingPostgresSaver(AsyncPostgresSaver):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
