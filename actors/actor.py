@@ -16,6 +16,8 @@ import contextvars
 import logging
 from typing import Any
 
+from .mailbox import Mailbox
+
 log = logging.getLogger(__name__)
 
 _STOP = object()
@@ -31,10 +33,11 @@ class AskTimeout(TimeoutError):
 
 class Actor:
     def __init__(self) -> None:
-        self._mailbox: asyncio.Queue[tuple[Any, asyncio.Future[Any] | None, contextvars.Context | None]] = asyncio.Queue()
+        self._mailbox: Mailbox[tuple[Any, asyncio.Future[Any] | None, contextvars.Context | None]] = Mailbox()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._started = asyncio.Event()
+        self._started = False
+        self._starting: asyncio.Future[None] | None = None  # made for whoever waits for the start
         self._start_failure: BaseException | None = None
 
     # lifecycle -------------------------------------------------------------------------
@@ -56,7 +59,10 @@ class Actor:
 
     async def started(self) -> None:
         """Returns once `on_start` has run (whatever its outcome)."""
-        await self._started.wait()
+        if not self._started:
+            if self._starting is None:
+                self._starting = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._starting)
 
     async def on_start(self) -> None:
         """Runs before the first message."""
@@ -107,7 +113,10 @@ class Actor:
         except Exception as exc:
             log.exception("%s failed to start; it stops", type(self).__name__)
             self._stopping, self._start_failure = True, exc
-        self._started.set()
+        self._started = True
+        if self._starting is not None:
+            self._starting.set_result(None)
+            self._starting = None
         while not self._start_failure:
             message, reply, context = await self._mailbox.get()
             if message is _STOP:

@@ -8,6 +8,9 @@ import contextvars
 import pytest
 
 from threadloom.actors.actor import Actor, ActorStopped, AskTimeout
+from threadloom.actors.mailbox import Mailbox
+
+GUARD_SECONDS = 30.0  # how long to wait for what must happen: not a timing assertion
 
 
 class Recorder(Actor):
@@ -166,4 +169,39 @@ async def test_an_actors_own_work_is_done_in_no_senders_context():
     actor.start()  # e.g. spawned on a request of alice's
     assert await actor.ask(None) == "alice"
     assert started_as == ["nobody"]
+    await actor.stop()
+
+
+async def test_a_mailbox_gives_its_items_in_order_and_waits_for_the_next() -> None:
+    box: Mailbox[int] = Mailbox()
+    assert box.empty()
+    with pytest.raises(IndexError):
+        box.get_nowait()
+    waiting = asyncio.create_task(box.get())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    box.put_nowait(1)
+    box.put_nowait(2)
+    assert await waiting == 1
+    box.put_nowait(3)
+    assert [await box.get(), box.get_nowait()] == [2, 3] and box.empty()
+
+
+async def test_a_reader_cancelled_while_it_waits_leaves_the_mailbox_usable() -> None:
+    box: Mailbox[str] = Mailbox()
+    waiting = asyncio.create_task(box.get())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    box.put_nowait("after")
+    assert await asyncio.wait_for(box.get(), GUARD_SECONDS) == "after"
+
+
+async def test_started_returns_at_once_for_an_actor_already_started() -> None:
+    actor = Recorder()
+    actor.start()
+    await asyncio.wait_for(actor.started(), GUARD_SECONDS)
+    await asyncio.wait_for(actor.started(), GUARD_SECONDS)
+    assert await actor.ask("x") == "got x"
     await actor.stop()
