@@ -107,6 +107,25 @@ class Actor:
 
     # the loop ----------------------------------------------------------------------------
 
+    async def _handle(self, message: Any, reply: asyncio.Future[Any] | None, context: contextvars.Context | None) -> bool:
+        """One message handled; False for the one that stops the actor. A method of its own
+        so that nothing of the message outlives it: a loop's variables would keep the last
+        message, its reply and its sender's context (a finished run's, with LangGraph's
+        config and runtime) for as long as the actor waits for the next one."""
+        if message is _STOP:
+            return False
+        try:
+            result = await asyncio.get_running_loop().create_task(self.receive(message), context=context)
+        except Exception as exc:
+            if reply is None:
+                log.exception("%s failed on %r", type(self).__name__, type(message).__name__)
+            elif not reply.done():
+                reply.set_exception(exc)
+        else:
+            if reply is not None and not reply.done():
+                reply.set_result(result)
+        return True
+
     async def _run(self) -> None:
         try:
             await self.on_start()
@@ -118,19 +137,8 @@ class Actor:
             self._starting.set_result(None)
             self._starting = None
         while not self._start_failure:
-            message, reply, context = await self._mailbox.get()
-            if message is _STOP:
+            if not await self._handle(*await self._mailbox.get()):
                 break
-            try:
-                result = await asyncio.get_running_loop().create_task(self.receive(message), context=context)
-            except Exception as exc:
-                if reply is None:
-                    log.exception("%s failed on %r", type(self).__name__, type(message).__name__)
-                elif not reply.done():
-                    reply.set_exception(exc)
-            else:
-                if reply is not None and not reply.done():
-                    reply.set_result(result)
             self.after_message()
         try:
             await self.on_stop()

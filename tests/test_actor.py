@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
+import weakref
 
 import pytest
 
@@ -204,4 +206,35 @@ async def test_started_returns_at_once_for_an_actor_already_started() -> None:
     await asyncio.wait_for(actor.started(), GUARD_SECONDS)
     await asyncio.wait_for(actor.started(), GUARD_SECONDS)
     assert await actor.ask("x") == "got x"
+    await actor.stop()
+
+
+class _Payload:
+    pass
+
+
+_SENDER: contextvars.ContextVar[_Payload] = contextvars.ContextVar("sender")
+
+
+async def test_an_actor_waiting_for_its_next_message_keeps_nothing_of_the_last() -> None:
+    """Neither the message, nor its reply, nor its sender's context (a finished run's,
+    with what LangGraph keeps in it): an idle supervisor holds none of its last run."""
+
+    class Forgetful(Actor):
+        async def receive(self, message: object) -> object:
+            return message
+
+    actor = Forgetful()
+    actor.start()
+
+    async def send() -> tuple[weakref.ref[_Payload], weakref.ref[_Payload]]:
+        message, sender = _Payload(), _Payload()
+        _SENDER.set(sender)
+        assert await actor.ask(message) is message
+        return weakref.ref(message), weakref.ref(sender)
+
+    message, sender = await asyncio.create_task(send())  # its own context, dropped after
+    await asyncio.sleep(0)
+    gc.collect()
+    assert message() is None and sender() is None
     await actor.stop()
