@@ -6,7 +6,8 @@ actor goes on with the next message. An actor whose `on_start` raises does not s
 without what it failed to set up: it stops, and every `ask` gets `ActorStopped`. Each
 message is handled in a copy of its sender's context (`contextvars`): what the sender's
 context variables say about who it acts for (e.g. the request's encryption context)
-holds for what the actor does about it.
+holds for what the actor does about it, with what the actor set up for itself at its start
+on top (`keep_own_context`: the fence of a thread's lease).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Actor:
         self._started = False
         self._starting: asyncio.Future[None] | None = None  # made for whoever waits for the start
         self._start_failure: BaseException | None = None
+        self._kept: contextvars.Context | None = None  # see `keep_own_context`
 
     # lifecycle -------------------------------------------------------------------------
 
@@ -66,6 +68,20 @@ class Actor:
 
     async def on_start(self) -> None:
         """Runs before the first message."""
+
+    def keep_own_context(self) -> None:
+        """From now on, what the actor's own context holds (what its start has set up so
+        far: it began empty) is in force for every message it handles, on top of the
+        message's sender's context; and for what it hands the same to (`with_kept`)."""
+        self._kept = contextvars.copy_context()
+
+    def with_kept(self, context: contextvars.Context) -> contextvars.Context:
+        """`context`, a copy not entered anywhere, with what `keep_own_context` kept set in
+        it (changed in place)."""
+        if self._kept is not None:
+            for var, value in self._kept.items():
+                context.run(var.set, value)
+        return context
 
     async def on_stop(self) -> None:
         """Runs after the last message."""
@@ -115,6 +131,8 @@ class Actor:
         if message is _STOP:
             return False
         try:
+            if context is not None:
+                context = self.with_kept(context)
             result = await asyncio.get_running_loop().create_task(self.receive(message), context=context)
         except Exception as exc:
             if reply is None:

@@ -158,6 +158,9 @@ class ThreadSupervisor(Actor):
         process supervises is not touched: the supervisor fails to start, and stops."""
         if not await self.deps.ownership.acquire(self.thread_id):
             raise NotOwner(f"thread {self.thread_id} is supervised by another process")
+        # what holding the thread set up (the fence of its lease, which every write for the
+        # thread must pass): in force for each message, and each run (`_advance`)
+        self.keep_own_context()
         thread = await self.deps.threads.get(self.thread_id)
         if thread is not None and thread.status != "busy":
             self._resting = thread.status
@@ -319,8 +322,8 @@ class ThreadSupervisor(Actor):
         self.queue.pop(0)
         priority = self._priority.priority if self._priority is not None else DEFAULT_PRIORITY
         self.current = RunExecution(
-            head.run, head.attempt, head.stream, self.deps, self, api_url=head.api_url, context=head.context,
-            priority=priority
+            head.run, head.attempt, head.stream, self.deps, self, api_url=head.api_url,
+            context=self.with_kept(head.context), priority=priority,
         )
         self.current.start()
 

@@ -238,3 +238,33 @@ async def test_an_actor_waiting_for_its_next_message_keeps_nothing_of_the_last()
     gc.collect()
     assert message() is None and sender() is None
     await actor.stop()
+
+
+_OWN: contextvars.ContextVar[str] = contextvars.ContextVar("own")
+_REQUEST: contextvars.ContextVar[str] = contextvars.ContextVar("request")
+
+
+async def test_what_an_actor_kept_of_its_start_holds_for_each_message_over_its_senders() -> None:
+    """The fence of a thread's lease is set up by its supervisor's start and must hold for
+    what it does for any request; the request's own context holds too."""
+
+    class Holder(Actor):
+        async def on_start(self) -> None:
+            _OWN.set("the actor's")
+            self.keep_own_context()
+
+        async def receive(self, message: object) -> object:
+            return _OWN.get(None), _REQUEST.get(None)
+
+    actor = Holder()
+    actor.start()
+
+    async def request() -> object:
+        _OWN.set("the sender's")
+        _REQUEST.set("its request")
+        return await actor.ask("who?")
+
+    assert await asyncio.create_task(request()) == ("the actor's", "its request")
+    handed = actor.with_kept(contextvars.Context())  # e.g. a run picked up after a restart
+    assert handed.get(_OWN) == "the actor's"
+    await actor.stop()

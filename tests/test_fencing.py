@@ -5,15 +5,22 @@ refused and change nothing; the new owner's go through."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import aiohttp
 import msgspec
 import pytest
+from conftest import make_app
+from langgraph_sdk import get_client
 
 from pgtest import PostgresForTests, rows
+from support import slow, until
 from threadloom.protocol import clock
 from threadloom.protocol.resources import Thread
 from threadloom.server.storage.postgres import PostgresStorage
 from threadloom.server.storage.postgres.fence import FencedOut
+
+GUARD_SECONDS = 30.0  # how long to wait for what must happen: not a timing assertion
 
 
 async def test_a_write_after_a_takeover_is_refused(postgres_for_tests: PostgresForTests) -> None:
@@ -47,3 +54,40 @@ async def test_a_write_after_a_takeover_is_refused(postgres_for_tests: PostgresF
         await storage.close()
         await other.close()
         postgres_for_tests.drop(db)
+
+
+async def test_a_run_going_on_after_its_thread_was_taken_over_writes_no_outcome(
+    postgres_for_tests: PostgresForTests, aiohttp_server: Any,
+) -> None:
+    """The fence reaches what a supervisor does for a message and what its runs write,
+    not only its own start: a run still going on in a process that lost its thread
+    (another took the lease: its epoch moved) ends without writing its outcome over the
+    new owner's records."""
+    db = postgres_for_tests.new_database()
+    server = await aiohttp_server(make_app(db=db))
+    url = str(server.make_url("")).rstrip("/")
+    client = get_client(url=url, api_key=None)
+    try:
+        tid = (await client.threads.create())["thread_id"]
+        run = await client.runs.create(tid, "slow", input=slow("f", 10, 0.05))
+        await until(lambda: _status(client, tid, run["run_id"], "running"))
+        assert rows(db, "UPDATE thread_leases SET epoch = epoch + 1 WHERE thread_id = ? RETURNING epoch", (tid,)) == [(2,)]
+        await asyncio.wait_for(_stream_ends(url, tid, run["run_id"]), GUARD_SECONDS)
+        assert rows(db, "SELECT status FROM runs WHERE run_id = ?", (run["run_id"],)) == [("running",)]
+        assert rows(db, "SELECT status FROM threads WHERE thread_id = ?", (tid,)) == [("busy",)]
+    finally:
+        await client.http.client.aclose()
+        await server.close()
+        postgres_for_tests.drop(db)
+
+
+async def _status(client: Any, tid: str, run_id: str, status: str) -> bool:
+    return bool((await client.runs.get(tid, run_id))["status"] == status)
+
+
+async def _stream_ends(url: str, tid: str, run_id: str) -> None:
+    """The run's stream, read to its end (raw: the SDK would reconnect to a run whose
+    record still says it runs)."""
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/threads/{tid}/runs/{run_id}/stream") as resp:
+        assert resp.status == 200
+        await resp.read()
