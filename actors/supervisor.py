@@ -162,7 +162,10 @@ class ThreadSupervisor(Actor):
         # thread must pass): in force for each message, and each run (`_advance`)
         self.keep_own_context()
         thread = await self.deps.threads.get(self.thread_id)
-        if thread is not None and thread.status != "busy":
+        if thread is None:  # a thread not made yet (its runs go with its record): nothing to pick up
+            self._advance()
+            return
+        if thread.status != "busy":
             self._resting = thread.status
         self._priority = await self.deps.threads.priority(self.thread_id)
         exhausted = []
@@ -176,7 +179,7 @@ class ThreadSupervisor(Actor):
                 self._enqueue(run, attempts + 1, self.deps.api_url, await self.deps.resumed_in(run))
         for run, attempts in exhausted:
             await self._fail_exhausted(run, attempts)
-        if thread is not None and thread.status == "busy" and not self.busy and not exhausted:
+        if thread.status == "busy" and not self.busy and not exhausted:
             await self._settle_abandoned(thread)
         self._advance()
 
@@ -343,13 +346,14 @@ class ThreadSupervisor(Actor):
         if outcome.status == "requeue":  # handed back at shutdown: the attempt does not count
             await self.deps.runs.set_status(outcome.run_id, "pending", attempt=execution.attempt - 1)
             return
-        thread = await self.deps.threads.get(self.thread_id)
-        if thread is not None and execution.run.kwargs.temporary and not self.busy:
+        if execution.run.kwargs.temporary and not self.busy:
             # A temporary run executes without a checkpointer, so its thread holds no
             # checkpoints: deleting the record, and its runs with it, is all there is to
-            # write (not the run's outcome first, nor a saver round trip).
+            # write (not the run's outcome first, nor a saver round trip; nothing if the
+            # thread was deleted while the run went on).
             await self.deps.threads.delete(self.thread_id)
         else:
+            thread = await self.deps.threads.get(self.thread_id)
             if thread is not None:
                 thread = self._settled(thread, outcome, execution.run.kwargs.config["configurable"]["graph_id"])
             run_status = None if outcome.status == "rollback" else outcome.status
