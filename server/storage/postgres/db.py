@@ -107,9 +107,10 @@ class Database:
         (each statement here is safe to repeat: the transaction rolled back). A write
         waits for another task's unit of work to end, and is fenced (`fence.py`) unless
         `fenced` is False (the event logs, written by a task shared by every thread).
-        Work of `one_statement` that is not fenced runs in that statement's own
-        transaction (autocommit): no BEGIN and COMMIT, two round trips fewer."""
-        check = write and fenced
+        Work of `one_statement` with no fence to check (a read, an unfenced write, a write
+        outside any lease: one process alone on the database) runs in that statement's
+        own transaction (autocommit): no BEGIN and COMMIT, two round trips fewer."""
+        check = write and fenced and fence.FENCE.get() is not None
         if self._in_unit() is not None:  # a retry would repeat part of the unit only
             async with self.transaction() as conn:
                 return await work(conn)  # the unit's transaction was checked when it began
