@@ -6,8 +6,8 @@ actor goes on with the next message. An actor whose `on_start` raises does not s
 without what it failed to set up: it stops, and every `ask` gets `ActorStopped`. Each
 message is handled in a copy of its sender's context (`contextvars`): what the sender's
 context variables say about who it acts for (e.g. the request's encryption context)
-holds for what the actor does about it, with what the actor set up for itself at its start
-on top (`keep_own_context`: the fence of a thread's lease).
+holds for what the actor does about it, with what the actor set up for itself at its
+start on top (`keep_own_context`: the fence of a thread's lease).
 """
 
 from __future__ import annotations
@@ -123,7 +123,9 @@ class Actor:
 
     # the loop ----------------------------------------------------------------------------
 
-    async def _handle(self, message: Any, reply: asyncio.Future[Any] | None, context: contextvars.Context | None) -> bool:
+    async def _handle(
+        self, message: Any, reply: asyncio.Future[Any] | None, context: contextvars.Context | None
+    ) -> bool:
         """One message handled; False for the one that stops the actor. A method of its own
         so that nothing of the message outlives it: a loop's variables would keep the last
         message, its reply and its sender's context (a finished run's, with LangGraph's
