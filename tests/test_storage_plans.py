@@ -255,3 +255,22 @@ async def test_on_postgres_tables_loaded_since_their_last_analyze_are_analyzed_a
         assert "store" not in await analyze_stale(conn)
         cur = await conn.execute("SELECT reltuples FROM pg_class WHERE relname = 'store' AND relnamespace = current_schema()::regnamespace")
         assert (await cur.fetchone())[0] == 500
+
+
+async def test_on_postgres_threads_loaded_since_their_last_vacuum_are_vacuumed_at_a_start(pg_storage: Any) -> None:
+    """Until a VACUUM marks their pages all-visible, a count of a status (a full page's
+    `X-Pagination-Total`) reads the threads table whole instead of its status index."""
+    from threadloom.server.storage.postgres.schema import analyze_stale
+
+    async with pg_storage._db.pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO threads (thread_id, created_at, updated_at, state_updated_at, metadata, status, config, interrupts) "
+            "SELECT 't' || i, '2030', '2030', '2030', '{}', (ARRAY['idle', 'busy', 'error'])[i % 3 + 1], '{}', '{}' "
+            "FROM generate_series(1, 3000) i"
+        )
+        await conn.execute("SELECT pg_stat_force_next_flush()")
+        assert "threads" in await analyze_stale(conn)
+        await conn.execute("SELECT pg_stat_force_next_flush()")
+        cur = await conn.execute("EXPLAIN (ANALYZE, FORMAT TEXT) SELECT count(*) FROM threads WHERE status = 'busy'")
+        plan = "\n".join(r[0] for r in await cur.fetchall())
+    assert "Index Only Scan using threads_by_status" in plan and "Heap Fetches: 0" in plan, plan

@@ -232,20 +232,34 @@ async def migrate(conn: psycopg.AsyncConnection, *, then: Callable[[], Awaitable
         await conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
 
 
-# Tables changed by more than autovacuum's threshold since their last ANALYZE (the default
-# `autovacuum_analyze_threshold` and `_scale_factor`): data loaded just before a start.
-# Until autovacuum gets to them, the planner would take them for what they were (often
-# empty) and pick plans that read them whole.
+# Tables autovacuum would get to next, with its default thresholds: data loaded just
+# before a start. Those changed past `autovacuum_analyze_threshold` and `_scale_factor`
+# since their last ANALYZE: until then the planner would take them for what they were
+# (often empty) and pick plans that read them whole. The server's own tables (not
+# LangGraph's, whose reads are by key) with more inserts since their last VACUUM than
+# `autovacuum_vacuum_insert_threshold` and `_scale_factor`: until then their pages are
+# not marked all-visible, and a count (a full page's `X-Pagination-Total`) reads the
+# table instead of an index. (`n_ins_since_vacuum` is PostgreSQL 13's: read as JSON, an
+# older server has none and vacuums nothing here.)
 _STALE_STATISTICS = """
-SELECT relname FROM pg_stat_user_tables
-WHERE schemaname = current_schema() AND n_mod_since_analyze > 50 + 0.1 * greatest(n_live_tup - n_mod_since_analyze, 0)
+WITH tables AS (
+    SELECT relname,
+        n_mod_since_analyze > 50 + 0.1 * greatest(n_live_tup - n_mod_since_analyze, 0) AS to_analyze,
+        relname IN ('threads', 'runs', 'assistants', 'crons')
+            AND coalesce((to_jsonb(s) ->> 'n_ins_since_vacuum')::bigint, 0) > 1000 + 0.2 * n_live_tup AS to_vacuum
+    FROM pg_stat_user_tables s
+    WHERE schemaname = current_schema()
+)
+SELECT relname, to_vacuum FROM tables WHERE to_analyze OR to_vacuum
 """
 
 
 async def analyze_stale(conn: psycopg.AsyncConnection) -> list[str]:
-    """ANALYZE the tables autovacuum would analyze next; returns their names."""
+    """ANALYZE (or VACUUM and ANALYZE) the tables autovacuum would get to next; returns
+    their names. `conn` in autocommit: VACUUM runs in no transaction."""
     cur = await conn.execute(_STALE_STATISTICS)
-    stale = [str(row[0]) for row in await cur.fetchall()]
-    for table in stale:
-        await conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
-    return stale
+    stale = [(str(table), bool(vacuum)) for table, vacuum in await cur.fetchall()]
+    for table, vacuum in stale:
+        command = "VACUUM (ANALYZE) {}" if vacuum else "ANALYZE {}"
+        await conn.execute(sql.SQL(command).format(sql.Identifier(table)))
+    return [table for table, _ in stale]
