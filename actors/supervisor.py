@@ -264,7 +264,8 @@ class ThreadSupervisor(Actor):
     async def _submit(self, message: Submit) -> tuple[Run, RunStream]:
         req = message.request
         strategy = "enqueue" if message.stateless else req.multitask_strategy or "enqueue"
-        existing = await self.deps.threads.get(self.thread_id)
+        # a stateless run's thread id was minted for it (`Runtime.submit`): no record yet
+        existing = None if message.stateless else await self.deps.threads.get(self.thread_id)
         if existing is None and not message.stateless and req.if_not_exists != "create":
             raise NotFound(THREAD_OR_ASSISTANT_NOT_FOUND)
         if strategy == "reject" and self.busy:
