@@ -57,7 +57,7 @@ async def test_a_write_after_a_takeover_is_refused(postgres_for_tests: PostgresF
 
 
 async def test_a_run_going_on_after_its_thread_was_taken_over_writes_no_outcome(
-    postgres_for_tests: PostgresForTests, aiohttp_server: Any,
+    postgres_for_tests: PostgresForTests, aiohttp_server: Any, caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The fence reaches what a supervisor does for a message and what its runs write,
     not only its own start: a run still going on in a process that lost its thread
@@ -69,12 +69,14 @@ async def test_a_run_going_on_after_its_thread_was_taken_over_writes_no_outcome(
     client = get_client(url=url, api_key=None)
     try:
         tid = (await client.threads.create())["thread_id"]
-        run = await client.runs.create(tid, "slow", input=slow("f", 10, 0.05))
+        run = await client.runs.create(tid, "slow", input=slow("f", 40, 0.05))  # long past the move below
         await until(lambda: _status(client, tid, run["run_id"], "running"))
         assert rows(db, "UPDATE thread_leases SET epoch = epoch + 1 WHERE thread_id = ? RETURNING epoch", (tid,)) == [(2,)]
         await asyncio.wait_for(_stream_ends(url, tid, run["run_id"]), GUARD_SECONDS)
         assert rows(db, "SELECT status FROM runs WHERE run_id = ?", (run["run_id"],)) == [("running",)]
         assert rows(db, "SELECT status FROM threads WHERE thread_id = ?", (tid,)) == [("busy",)]
+        refused = [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], FencedOut)]
+        assert refused, "the outcome was not refused by the fence"
     finally:
         await client.http.client.aclose()
         await server.close()
