@@ -16,7 +16,7 @@ from langgraph_sdk import get_client
 from pgtest import PostgresForTests, rows
 from support import slow, until
 from threadloom.protocol import clock
-from threadloom.protocol.resources import Thread
+from threadloom.protocol.resources import Run, RunKwargs, Thread
 from threadloom.server.storage.postgres import PostgresStorage
 from threadloom.server.storage.postgres.fence import FencedOut
 
@@ -50,6 +50,43 @@ async def test_a_write_after_a_takeover_is_refused(postgres_for_tests: PostgresF
         await asyncio.get_running_loop().create_task(as_old_owner())
         assert rows(db, "SELECT metadata::text FROM threads WHERE thread_id = ?", (tid,)) == [('{"by":"old, before"}',)]
         assert rows(db, "SELECT epoch FROM thread_leases WHERE thread_id = ?", (tid,)) == [(2,)]
+    finally:
+        await storage.close()
+        await other.close()
+        postgres_for_tests.drop(db)
+
+
+async def test_a_runs_end_after_a_takeover_writes_neither_the_run_nor_its_thread(
+    postgres_for_tests: PostgresForTests,
+) -> None:
+    """A fenced write of several statements (a run's end: its record and its thread's)
+    goes all at once, the check last: refused, it changes neither; before the takeover,
+    text of every kind goes through the same way unchanged."""
+    db = postgres_for_tests.new_database()
+    storage = await PostgresStorage.open(db)
+    other = await PostgresStorage.open(db)
+    try:
+        now, tid = clock.now_iso(), "00000000-0000-4000-8000-000000000002"
+        odd = {"quote": "it's", "backslash": "a\\b", "placeholder": "%s %(x)s", "non-ascii": "é 😀"}
+        busy = Thread(thread_id=tid, created_at=now, updated_at=now, state_updated_at=now, metadata=odd, status="busy")
+        run = Run(run_id="r", thread_id=tid, assistant_id="a", metadata=odd, status="pending", kwargs=RunKwargs(),
+                  multitask_strategy="enqueue", created_at=now, updated_at=now)
+        old, new = storage.cluster(), other.cluster()
+        await old.register("http://old")
+        await new.register("http://new")
+
+        async def as_old_owner() -> None:
+            assert await old.acquire(tid)
+            await storage.runs.begin(busy, run, create_thread=True)
+            await storage.runs.start("r", RunKwargs(), attempt=1)
+            assert rows(db, "UPDATE thread_leases SET epoch = epoch + 1 WHERE thread_id = ? RETURNING epoch", (tid,)) == [(2,)]
+            with pytest.raises(FencedOut):
+                await storage.runs.finish(msgspec.structs.replace(busy, status="idle", metadata={}), "r", "success")
+
+        await asyncio.get_running_loop().create_task(as_old_owner())
+        written = await storage.threads.get(tid)
+        assert written is not None and (written.status, written.metadata) == ("busy", odd)
+        assert rows(db, "SELECT status FROM runs WHERE run_id = 'r'") == [("running",)]
     finally:
         await storage.close()
         await other.close()

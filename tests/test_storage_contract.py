@@ -207,6 +207,29 @@ async def test_beginning_a_run_on_a_missing_thread_writes_nothing(storage: Stora
     assert await storage.runs.get("r") is None
 
 
+# text that SQL quoting must keep as it is: one statement, and several sent at once
+ODD_TEXT = {
+    "quotes": "it's \"so\"", "backslashes": "C:\\dir\\n", "placeholders": "%s %(name)s %% {}",
+    "non-ascii": "é ✓ 😀", "sql": "'); DROP TABLE threads; --", "json": '{"k": [1]}', "controls": "a\nb\tc",
+}
+
+
+async def test_text_of_every_kind_is_read_back_as_written(storage: Storage) -> None:
+    begun = thread("t", metadata=ODD_TEXT, values=ODD_TEXT)
+    await storage.runs.begin(begun, run("r", "t"), create_thread=True)
+    got = await storage.threads.get("t")
+    assert got is not None and got.metadata == ODD_TEXT and got.values == ODD_TEXT
+    ended = msgspec.structs.replace(begun, metadata={**ODD_TEXT, "ended": "yes"}, status="idle")
+    await storage.runs.finish(ended, "r", "success")
+    got = await storage.threads.get("t")
+    assert got is not None and got.metadata == {**ODD_TEXT, "ended": "yes"} and got.values == ODD_TEXT
+    finished = await storage.runs.get("r")
+    assert finished is not None and finished.status == "success"
+    assert await storage.threads.search(
+        ids=None, metadata={"sql": ODD_TEXT["sql"]}, values=None, status=None, limit=10, offset=0,
+    ) == [got]
+
+
 # claims -------------------------------------------------------------------------------
 
 

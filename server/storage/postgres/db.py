@@ -4,7 +4,7 @@ into `StorageUnavailable` (a 503 with Retry-After) rather than a 500."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -24,6 +24,9 @@ from . import fence
 # reconnect (`timeout`). Checking on failure rather than at every checkout saves a round
 # trip per statement.
 ATTEMPTS = 3
+
+# a statement (`%s` placeholders) and its parameters
+Statement = tuple[str, Sequence[Any]]
 
 
 def to_json(value: Any) -> str:
@@ -144,13 +147,36 @@ class Database:
         rows = await self.fetchall(sql, args)
         return rows[0] if rows else None
 
-    async def rowcount(self, sql: str, args: Any = (), *, coordination: bool = False) -> int:
+    async def rowcount(self, sql: str, args: Sequence[Any] = (), *, coordination: bool = False) -> int:
         """`coordination`: a statement about the cluster itself (`leases.py`: a lease
         renewal, a release), not about a thread's records: it neither waits for this
         process's unit of work (a long one would starve the heartbeat, and a unit waiting
         for a renewed lease would wait forever) nor is fenced."""
-        async def work(conn: psycopg.AsyncConnection[Any]) -> int:
-            cur = await conn.execute(sql, args)
-            return cur.rowcount
+        return (await self.write((sql, args), coordination=coordination))[0]
 
-        return await self.retrying(work, write=not coordination, one_statement=True)
+    async def write(self, *statements: Statement, coordination: bool = False) -> list[int]:
+        """The statements (`%s` placeholders) in one transaction: each one's row count.
+        One round trip whatever their number: several, or one with the fence to check
+        after it (`fence.py`), go as one query of several statements (PostgreSQL runs
+        those as one transaction, all or nothing) whose parameters psycopg binds in this
+        process, with the check last. One statement with no fence to check, or statements
+        of a unit of work, as `retrying` runs them. `coordination` as `rowcount`'s."""
+        held = None if coordination else fence.FENCE.get()
+        if (len(statements) == 1 and held is None) or self._in_unit() is not None:
+
+            async def each(conn: psycopg.AsyncConnection[Any]) -> list[int]:
+                return [(await conn.execute(sql, args)).rowcount for sql, args in statements]
+
+            return await self.retrying(each, write=not coordination, one_statement=len(statements) == 1)
+        script = [*statements, fence.statement(held)] if held is not None else list(statements)
+
+        async def at_once(conn: psycopg.AsyncConnection[Any]) -> list[int]:
+            cur = psycopg.AsyncClientCursor(conn)
+            await cur.execute("; ".join(sql for sql, _ in script), [arg for _, args in script for arg in args])
+            counts = [cur.rowcount]
+            while cur.nextset():
+                counts.append(cur.rowcount)
+            return counts[: len(statements)]
+
+        with fence.refusals(held):
+            return await self.retrying(at_once, write=not coordination, fenced=False, one_statement=True)

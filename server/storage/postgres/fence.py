@@ -3,8 +3,8 @@
 A thread's supervisor, once it holds the thread's lease, sets `FENCE` in its own task's
 context and keeps it in force for each message it handles and each run it starts, on top
 of their own contexts (`Actor.keep_own_context`). Every write the records make in that
-context also takes the lease row `FOR SHARE` and checks the epoch, in the same
-transaction, just before it commits: a process that lost the thread (paused past its
+context also takes the lease row `FOR SHARE` and checks the epoch (`threadloom_fence`,
+`schema.py`), in the same transaction, just before it commits: a process that lost the thread (paused past its
 lease, then taken over, which bumps the epoch) gets `FencedOut` and writes nothing, and
 a takeover waits for a write already past the check to commit. LangGraph's saver writes
 checkpoints on connections of its own, out of reach of that check; they are fenced by
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -56,17 +58,34 @@ class FencedOut(Exception):
     """This process no longer holds the thread: another took it over."""
 
 
+# what `threadloom_fence()` raises when the lease moved on
+SQLSTATE = "TL409"
+
+
+def statement(fence: Fence) -> tuple[str, tuple[Any, ...]]:
+    """The check, as a statement of the transaction it fences."""
+    return "SELECT threadloom_fence(%s, %s)", (fence.thread_id, fence.epoch)
+
+
+@contextmanager
+def refusals(fence: Fence | None) -> Iterator[None]:
+    """The check's refusal, raised by a statement in the block, as `FencedOut`."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        if fence is None or exc.sqlstate != SQLSTATE:
+            raise
+        raise FencedOut(f"thread {fence.thread_id}: lease epoch {fence.epoch} was taken over by another process") from None
+
+
 async def check(conn: psycopg.AsyncConnection[Any]) -> None:
     """In the current transaction on `conn`: raise `FencedOut` unless the context's
     fence (if any) still holds, and keep it held until the transaction ends."""
     fence = FENCE.get()
     if fence is None:
         return
-    cur = await conn.execute(
-        "SELECT 1 FROM thread_leases WHERE thread_id = %s AND epoch = %s FOR SHARE", (fence.thread_id, fence.epoch)
-    )
-    if await cur.fetchone() is None:
-        raise FencedOut(f"thread {fence.thread_id}: lease epoch {fence.epoch} was taken over by another process")
+    with refusals(fence):
+        await conn.execute(*statement(fence))
 
 
 async def wait_local(seconds: float = 60.0) -> None:

@@ -7,7 +7,6 @@ import builtins
 from typing import Any
 
 import msgspec
-import psycopg
 
 from threadloom.protocol.clock import now_iso
 from threadloom.protocol.filters import Filter
@@ -16,10 +15,9 @@ from threadloom.protocol.resources import Run, RunKwargs, RunStatus, Thread
 from threadloom.protocol.ttl import Expired, ThreadTtl
 from threadloom.protocol.serde import loads
 
-from .db import Database, to_json
+from .db import Database, Statement, to_json
 from .filters import auth_sql
 
-Conn = psycopg.AsyncConnection[Any]
 
 _THREAD_COLUMNS = 'thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values", interrupts, error'
 _THREAD_SELECT = (
@@ -74,8 +72,8 @@ def _run(row: tuple[Any, ...]) -> Run:
 _THREAD_SORTS = frozenset({"thread_id", "status", "created_at", "updated_at", "state_updated_at"})
 
 
-async def write_thread(conn: Conn, thread: Thread) -> None:
-    await conn.execute(_UPSERT_THREAD, _thread_row(thread))
+def write_thread(thread: Thread) -> Statement:
+    return _UPSERT_THREAD, _thread_row(thread)
 
 
 class PostgresThreads:
@@ -91,7 +89,7 @@ class PostgresThreads:
         return await self._db.rowcount(sql, _thread_row(thread)) == 1
 
     async def update(self, thread: Thread) -> None:
-        await self._db.retrying(lambda conn: write_thread(conn, thread))
+        await self._db.write(write_thread(thread))
 
     async def delete(self, thread_id: str) -> bool:
         return await self._db.rowcount("DELETE FROM threads WHERE thread_id = %s", (thread_id,)) == 1
@@ -213,14 +211,8 @@ class PostgresRuns:
             run.run_id, run.thread_id, run.assistant_id, to_json(run.metadata), run.status,
             to_json(run.kwargs), run.multitask_strategy, run.created_at, run.updated_at,
         )
-
-        async def work(conn: Conn) -> None:
-            await write_thread(conn, thread)
-            await conn.execute(
-                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (%s, %s, %s, %s::json, %s, %s::json, %s, %s, %s)", row
-            )
-
-        await self._db.retrying(work)
+        insert = f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (%s, %s, %s, %s::json, %s, %s::json, %s, %s, %s)"
+        await self._db.write(write_thread(thread), (insert, row))
 
     async def set_status(self, run_id: str, status: RunStatus, *, attempt: int | None = None) -> None:
         if attempt is None:
@@ -238,17 +230,11 @@ class PostgresRuns:
         await self._db.rowcount(sql, (now_iso(), to_json(kwargs), attempt, run_id))
 
     async def finish(self, thread: Thread | None, run_id: str, status: RunStatus | None) -> None:
-        async def work(conn: Conn) -> None:
-            if status is None:
-                await conn.execute("DELETE FROM runs WHERE run_id = %s", (run_id,))
-            else:
-                await conn.execute(
-                    "UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s", (status, now_iso(), run_id)
-                )
-            if thread is not None:
-                await write_thread(conn, thread)
-
-        await self._db.retrying(work)
+        run: Statement = (
+            ("DELETE FROM runs WHERE run_id = %s", (run_id,)) if status is None
+            else ("UPDATE runs SET status = %s, updated_at = %s WHERE run_id = %s", (status, now_iso(), run_id))
+        )
+        await self._db.write(run, *([] if thread is None else [write_thread(thread)]))
 
     async def delete(self, run_id: str) -> bool:
         return await self._db.rowcount("DELETE FROM runs WHERE run_id = %s", (run_id,)) == 1

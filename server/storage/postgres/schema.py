@@ -183,6 +183,20 @@ MIGRATIONS: list[str] = [
     -- the safety net under the leases: never two running runs on one thread
     CREATE UNIQUE INDEX runs_one_running ON runs (thread_id) WHERE status = 'running';
     """,
+    """
+    -- the fence of a thread's writes (`fence.py`), a statement of the transaction it
+    -- fences: takes the lease row FOR SHARE until that transaction ends (a takeover waits
+    -- for it) if the lease is still at `held_epoch`; else raises TL409, which rolls the
+    -- transaction back
+    CREATE FUNCTION threadloom_fence(thread text, held_epoch bigint) RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM 1 FROM thread_leases WHERE thread_id = thread COLLATE "C" AND epoch = held_epoch FOR SHARE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'thread %: lease epoch % was taken over by another process', thread, held_epoch
+                USING ERRCODE = 'TL409';
+        END IF;
+    END $$;
+    """,
 ]
 
 
