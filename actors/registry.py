@@ -21,12 +21,13 @@ class SupervisorRegistry:
         self._reaping: set[asyncio.Task[None]] = set()
         self._watched: Counter[str] = Counter()
 
-    def get(self, thread_id: str) -> ThreadSupervisor:
+    def get(self, thread_id: str, *, minted: bool = False) -> ThreadSupervisor:
         """The thread's supervisor. Looking it up and sending to it happen in one step of
-        the event loop, so a message never reaches a supervisor that is being reaped."""
+        the event loop, so a message never reaches a supervisor that is being reaped.
+        `minted`: the id was just minted here (`ThreadSupervisor`)."""
         actor = self._actors.get(thread_id)
         if actor is None or actor.stopped:  # stopped: its start failed; the next one tries again
-            actor = self._actors[thread_id] = ThreadSupervisor(thread_id, self._deps, on_idle=self.idle)
+            actor = self._actors[thread_id] = ThreadSupervisor(thread_id, self._deps, on_idle=self.idle, minted=minted)
             actor.start()
         return actor
 

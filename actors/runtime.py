@@ -150,12 +150,15 @@ class Runtime:
         if self.closing:
             raise ServiceUnavailable("The server is shutting down: retry shortly")
         await self.webhooks.check(request.webhook)  # a 422 before anything is created
-        stateless = thread_id is None
-        submit = Submit(request, assistant, stateless, caller or run_configurable(None), api_url or self.settings.api_url)
-        return await self._ask(uuid7() if thread_id is None else thread_id, submit)
+        submit = Submit(
+            request, assistant, thread_id is None, caller or run_configurable(None), api_url or self.settings.api_url
+        )
+        if thread_id is None:
+            return await self._ask(uuid7(), submit, minted=True)
+        return await self._ask(thread_id, submit)
 
-    async def _ask(self, thread_id: str, message: Any) -> Any:
-        return await self.supervisors.get(thread_id).ask(message, timeout=self.settings.ask_seconds)
+    async def _ask(self, thread_id: str, message: Any, *, minted: bool = False) -> Any:
+        return await self.supervisors.get(thread_id, minted=minted).ask(message, timeout=self.settings.ask_seconds)
 
     async def cancel(self, thread_id: str, run_ids: list[str] | None, action: Action, reason: str) -> list[str]:
         return await self._ask(thread_id, Cancel(run_ids, action, reason))

@@ -135,11 +135,15 @@ class NotOwner(Exception):
 
 class ThreadSupervisor(Actor):
     def __init__(
-        self, thread_id: str, deps: ThreadDeps, *, on_idle: Callable[[ThreadSupervisor], None] = lambda _: None
+        self, thread_id: str, deps: ThreadDeps, *, on_idle: Callable[[ThreadSupervisor], None] = lambda _: None,
+        minted: bool = False,
     ) -> None:
-        """`on_idle`: told when the supervisor has nothing left to do (to reap it)."""
+        """`on_idle`: told when the supervisor has nothing left to do (to reap it).
+        `minted`: the thread's id was just minted here (a stateless run's): nothing of it
+        is stored yet, nothing is read."""
         super().__init__()
         self.thread_id = thread_id
+        self._minted = minted
         self.deps = deps
         self._on_idle = on_idle
         self.queue: list[_Queued] = []
@@ -161,7 +165,7 @@ class ThreadSupervisor(Actor):
         # what holding the thread set up (the fence of its lease, which every write for the
         # thread must pass): in force for each message, and each run (`_advance`)
         self.keep_own_context()
-        thread = await self.deps.threads.get(self.thread_id)
+        thread = None if self._minted else await self.deps.threads.get(self.thread_id)
         if thread is None:  # a thread not made yet (its runs go with its record): nothing to pick up
             self._advance()
             return

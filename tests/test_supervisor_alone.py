@@ -191,3 +191,24 @@ async def test_after_a_failed_start_the_next_request_gets_a_fresh_supervisor() -
     ownership.ours = True  # e.g. the other process let go
     assert await registry.get("t").ask(KeepLatest()) is True
     await registry.stop()
+
+
+class CountingThreads(MemoryThreads):
+    def __init__(self, *threads: Thread) -> None:
+        super().__init__(*threads)
+        self.reads = 0
+
+    async def get(self, thread_id: str) -> Thread | None:
+        self.reads += 1
+        return await super().get(thread_id)
+
+
+@pytest.mark.parametrize("minted", [False, True])
+async def test_the_supervisor_of_a_thread_minted_here_reads_nothing_to_start(minted: bool) -> None:
+    """A stateless run's thread id was just minted: no record of it can exist yet."""
+    threads = CountingThreads()
+    actor = ThreadSupervisor("t", thread_deps(threads=threads), minted=minted)
+    actor.start()
+    await actor.started()
+    assert not actor.stopped and threads.reads == (0 if minted else 1)
+    await actor.stop()
