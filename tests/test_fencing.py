@@ -56,6 +56,34 @@ async def test_a_write_after_a_takeover_is_refused(postgres_for_tests: PostgresF
         postgres_for_tests.drop(db)
 
 
+async def test_a_thread_held_here_is_looked_up_again_once_the_lease_may_have_lapsed(
+    postgres_for_tests: PostgresForTests,
+) -> None:
+    """A process knows the threads it holds without asking the database, but only while
+    its lease is valid on its own clock: after a pause past it, another may hold them."""
+    db = postgres_for_tests.new_database()
+    storage = await PostgresStorage.open(db)
+    other = await PostgresStorage.open(db)
+    try:
+        tid = "00000000-0000-4000-8000-000000000003"
+        old, new = storage.cluster(), other.cluster()
+        await old.register("http://old")
+        await new.register("http://new")
+        assert await asyncio.create_task(old.acquire(tid))
+        assert await old.owner_url(tid) is None and await new.owner_url(tid) == "http://old"
+        # paused past its lease: its own clock says so on waking (`LocalLease`), and
+        # meanwhile the other process took the thread over
+        old.lease.valid_until = 0.0
+        rows(db, "UPDATE processes SET expires_at = now() - interval '1 hour' WHERE process_id = ? RETURNING 1",
+             (old.process_id,))
+        assert await asyncio.create_task(new.acquire(tid))
+        assert await old.owner_url(tid) == "http://new" and await new.owner_url(tid) is None
+    finally:
+        await storage.close()
+        await other.close()
+        postgres_for_tests.drop(db)
+
+
 async def test_a_runs_end_after_a_takeover_writes_neither_the_run_nor_its_thread(
     postgres_for_tests: PostgresForTests,
 ) -> None:

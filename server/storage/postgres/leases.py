@@ -113,6 +113,9 @@ class PostgresOwnership:
         self._orphans: asyncio.Task[None] | None = None
         self._orphan_handler: Callable[[str], Awaitable[None]] | None = None
         self.lease = LocalLease()
+        # the threads this process acquired and has not released: while its lease is
+        # valid, no other process can hold them (`owner_url`)
+        self._held: set[str] = set()
 
     async def register(self, url: str) -> None:
         """Join the cluster. First, processes of this machine whose pid is gone are
@@ -179,9 +182,11 @@ class PostgresOwnership:
         if row is None:
             return False
         FENCE.set(Fence(thread_id, int(row[0]), self.lease))  # in the supervisor's task, which writes for the thread
+        self._held.add(thread_id)
         return True
 
     async def release(self, thread_id: str) -> None:
+        self._held.discard(thread_id)
         try:
             async with asyncio.timeout(LEAVE_SECONDS):
                 await self._statement(
@@ -203,7 +208,11 @@ class PostgresOwnership:
             yield bool(row and row[0])
 
     async def owner_url(self, thread_id: str) -> str | None:
-        """Where the live process that holds `thread_id` is reached, if it is another."""
+        """Where the live process that holds `thread_id` is reached, if it is another.
+        Not another for a thread this process holds while its lease is valid: a takeover
+        waits for the lease to expire, past the end of its local validity (`LocalLease`)."""
+        if thread_id in self._held and self.lease.valid():
+            return None
         row = await self._db.fetchone(_OWNER_URL, (thread_id, self.process_id))
         return str(row[0]) if row else None
 
@@ -214,6 +223,7 @@ class PostgresOwnership:
             await asyncio.wait([self._orphans], timeout=LEAVE_SECONDS)
         if self._heartbeat is not None:
             await self._heartbeat.stop(LEAVE_SECONDS)
+        self._held.clear()
         try:
             async with asyncio.timeout(LEAVE_SECONDS):
                 await self._statement("UPDATE thread_leases SET process_id = NULL WHERE process_id = %s", (self.process_id,))
