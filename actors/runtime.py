@@ -191,9 +191,10 @@ class Runtime:
     async def create_thread(
         self, thread: Thread, supersteps: list[Any] | None = None, *, caller: dict[str, Any] | None = None,
         ttl: ThreadTtl | None = None,
-    ) -> bool:
-        """False if the thread exists. With `supersteps`, the thread is created only if
-        they all apply (as `caller`); `ttl`: else `settings.default_ttl`."""
+    ) -> Thread | None:
+        """The thread's record as created; None if the thread exists. With `supersteps`,
+        the thread is created only if they all apply (as `caller`); `ttl`: else
+        `settings.default_ttl`."""
         return await self._ask(thread.thread_id, CreateThread(thread, supersteps, caller or {}, ttl))
 
     async def expire(self, thread_id: str, now: str) -> bool:

@@ -143,7 +143,10 @@ class ThreadSupervisor(Actor):
         is stored yet, nothing is read."""
         super().__init__()
         self.thread_id = thread_id
-        self._minted = minted
+        # no record of the thread is stored, known without reading it: its id was minted
+        # here, or the start found none; until the first message is handled (this
+        # supervisor is the thread's only writer, and a message may create it)
+        self._absent = minted
         self.deps = deps
         self._on_idle = on_idle
         self.queue: list[_Queued] = []
@@ -165,8 +168,9 @@ class ThreadSupervisor(Actor):
         # what holding the thread set up (the fence of its lease, which every write for the
         # thread must pass): in force for each message, and each run (`_advance`)
         self.keep_own_context()
-        thread = None if self._minted else await self.deps.threads.get(self.thread_id)
+        thread = None if self._absent else await self.deps.threads.get(self.thread_id)
         if thread is None:  # a thread not made yet (its runs go with its record): nothing to pick up
+            self._absent = True
             self._advance()
             return
         if thread.status != "busy":
@@ -259,7 +263,12 @@ class ThreadSupervisor(Actor):
                 raise TypeError(f"unexpected message {message!r}")
         return None
 
+    async def _stored(self) -> Thread | None:
+        """The thread's record, if it is stored."""
+        return None if self._absent else await self.deps.threads.get(self.thread_id)
+
     def after_message(self) -> None:
+        self._absent = False
         if not self.busy:
             self._on_idle(self)
 
@@ -268,8 +277,7 @@ class ThreadSupervisor(Actor):
     async def _submit(self, message: Submit) -> tuple[Run, RunStream]:
         req = message.request
         strategy = "enqueue" if message.stateless else req.multitask_strategy or "enqueue"
-        # a stateless run's thread id was minted for it (`Runtime.submit`): no record yet
-        existing = None if message.stateless else await self.deps.threads.get(self.thread_id)
+        existing = await self._stored()
         if existing is None and not message.stateless and req.if_not_exists != "create":
             raise NotFound(THREAD_OR_ASSISTANT_NOT_FOUND)
         if strategy == "reject" and self.busy:
@@ -471,11 +479,12 @@ class ThreadSupervisor(Actor):
 
     # thread state ------------------------------------------------------------------------------
 
-    async def _create_thread(self, message: CreateThread) -> bool:
-        """Insert the thread, after applying its `supersteps` (all or nothing)."""
+    async def _create_thread(self, message: CreateThread) -> Thread | None:
+        """Insert the thread, after applying its `supersteps` (all or nothing): the record
+        written, or None if the thread exists."""
         thread = message.thread
-        if await self.deps.threads.get(self.thread_id) is not None:
-            return False
+        if await self._stored() is not None:
+            return None
         if message.supersteps:
             graph_id = thread.metadata.get("graph_id")
             if graph_id not in self.deps.graphs.graph_ids():
@@ -486,14 +495,15 @@ class ThreadSupervisor(Actor):
                 await self.deps.checkpoints.delete_thread(self.thread_id)
                 raise BadRequest(f"Could not apply supersteps: {error_message(exc)}") from None
             thread = self._with_state(thread, snapshot)
-        if inserted := await self.deps.threads.insert(thread):
-            await self._set_ttl(message.ttl)
-        return inserted
+        if not await self.deps.threads.insert(thread):
+            return None
+        await self._set_ttl(message.ttl)
+        return thread
 
     async def _copy_thread(self, message: CopyThread) -> bool:
         """False if the thread exists; else its checkpoints are the source's, and none
         are left behind if the insert fails."""
-        if await self.deps.threads.get(self.thread_id) is not None:
+        if await self._stored() is not None:
             return False
         await self.deps.checkpoints.copy_thread(message.source_id, self.thread_id)
         try:

@@ -14,7 +14,7 @@ from threadloom.actors.actor import ActorStopped
 from threadloom.actors.registry import SupervisorRegistry
 from threadloom.actors.slots import RunSlots
 from threadloom.actors.streams import StreamRegistry
-from threadloom.actors.supervisor import KeepLatest, ThreadSupervisor, UpdateState
+from threadloom.actors.supervisor import CreateThread, KeepLatest, ThreadSupervisor, UpdateState
 from threadloom.actors.threaddeps import ThreadDeps
 from threadloom.protocol.errors import BadRequest
 from threadloom.protocol.priority import ThreadPriority
@@ -211,4 +211,17 @@ async def test_the_supervisor_of_a_thread_minted_here_reads_nothing_to_start(min
     actor.start()
     await actor.started()
     assert not actor.stopped and threads.reads == (0 if minted else 1)
+    await actor.stop()
+
+
+async def test_a_thread_created_by_a_new_supervisor_is_read_once_and_answered_as_written() -> None:
+    """What the start found (no record) serves the first message; the next reads again."""
+    threads = CountingThreads()
+    actor = ThreadSupervisor("t", thread_deps(threads=threads))
+    actor.start()
+    made = thread(status="idle", values={"n": 1})
+    assert await actor.ask(CreateThread(made, None, {}, None)) == made
+    assert threads.reads == 1 and threads.rows["t"] == made
+    assert await actor.ask(CreateThread(thread(), None, {}, None)) is None
+    assert threads.reads == 2 and threads.rows["t"] == made
     await actor.stop()

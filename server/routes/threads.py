@@ -70,7 +70,7 @@ async def create_thread(request: web.Request) -> web.Response:
     now = clock.now_iso()
     thread = Thread(thread_id=thread_id, created_at=now, updated_at=now, state_updated_at=now, metadata=value["metadata"])
     created = await runtime(request).create_thread(thread, req.supersteps, caller=reader(request), ttl=requested(req.ttl))
-    if not created:
+    if created is None:
         try:  # one the user may not see is taken all the same
             existing = await get_thread(request, thread_id, filter)
         except NotFound:
@@ -78,7 +78,7 @@ async def create_thread(request: web.Request) -> web.Response:
         if req.if_exists == "do_nothing" and existing is not None:
             return json(existing)
         raise Conflict(f"Thread with ID {thread_id} already exists")
-    return json(await get_thread(request, thread_id))
+    return json(created)
 
 
 @routes.post("/threads/search")
