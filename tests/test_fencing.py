@@ -84,6 +84,83 @@ async def test_a_thread_held_here_is_looked_up_again_once_the_lease_may_have_lap
         postgres_for_tests.drop(db)
 
 
+async def test_a_supervisor_gives_back_only_the_lease_it_holds_and_a_gone_threads_altogether(
+    postgres_for_tests: PostgresForTests,
+) -> None:
+    """A supervisor stopping (reaped) while a newer one of the same thread already took
+    the lease again leaves the newer one's lease alone; the lease of a thread that is gone
+    is dropped, of one that is not, kept for the next holder."""
+    db = postgres_for_tests.new_database()
+    storage = await PostgresStorage.open(db)
+    try:
+        cluster = storage.cluster()
+        await cluster.register("http://here")
+        now, kept, gone = clock.now_iso(), "00000000-0000-4000-8000-000000000004", "00000000-0000-4000-8000-000000000005"
+        await storage.threads.insert(Thread(thread_id=kept, created_at=now, updated_at=now, state_updated_at=now, metadata={}))
+        older, newer = asyncio.Event(), asyncio.Event()
+
+        async def supervisor(tid: str, acquired: asyncio.Event, go: asyncio.Event | None) -> None:
+            assert await cluster.acquire(tid)
+            acquired.set()
+            if go is not None:
+                await go.wait()
+            await cluster.release(tid)
+
+        go = asyncio.Event()
+        old = asyncio.create_task(supervisor(kept, older, go))
+        await older.wait()
+        await asyncio.create_task(cluster.acquire(kept))  # the newer supervisor, holding on
+        go.set()
+        await old
+        assert rows(db, "SELECT epoch, process_id FROM thread_leases WHERE thread_id = ?", (kept,)) == [
+            (2, cluster.process_id)
+        ]
+        assert await cluster.owner_url(kept) is None  # still held here
+        await asyncio.create_task(supervisor(kept, asyncio.Event(), None))
+        assert rows(db, "SELECT epoch, process_id FROM thread_leases WHERE thread_id = ?", (kept,)) == [(3, None)]
+        await asyncio.create_task(supervisor(gone, newer, None))
+        assert rows(db, "SELECT count(*) FROM thread_leases WHERE thread_id = ?", (gone,)) == [(0,)]
+    finally:
+        await storage.close()
+        postgres_for_tests.drop(db)
+
+
+async def test_an_old_holders_write_is_refused_when_its_epoch_comes_back_for_a_new_thread_of_the_id(
+    postgres_for_tests: PostgresForTests,
+) -> None:
+    """A thread deleted and its lease dropped, then made again by another process: the
+    new lease starts again at epoch 1, the old holder's epoch too; its fence names its
+    process as well, so its write is still refused."""
+    db = postgres_for_tests.new_database()
+    storage = await PostgresStorage.open(db)
+    other = await PostgresStorage.open(db)
+    try:
+        now, tid = clock.now_iso(), "00000000-0000-4000-8000-000000000006"
+        made = Thread(thread_id=tid, created_at=now, updated_at=now, state_updated_at=now, metadata={"by": "old"})
+        old, new = storage.cluster(), other.cluster()
+        await old.register("http://old")
+        await new.register("http://new")
+
+        async def as_old_owner() -> None:
+            assert await old.acquire(tid)
+            assert await storage.threads.insert(made)
+            # meanwhile (the old one paused): the thread is deleted, its lease dropped, and
+            # another process makes a thread of the same id
+            assert rows(db, "DELETE FROM threads WHERE thread_id = ? RETURNING 1", (tid,)) == [(1,)]
+            assert rows(db, "DELETE FROM thread_leases WHERE thread_id = ? RETURNING epoch", (tid,)) == [(1,)]
+            assert await asyncio.create_task(new.acquire(tid))
+            assert rows(db, "SELECT epoch FROM thread_leases WHERE thread_id = ?", (tid,)) == [(1,)]
+            with pytest.raises(FencedOut):
+                await storage.threads.insert(made)
+
+        await asyncio.get_running_loop().create_task(as_old_owner())
+        assert rows(db, "SELECT count(*) FROM threads WHERE thread_id = ?", (tid,)) == [(0,)]
+    finally:
+        await storage.close()
+        await other.close()
+        postgres_for_tests.drop(db)
+
+
 async def test_a_runs_end_after_a_takeover_writes_neither_the_run_nor_its_thread(
     postgres_for_tests: PostgresForTests,
 ) -> None:

@@ -47,6 +47,7 @@ class LocalLease:
 @dataclass(frozen=True)
 class Fence:
     thread_id: str
+    process_id: str  # the holder: an epoch alone may come back once a gone thread's lease is dropped
     epoch: int
     lease: LocalLease
 
@@ -64,7 +65,7 @@ SQLSTATE = "TL409"
 
 def statement(fence: Fence) -> tuple[str, tuple[Any, ...]]:
     """The check, as a statement of the transaction it fences."""
-    return "SELECT threadloom_fence(%s, %s)", (fence.thread_id, fence.epoch)
+    return "SELECT threadloom_fence(%s, %s, %s)", (fence.thread_id, fence.process_id, fence.epoch)
 
 
 @contextmanager

@@ -89,6 +89,23 @@ WHERE %(me)s = (SELECT process_id FROM processes WHERE expires_at > now() AND NO
    OR NOT EXISTS (SELECT 1 FROM processes WHERE expires_at > now() AND NOT fenced)
 """
 
+# A supervisor gives back the lease it holds (its epoch: a newer supervisor of the thread
+# in this process, started while this one stopped, holds a newer one, which stays). The
+# lease of a thread that is gone is dropped rather than kept: each stateless run's thread
+# would leave one behind. (A fence names its process too, so an epoch that starts again at
+# 1 for a new thread of the same id never lets an old holder's write through.)
+_RELEASE = """
+WITH gone AS (
+    DELETE FROM thread_leases
+    WHERE thread_id = %(thread)s AND process_id = %(me)s AND epoch = coalesce(%(epoch)s, epoch)
+      AND NOT EXISTS (SELECT 1 FROM threads WHERE thread_id = %(thread)s)
+    RETURNING 1
+)
+UPDATE thread_leases SET process_id = NULL
+WHERE thread_id = %(thread)s AND process_id = %(me)s AND epoch = coalesce(%(epoch)s, epoch)
+  AND NOT EXISTS (SELECT 1 FROM gone)
+"""
+
 _OWNER_URL = """
 SELECT p.url FROM thread_leases l JOIN processes p ON p.process_id = l.process_id
 WHERE l.thread_id = %s AND l.process_id <> %s AND p.expires_at > now()
@@ -113,9 +130,9 @@ class PostgresOwnership:
         self._orphans: asyncio.Task[None] | None = None
         self._orphan_handler: Callable[[str], Awaitable[None]] | None = None
         self.lease = LocalLease()
-        # the threads this process acquired and has not released: while its lease is
-        # valid, no other process can hold them (`owner_url`)
-        self._held: set[str] = set()
+        # the threads this process acquired and has not released, at their epochs: while
+        # its lease is valid, no other process can hold them (`owner_url`)
+        self._held: dict[str, int] = {}
 
     async def register(self, url: str) -> None:
         """Join the cluster. First, processes of this machine whose pid is gone are
@@ -181,18 +198,20 @@ class PostgresOwnership:
         )
         if row is None:
             return False
-        FENCE.set(Fence(thread_id, int(row[0]), self.lease))  # in the supervisor's task, which writes for the thread
-        self._held.add(thread_id)
+        epoch = self._held[thread_id] = int(row[0])
+        FENCE.set(Fence(thread_id, self.process_id, epoch, self.lease))  # in the supervisor's task, which writes for the thread
         return True
 
     async def release(self, thread_id: str) -> None:
-        self._held.discard(thread_id)
+        """Called by the supervisor that acquired the thread, in its task: the epoch it
+        holds is its fence's."""
+        fence = FENCE.get()
+        epoch = fence.epoch if fence is not None and fence.thread_id == thread_id else None
+        if epoch is None or self._held.get(thread_id) == epoch:
+            self._held.pop(thread_id, None)
         try:
             async with asyncio.timeout(LEAVE_SECONDS):
-                await self._statement(
-                    "UPDATE thread_leases SET process_id = NULL WHERE thread_id = %s AND process_id = %s",
-                    (thread_id, self.process_id),
-                )
+                await self._statement(_RELEASE, {"thread": thread_id, "me": self.process_id, "epoch": epoch})
         except TimeoutError:
             log.warning("giving thread %s back took over %s s; its lease runs out on its own", thread_id, LEAVE_SECONDS)
 

@@ -186,11 +186,12 @@ MIGRATIONS: list[str] = [
     """
     -- the fence of a thread's writes (`fence.py`), a statement of the transaction it
     -- fences: takes the lease row FOR SHARE until that transaction ends (a takeover waits
-    -- for it) if the lease is still at `held_epoch`; else raises TL409, which rolls the
-    -- transaction back
-    CREATE FUNCTION threadloom_fence(thread text, held_epoch bigint) RETURNS void LANGUAGE plpgsql AS $$
+    -- for it) if `process` still holds the lease at `held_epoch`; else raises TL409, which
+    -- rolls the transaction back
+    CREATE FUNCTION threadloom_fence(thread text, process text, held_epoch bigint) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
-        PERFORM 1 FROM thread_leases WHERE thread_id = thread COLLATE "C" AND epoch = held_epoch FOR SHARE;
+        PERFORM 1 FROM thread_leases
+        WHERE thread_id = thread COLLATE "C" AND process_id = process COLLATE "C" AND epoch = held_epoch FOR SHARE;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'thread %: lease epoch % was taken over by another process', thread, held_epoch
                 USING ERRCODE = 'TL409';
