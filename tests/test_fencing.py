@@ -125,6 +125,34 @@ async def test_a_supervisor_gives_back_only_the_lease_it_holds_and_a_gone_thread
         postgres_for_tests.drop(db)
 
 
+async def test_a_process_starting_drops_the_leases_nobody_holds_of_gone_threads(
+    postgres_for_tests: PostgresForTests,
+) -> None:
+    db = postgres_for_tests.new_database()
+    storage = await PostgresStorage.open(db)
+    try:
+        now, kept = clock.now_iso(), "00000000-0000-4000-8000-000000000007"
+        await storage.threads.insert(Thread(thread_id=kept, created_at=now, updated_at=now, state_updated_at=now, metadata={}))
+        alive = storage.cluster()
+        await alive.register("http://alive")
+        leases = [
+            ("released, thread gone", None), (kept, None), ("held, thread not made yet", alive.process_id),
+            ("holder gone, thread gone", "a process whose row is gone"),
+        ]
+        for thread_id, process_id in leases:
+            rows(db, "INSERT INTO thread_leases (thread_id, process_id, epoch) VALUES (?, ?, 1) RETURNING 1",
+                 (thread_id, process_id))
+        starting = await PostgresStorage.open(db)
+        try:
+            await starting.cluster().register("http://starting")
+        finally:
+            await starting.close()
+        assert sorted(rows(db, "SELECT thread_id FROM thread_leases")) == [(kept,), ("held, thread not made yet",)]
+    finally:
+        await storage.close()
+        postgres_for_tests.drop(db)
+
+
 async def test_an_old_holders_write_is_refused_when_its_epoch_comes_back_for_a_new_thread_of_the_id(
     postgres_for_tests: PostgresForTests,
 ) -> None:

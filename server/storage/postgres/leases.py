@@ -106,6 +106,15 @@ WHERE thread_id = %(thread)s AND process_id = %(me)s AND epoch = coalesce(%(epoc
   AND NOT EXISTS (SELECT 1 FROM gone)
 """
 
+# At a process's start: the leases nobody holds (released, or their holder's row is gone,
+# `register`) of threads that are gone, left by earlier versions or by crashes. One a live
+# process holds stays, even for a thread not made yet: its supervisor is making it.
+_DROP_GONE_LEASES = """
+DELETE FROM thread_leases l
+WHERE (l.process_id IS NULL OR NOT EXISTS (SELECT 1 FROM processes p WHERE p.process_id = l.process_id))
+  AND NOT EXISTS (SELECT 1 FROM threads t WHERE t.thread_id = l.thread_id)
+"""
+
 _OWNER_URL = """
 SELECT p.url FROM thread_leases l JOIN processes p ON p.process_id = l.process_id
 WHERE l.thread_id = %s AND l.process_id <> %s AND p.expires_at > now()
@@ -150,6 +159,7 @@ class PostgresOwnership:
                     (self.settings.grace_seconds + 1, process_id),
                 )
         await self._statement("DELETE FROM processes WHERE expires_at < now() - interval '1 hour'")
+        await self._statement(_DROP_GONE_LEASES)
         sent_at = time.monotonic()
         await self._statement(
             "INSERT INTO processes (process_id, url, host, pid, expires_at) "
