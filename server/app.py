@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import forwarding, looplag, requestid
+from . import forwarding, looplag, pacing, requestid
 from .agents import a2a, mcp
 from .config import Project, Settings, assistant_configs
 from .encryption.context import context_middleware
@@ -32,6 +32,7 @@ def create_app(settings: Settings, graphs: GraphRegistry, project: Project | Non
     encryption = None if project.encryption is None else load_encryption(project.encryption, project.base_dir)
     priority = PriorityAssigner.load(project.priority.path, project.base_dir) if project.priority.path else None
     app = web.Application(middlewares=[errors], client_max_size=MAX_BODY_BYTES)
+    pacing.install(app)
     requestid.install(app)
     Lifecycle(settings, project, graphs, store_index, webhooks, system_configs, encryption, priority).install(app)
     looplag.install(app)  # after: the loop is watched once the server has started, not while it starts
