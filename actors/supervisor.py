@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import contextvars
 from datetime import datetime
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 import msgspec
 from langgraph.types import StateUpdate
@@ -47,6 +47,7 @@ from . import threadconfig
 from .newrun import new_run, thread_for_run
 from .threaddeps import ThreadDeps
 
+T = TypeVar("T")
 
 NO_GRAPH = (
     "Thread '{thread_id}' has no assigned graph ID. This usually occurs when no runs have been made on this "
@@ -143,10 +144,10 @@ class ThreadSupervisor(Actor):
         is stored yet, nothing is read."""
         super().__init__()
         self.thread_id = thread_id
-        # no record of the thread is stored, known without reading it: its id was minted
-        # here, or the start found none; until the first message is handled (this
-        # supervisor is the thread's only writer, and a message may create it)
-        self._absent = minted
+        # the thread's record as this supervisor last read or wrote it (while it holds the
+        # thread it is the record's only writer): `(record,)`, `(None,)` when none is
+        # stored, None when not known (not read yet, or a write of it failed)
+        self._record: tuple[Thread | None] | None = (None,) if minted else None
         self.deps = deps
         self._on_idle = on_idle
         self.queue: list[_Queued] = []
@@ -168,9 +169,8 @@ class ThreadSupervisor(Actor):
         # what holding the thread set up (the fence of its lease, which every write for the
         # thread must pass): in force for each message, and each run (`_advance`)
         self.keep_own_context()
-        thread = None if self._absent else await self.deps.threads.get(self.thread_id)
+        thread = await self._stored()
         if thread is None:  # a thread not made yet (its runs go with its record): nothing to pick up
-            self._absent = True
             self._advance()
             return
         if thread.status != "busy":
@@ -196,12 +196,12 @@ class ThreadSupervisor(Actor):
             "error": "RunAttemptsExceeded",
             "message": f"Run {run.run_id} exceeded max attempts: the server stopped {attempts} times while running it",
         }
-        thread = await self.deps.threads.get(self.thread_id)
+        thread = await self._stored()
         if thread is not None:
             self._resting = "error"
             status = "busy" if self.busy else "error"
             thread = msgspec.structs.replace(thread, status=status, error=error, updated_at=clock.now_iso())
-        await self.deps.runs.finish(thread, run.run_id, "error")
+        await self._writing(thread, self.deps.runs.finish(thread, run.run_id, "error"))
         self.deps.metrics.run_finished("error")
         self._report(run, "error", error)
 
@@ -212,7 +212,8 @@ class ThreadSupervisor(Actor):
             config = {"configurable": {"thread_id": self.thread_id, "graph_id": graph_id}}
             async with self.deps.graphs.open(graph_id, config, access="threads.read") as graph:
                 snapshot = await graph.aget_state({"configurable": {"thread_id": self.thread_id}})
-            await self.deps.threads.update(self._with_state(thread, snapshot))
+            settled = self._with_state(thread, snapshot)
+            await self._writing(settled, self.deps.threads.update(settled))
         else:
             await self._rest_after_pending_cancel()
 
@@ -264,11 +265,27 @@ class ThreadSupervisor(Actor):
         return None
 
     async def _stored(self) -> Thread | None:
-        """The thread's record, if it is stored."""
-        return None if self._absent else await self.deps.threads.get(self.thread_id)
+        """The thread's record, if it is stored: as last read or written here, else read."""
+        if self._record is None:
+            self._record = (await self.deps.threads.get(self.thread_id),)
+        return self._record[0]
+
+    async def _writing(self, record: Thread | None, write: Awaitable[T]) -> T:
+        """`write`, which leaves the thread's record as `record` (None: deleted)."""
+        self._record = None  # not known if it fails
+        result = await write
+        self._record = (record,)
+        return result
+
+    async def _inserting(self, record: Thread) -> bool:
+        """Insert the thread's record; False if one exists."""
+        self._record = None
+        inserted = await self.deps.threads.insert(record)
+        if inserted:
+            self._record = (record,)
+        return inserted
 
     def after_message(self) -> None:
-        self._absent = False
         if not self.busy:
             self._on_idle(self)
 
@@ -293,7 +310,7 @@ class ThreadSupervisor(Actor):
             strategy=strategy,
             caller=message.caller,
         )
-        await self.deps.runs.begin(thread, run, create_thread=existing is None)
+        await self._writing(thread, self.deps.runs.begin(thread, run, create_thread=existing is None))
         if existing is None and not run.kwargs.temporary:
             await self._set_ttl(None)
         await self._assign_priority(run, thread, message)
@@ -364,13 +381,13 @@ class ThreadSupervisor(Actor):
             # checkpoints: deleting the record, and its runs with it, is all there is to
             # write (not the run's outcome first, nor a saver round trip; nothing if the
             # thread was deleted while the run went on).
-            await self.deps.threads.delete(self.thread_id)
+            await self._writing(None, self.deps.threads.delete(self.thread_id))
         else:
-            thread = await self.deps.threads.get(self.thread_id)
+            thread = await self._stored()
             if thread is not None:
                 thread = self._settled(thread, outcome, execution.run.kwargs.config["configurable"]["graph_id"])
             run_status = None if outcome.status == "rollback" else outcome.status
-            await self.deps.runs.finish(thread, outcome.run_id, run_status)  # type: ignore[arg-type]
+            await self._writing(thread, self.deps.runs.finish(thread, outcome.run_id, run_status))  # type: ignore[arg-type]
             if thread is None:  # deleted while the run was writing: drop what it wrote since
                 await self.deps.checkpoints.delete_thread(self.thread_id)
         self._report(execution.run, outcome.status, outcome.error, outcome.state, outcome.started_at, outcome.ended_at)
@@ -433,10 +450,11 @@ class ThreadSupervisor(Actor):
 
     async def _rest_after_pending_cancel(self) -> None:
         """Only pending runs were cancelled and nothing is left: the thread is no longer busy."""
-        thread = await self.deps.threads.get(self.thread_id)
+        thread = await self._stored()
         if thread is None or thread.status != "busy":
             return
-        await self.deps.threads.update(msgspec.structs.replace(thread, status=self._resting, updated_at=clock.now_iso()))
+        rested = msgspec.structs.replace(thread, status=self._resting, updated_at=clock.now_iso())
+        await self._writing(rested, self.deps.threads.update(rested))
 
     async def _delete_run(self, run_id: str) -> None:
         """An active run is rolled back; a finished one is deleted with its checkpoints."""
@@ -448,12 +466,12 @@ class ThreadSupervisor(Actor):
         await self.deps.checkpoints.delete_run(self.thread_id, run_id)
 
     async def _patch_thread(self, message: PatchThread) -> Thread:
-        thread = await self.deps.threads.get(self.thread_id)
+        thread = await self._stored()
         if thread is None:
             raise NotFound(f"Thread with ID {self.thread_id} not found")
         metadata = {**thread.metadata, **message.metadata}
         thread = msgspec.structs.replace(thread, metadata=metadata, updated_at=clock.now_iso())
-        await self.deps.threads.update(thread)
+        await self._writing(thread, self.deps.threads.update(thread))
         if message.ttl is not None:
             await self.deps.threads.set_ttl(self.thread_id, message.ttl)
         return thread
@@ -495,7 +513,7 @@ class ThreadSupervisor(Actor):
                 await self.deps.checkpoints.delete_thread(self.thread_id)
                 raise BadRequest(f"Could not apply supersteps: {error_message(exc)}") from None
             thread = self._with_state(thread, snapshot)
-        if not await self.deps.threads.insert(thread):
+        if not await self._inserting(thread):
             return None
         await self._set_ttl(message.ttl)
         return thread
@@ -507,7 +525,7 @@ class ThreadSupervisor(Actor):
             return False
         await self.deps.checkpoints.copy_thread(message.source_id, self.thread_id)
         try:
-            inserted = await self.deps.threads.insert(message.thread)
+            inserted = await self._inserting(message.thread)
         except BaseException:
             await self.deps.checkpoints.delete_thread(self.thread_id)
             raise
@@ -519,7 +537,7 @@ class ThreadSupervisor(Actor):
 
     async def _keep_latest(self) -> bool:
         """False if the thread is gone."""
-        if await self.deps.threads.get(self.thread_id) is None:
+        if await self._stored() is None:
             return False
         await self.deps.checkpoints.keep_latest(self.thread_id)
         return True
@@ -527,7 +545,7 @@ class ThreadSupervisor(Actor):
     async def _update_state(self, message: UpdateState) -> dict[str, Any]:
         if self.busy:
             raise Conflict(f"Thread {self.thread_id} has a pending or running run: cancel it or wait for it before updating the state.")
-        thread = await self.deps.threads.get(self.thread_id)
+        thread = await self._stored()
         if thread is None:
             raise NotFound(f"Thread with ID {self.thread_id} not found")
         graph_id = self._graph_to_update(thread)
@@ -542,7 +560,8 @@ class ThreadSupervisor(Actor):
                 raise BadRequest(error_message(exc)) from None  # LangGraph's words (as on the official server), or masked
 
         snapshot = await self._apply(thread, graph_id, "threads.update", update, message.caller)
-        await self.deps.threads.update(self._with_state(thread, snapshot))
+        updated = self._with_state(thread, snapshot)
+        await self._writing(updated, self.deps.threads.update(updated))
         conf = written["configurable"]
         ref = {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""), "checkpoint_id": conf["checkpoint_id"]}
         return {"checkpoint": ref, "configurable": ref, "checkpoint_id": ref["checkpoint_id"]}
@@ -583,7 +602,7 @@ class ThreadSupervisor(Actor):
     async def _delete_thread(self) -> bool:
         if self.busy:
             await self._cancel(Cancel(None, "interrupt", "thread deleted"), missing_ok=True)
-        deleted = await self.deps.threads.delete(self.thread_id)
+        deleted = await self._writing(None, self.deps.threads.delete(self.thread_id))
         await self.deps.checkpoints.delete_thread(self.thread_id)
         return deleted
 

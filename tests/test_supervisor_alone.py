@@ -14,7 +14,7 @@ from threadloom.actors.actor import ActorStopped
 from threadloom.actors.registry import SupervisorRegistry
 from threadloom.actors.slots import RunSlots
 from threadloom.actors.streams import StreamRegistry
-from threadloom.actors.supervisor import CreateThread, KeepLatest, ThreadSupervisor, UpdateState
+from threadloom.actors.supervisor import CreateThread, KeepLatest, PatchThread, ThreadSupervisor, UpdateState
 from threadloom.actors.threaddeps import ThreadDeps
 from threadloom.protocol.errors import BadRequest
 from threadloom.protocol.priority import ThreadPriority
@@ -197,10 +197,16 @@ class CountingThreads(MemoryThreads):
     def __init__(self, *threads: Thread) -> None:
         super().__init__(*threads)
         self.reads = 0
+        self.failing = False  # updates fail (the database went away)
 
     async def get(self, thread_id: str) -> Thread | None:
         self.reads += 1
         return await super().get(thread_id)
+
+    async def update(self, thread: Thread) -> None:
+        if self.failing:
+            raise OSError("the database went away")
+        await super().update(thread)
 
 
 @pytest.mark.parametrize("minted", [False, True])
@@ -214,14 +220,22 @@ async def test_the_supervisor_of_a_thread_minted_here_reads_nothing_to_start(min
     await actor.stop()
 
 
-async def test_a_thread_created_by_a_new_supervisor_is_read_once_and_answered_as_written() -> None:
-    """What the start found (no record) serves the first message; the next reads again."""
+async def test_a_supervisor_reads_its_threads_record_once_and_keeps_what_it_writes() -> None:
+    """The thread's only writer while it holds it: what the start read (no record) and what
+    it writes since serve it, until a write fails."""
     threads = CountingThreads()
     actor = ThreadSupervisor("t", thread_deps(threads=threads))
     actor.start()
     made = thread(status="idle", values={"n": 1})
     assert await actor.ask(CreateThread(made, None, {}, None)) == made
-    assert threads.reads == 1 and threads.rows["t"] == made
     assert await actor.ask(CreateThread(thread(), None, {}, None)) is None
-    assert threads.reads == 2 and threads.rows["t"] == made
+    patched = await actor.ask(PatchThread({"k": "v"}, None))
+    assert patched.metadata == {"graph_id": "g", "k": "v"} and threads.rows["t"] == patched
+    assert threads.reads == 1
+    threads.failing = True
+    with pytest.raises(OSError):
+        await actor.ask(PatchThread({"k": "lost"}, None))
+    threads.failing = False
+    again = await actor.ask(PatchThread({"k": "w"}, None))
+    assert again.metadata == {"graph_id": "g", "k": "w"} and threads.reads == 2
     await actor.stop()
