@@ -3,17 +3,17 @@
 A thread's supervisor, once it holds the thread's lease, sets `FENCE` in its own task's
 context and keeps it in force for each message it handles and each run it starts, on top
 of their own contexts (`Actor.keep_own_context`). Every write the records make in that
-context also takes the lease row `FOR SHARE` and checks the epoch (`threadloom_fence`,
-`schema.py`), in the same transaction, just before it commits: a process that lost the thread (paused past its
-lease, then taken over, which bumps the epoch) gets `FencedOut` and writes nothing, and
-a takeover waits for a write already past the check to commit. LangGraph's saver writes
-checkpoints on connections of its own, out of reach of that check; they are fenced by
-this process's lease as its own monotonic clock sees it (`LocalLease`): it ends before
-the database's `expires_at`, and a takeover waits `grace` past that, so a checkpoint
-write that passed the check lands before any takeover unless the process paused longer
-than `grace` between the check and the write. A context variable rather than a parameter
-on every store method: the storage port stays the same for SQLite, where one process
-owns every thread."""
+context also takes the lease row `FOR SHARE` and checks that this process holds it at
+that epoch (`threadloom_fence`, `schema.py`), in the same transaction, just before it
+commits: a process that lost the thread (paused past its lease, then taken over, which
+bumps the epoch) gets `FencedOut` and writes nothing, and a takeover waits for a write
+already past the check to commit. LangGraph's saver writes checkpoints on connections of
+its own, out of reach of that check; they are fenced by this process's lease as its own
+monotonic clock sees it (`LocalLease`): it ends before the database's `expires_at`, and a
+takeover waits `grace` past that, so a checkpoint write that passed the check lands
+before any takeover unless the process paused longer than `grace` between the check and
+the write. A context variable rather than a parameter on every store method: the storage
+port stays the same for SQLite, where one process owns every thread."""
 
 from __future__ import annotations
 
