@@ -146,7 +146,8 @@ class ThreadSupervisor(Actor):
         self.thread_id = thread_id
         # the thread's record as this supervisor last read or wrote it (while it holds the
         # thread it is the record's only writer): `(record,)`, `(None,)` when none is
-        # stored, None when not known (not read yet, or a write of it failed)
+        # stored, None when not known (not read yet, a write of it failed, or the
+        # supervisor went idle: one waiting to be reaped holds no copy of its thread)
         self._record: tuple[Thread | None] | None = (None,) if minted else None
         self.deps = deps
         self._on_idle = on_idle
@@ -287,6 +288,7 @@ class ThreadSupervisor(Actor):
 
     def after_message(self) -> None:
         if not self.busy:
+            self._record = None
             self._on_idle(self)
 
     # submit --------------------------------------------------------------------------------

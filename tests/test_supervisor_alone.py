@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import pytest
@@ -220,22 +220,30 @@ async def test_the_supervisor_of_a_thread_minted_here_reads_nothing_to_start(min
     await actor.stop()
 
 
-async def test_a_supervisor_reads_its_threads_record_once_and_keeps_what_it_writes() -> None:
-    """The thread's only writer while it holds it: what the start read (no record) and what
-    it writes since serve it, until a write fails."""
-    threads = CountingThreads()
-    actor = ThreadSupervisor("t", thread_deps(threads=threads))
+async def test_a_busy_supervisor_keeps_what_it_read_and_wrote_of_its_thread_until_a_write_fails() -> None:
+    """The thread's only writer while it holds it: what it read and wrote since serves it
+    while it has runs (their ends write the thread), until a write fails; idle, it keeps
+    nothing and reads again."""
+    threads, runs = CountingThreads(thread(status="idle")), MemoryRuns()
+    runs.threads = threads
+    actor = ThreadSupervisor("t", thread_deps(threads=threads, runs=runs))
     actor.start()
-    made = thread(status="idle", values={"n": 1})
-    assert await actor.ask(CreateThread(made, None, {}, None)) == made
-    assert await actor.ask(CreateThread(thread(), None, {}, None)) is None
+    await actor.started()
+    assert threads.reads == 1
+    actor.queue.append(cast(Any, "a run waiting"))  # the supervisor is busy
     patched = await actor.ask(PatchThread({"k": "v"}, None))
     assert patched.metadata == {"graph_id": "g", "k": "v"} and threads.rows["t"] == patched
-    assert threads.reads == 1
+    again = await actor.ask(PatchThread({"k": "w"}, None))
+    assert again.metadata == {"graph_id": "g", "k": "w"} and threads.reads == 1
     threads.failing = True
     with pytest.raises(OSError):
         await actor.ask(PatchThread({"k": "lost"}, None))
     threads.failing = False
-    again = await actor.ask(PatchThread({"k": "w"}, None))
-    assert again.metadata == {"graph_id": "g", "k": "w"} and threads.reads == 2
+    assert (await actor.ask(PatchThread({}, None))).metadata["k"] == "w" and threads.reads == 2
+    actor.queue.clear()
+    await actor.ask(PatchThread({}, None))  # handled with what was kept; idle after it
+    assert threads.reads == 2
+    await actor.ask(PatchThread({}, None))
+    await actor.ask(PatchThread({}, None))
+    assert threads.reads == 4  # idle, it keeps nothing
     await actor.stop()
