@@ -108,6 +108,9 @@ async def test_metrics_follow_runs_streams_and_cancellations(url: str, client: L
     after = await until(url, lambda m: m["streams"]["subscribers"] == 0)
     assert after["runs"]["finished"] == {"error": 1, "interrupted": 1, "rollback": 1, "success": 1}
     assert after["queue"] == {"n_pending": 0, "n_running": 0} and after["streams"]["live"] == 0
+    # the loop's lag is observed every 50 ms: on a fast machine all of the above may fit
+    # in the first interval
+    await until(url, lambda m: m["loop_lag"]["observations"] > 0)
 
     status, content_type, text = await fetch(f"{url}/metrics")
     assert status == 200 and content_type == "text/plain"
