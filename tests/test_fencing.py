@@ -5,6 +5,8 @@ refused and change nothing; the new owner's go through."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -19,21 +21,36 @@ from threadloom.protocol import clock
 from threadloom.protocol.resources import Run, RunKwargs, Thread
 from threadloom.server.storage.postgres import PostgresStorage
 from threadloom.server.storage.postgres.fence import FencedOut
+from threadloom.server.storage.postgres.leases import PostgresOwnership
 
 GUARD_SECONDS = 30.0  # how long to wait for what must happen: not a timing assertion
 
 
-async def test_a_write_after_a_takeover_is_refused(postgres_for_tests: PostgresForTests) -> None:
-    db = postgres_for_tests.new_database()
-    storage = await PostgresStorage.open(db)
-    other = await PostgresStorage.open(db)  # another process on the same database
+@asynccontextmanager
+async def processes(
+    pg: PostgresForTests, *urls: str
+) -> AsyncIterator[tuple[str, list[tuple[PostgresStorage, PostgresOwnership]]]]:
+    """A fresh database and, on it, one process per url: its storage, and its membership
+    of the cluster, registered as reached at that url."""
+    db = pg.new_database()
+    members: list[tuple[PostgresStorage, PostgresOwnership]] = []
     try:
+        for url in urls:
+            storage = await PostgresStorage.open(db)
+            members.append((storage, storage.cluster()))
+            await storage.cluster().register(url)
+        yield db, members
+    finally:
+        for storage, _ in members:
+            await storage.close()
+        pg.drop(db)
+
+
+async def test_a_write_after_a_takeover_is_refused(postgres_for_tests: PostgresForTests) -> None:
+    async with processes(postgres_for_tests, "http://old", "http://new") as (db, [(storage, old), (_, new)]):
         now = clock.now_iso()
         tid = "00000000-0000-4000-8000-000000000001"
         await storage.threads.insert(Thread(thread_id=tid, created_at=now, updated_at=now, state_updated_at=now, metadata={}))
-        old, new = storage.cluster(), other.cluster()
-        await old.register("http://old")
-        await new.register("http://new")
 
         async def as_old_owner() -> None:  # a supervisor's task: the fence lives in its context
             assert await old.acquire(tid)
@@ -50,10 +67,6 @@ async def test_a_write_after_a_takeover_is_refused(postgres_for_tests: PostgresF
         await asyncio.get_running_loop().create_task(as_old_owner())
         assert rows(db, "SELECT metadata::text FROM threads WHERE thread_id = ?", (tid,)) == [('{"by":"old, before"}',)]
         assert rows(db, "SELECT epoch FROM thread_leases WHERE thread_id = ?", (tid,)) == [(2,)]
-    finally:
-        await storage.close()
-        await other.close()
-        postgres_for_tests.drop(db)
 
 
 async def test_a_thread_held_here_is_looked_up_again_once_the_lease_may_have_lapsed(
@@ -61,14 +74,8 @@ async def test_a_thread_held_here_is_looked_up_again_once_the_lease_may_have_lap
 ) -> None:
     """A process knows the threads it holds without asking the database, but only while
     its lease is valid on its own clock: after a pause past it, another may hold them."""
-    db = postgres_for_tests.new_database()
-    storage = await PostgresStorage.open(db)
-    other = await PostgresStorage.open(db)
-    try:
+    async with processes(postgres_for_tests, "http://old", "http://new") as (db, [(storage, old), (_, new)]):
         tid = "00000000-0000-4000-8000-000000000003"
-        old, new = storage.cluster(), other.cluster()
-        await old.register("http://old")
-        await new.register("http://new")
         assert await asyncio.create_task(old.acquire(tid))
         assert await old.owner_url(tid) is None and await new.owner_url(tid) == "http://old"
         # paused past its lease: its own clock says so on waking (`LocalLease`), and
@@ -78,10 +85,6 @@ async def test_a_thread_held_here_is_looked_up_again_once_the_lease_may_have_lap
              (old.process_id,))
         assert await asyncio.create_task(new.acquire(tid))
         assert await old.owner_url(tid) == "http://new" and await new.owner_url(tid) is None
-    finally:
-        await storage.close()
-        await other.close()
-        postgres_for_tests.drop(db)
 
 
 async def test_a_supervisor_gives_back_only_the_lease_it_holds_and_a_gone_threads_altogether(
@@ -90,11 +93,7 @@ async def test_a_supervisor_gives_back_only_the_lease_it_holds_and_a_gone_thread
     """A supervisor stopping (reaped) while a newer one of the same thread already took
     the lease again leaves the newer one's lease alone; the lease of a thread that is gone
     is dropped, of one that is not, kept for the next holder."""
-    db = postgres_for_tests.new_database()
-    storage = await PostgresStorage.open(db)
-    try:
-        cluster = storage.cluster()
-        await cluster.register("http://here")
+    async with processes(postgres_for_tests, "http://here") as (db, [(storage, cluster)]):
         now, kept, gone = clock.now_iso(), "00000000-0000-4000-8000-000000000004", "00000000-0000-4000-8000-000000000005"
         await storage.threads.insert(Thread(thread_id=kept, created_at=now, updated_at=now, state_updated_at=now, metadata={}))
         older, newer = asyncio.Event(), asyncio.Event()
@@ -120,21 +119,14 @@ async def test_a_supervisor_gives_back_only_the_lease_it_holds_and_a_gone_thread
         assert rows(db, "SELECT epoch, process_id FROM thread_leases WHERE thread_id = ?", (kept,)) == [(3, None)]
         await asyncio.create_task(supervisor(gone, newer, None))
         assert rows(db, "SELECT count(*) FROM thread_leases WHERE thread_id = ?", (gone,)) == [(0,)]
-    finally:
-        await storage.close()
-        postgres_for_tests.drop(db)
 
 
 async def test_a_process_starting_drops_the_leases_nobody_holds_of_gone_threads(
     postgres_for_tests: PostgresForTests,
 ) -> None:
-    db = postgres_for_tests.new_database()
-    storage = await PostgresStorage.open(db)
-    try:
+    async with processes(postgres_for_tests, "http://alive") as (db, [(storage, alive)]):
         now, kept = clock.now_iso(), "00000000-0000-4000-8000-000000000007"
         await storage.threads.insert(Thread(thread_id=kept, created_at=now, updated_at=now, state_updated_at=now, metadata={}))
-        alive = storage.cluster()
-        await alive.register("http://alive")
         leases = [
             ("released, thread gone", None), (kept, None), ("held, thread not made yet", alive.process_id),
             ("holder gone, thread gone", "a process whose row is gone"),
@@ -148,9 +140,6 @@ async def test_a_process_starting_drops_the_leases_nobody_holds_of_gone_threads(
         finally:
             await starting.close()
         assert sorted(rows(db, "SELECT thread_id FROM thread_leases")) == [(kept,), ("held, thread not made yet",)]
-    finally:
-        await storage.close()
-        postgres_for_tests.drop(db)
 
 
 async def test_an_old_holders_write_is_refused_when_its_epoch_comes_back_for_a_new_thread_of_the_id(
@@ -159,15 +148,9 @@ async def test_an_old_holders_write_is_refused_when_its_epoch_comes_back_for_a_n
     """A thread deleted and its lease dropped, then made again by another process: the
     new lease starts again at epoch 1, the old holder's epoch too; its fence names its
     process as well, so its write is still refused."""
-    db = postgres_for_tests.new_database()
-    storage = await PostgresStorage.open(db)
-    other = await PostgresStorage.open(db)
-    try:
+    async with processes(postgres_for_tests, "http://old", "http://new") as (db, [(storage, old), (_, new)]):
         now, tid = clock.now_iso(), "00000000-0000-4000-8000-000000000006"
         made = Thread(thread_id=tid, created_at=now, updated_at=now, state_updated_at=now, metadata={"by": "old"})
-        old, new = storage.cluster(), other.cluster()
-        await old.register("http://old")
-        await new.register("http://new")
 
         async def as_old_owner() -> None:
             assert await old.acquire(tid)
@@ -183,10 +166,6 @@ async def test_an_old_holders_write_is_refused_when_its_epoch_comes_back_for_a_n
 
         await asyncio.get_running_loop().create_task(as_old_owner())
         assert rows(db, "SELECT count(*) FROM threads WHERE thread_id = ?", (tid,)) == [(0,)]
-    finally:
-        await storage.close()
-        await other.close()
-        postgres_for_tests.drop(db)
 
 
 async def test_a_runs_end_after_a_takeover_writes_neither_the_run_nor_its_thread(
@@ -195,18 +174,12 @@ async def test_a_runs_end_after_a_takeover_writes_neither_the_run_nor_its_thread
     """A fenced write of several statements (a run's end: its record and its thread's)
     goes all at once, the check last: refused, it changes neither; before the takeover,
     text of every kind goes through the same way unchanged."""
-    db = postgres_for_tests.new_database()
-    storage = await PostgresStorage.open(db)
-    other = await PostgresStorage.open(db)
-    try:
+    async with processes(postgres_for_tests, "http://old", "http://new") as (db, [(storage, old), (_, new)]):
         now, tid = clock.now_iso(), "00000000-0000-4000-8000-000000000002"
         odd = {"quote": "it's", "backslash": "a\\b", "placeholder": "%s %(x)s", "non-ascii": "é 😀"}
         busy = Thread(thread_id=tid, created_at=now, updated_at=now, state_updated_at=now, metadata=odd, status="busy")
         run = Run(run_id="r", thread_id=tid, assistant_id="a", metadata=odd, status="pending", kwargs=RunKwargs(),
                   multitask_strategy="enqueue", created_at=now, updated_at=now)
-        old, new = storage.cluster(), other.cluster()
-        await old.register("http://old")
-        await new.register("http://new")
 
         async def as_old_owner() -> None:
             assert await old.acquire(tid)
@@ -220,10 +193,6 @@ async def test_a_runs_end_after_a_takeover_writes_neither_the_run_nor_its_thread
         written = await storage.threads.get(tid)
         assert written is not None and (written.status, written.metadata) == ("busy", odd)
         assert rows(db, "SELECT status FROM runs WHERE run_id = 'r'") == [("running",)]
-    finally:
-        await storage.close()
-        await other.close()
-        postgres_for_tests.drop(db)
 
 
 async def test_a_run_going_on_after_its_thread_was_taken_over_writes_no_outcome(
